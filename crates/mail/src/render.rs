@@ -1,0 +1,151 @@
+//! Templates of the notices ciel sends, one per kind and language.
+
+use askama::Template;
+use ciel_domain::Lang;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+/// A notice to render.
+#[derive(Debug, Clone)]
+pub enum Mail {
+    /// R1.8: a new user (Administrator or user) is invited to set a password.
+    Invitation {
+        name: String,
+        org_name: String,
+        invited_by: String,
+        is_admin: bool,
+        link: String,
+        expires_at: Timestamp,
+    },
+    /// A password reset was requested for this address.
+    PasswordReset {
+        name: String,
+        link: String,
+        expires_at: Timestamp,
+    },
+    /// The password was changed (so an unexpected change is noticed).
+    PasswordChanged { name: String, at: Timestamp },
+}
+
+impl Mail {
+    /// Stable template name, stored with the message.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Mail::Invitation { .. } => "invitation",
+            Mail::PasswordReset { .. } => "password_reset",
+            Mail::PasswordChanged { .. } => "password_changed",
+        }
+    }
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+}
+
+/// Instants are shown in Europe/Paris, the contract's time zone.
+fn paris(t: Timestamp, lang: Lang) -> String {
+    let z = t.to_zoned(TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC));
+    match lang {
+        Lang::Fr => format!("{} (heure de Paris)", z.strftime("%d/%m/%Y à %H:%M")),
+        Lang::En => format!("{} (Paris time)", z.strftime("%Y-%m-%d %H:%M")),
+    }
+}
+
+macro_rules! template {
+    ($name:ident, $path:literal, { $($field:ident : $ty:ty),* }) => {
+        #[derive(Template)]
+        #[template(path = $path, escape = "none")]
+        struct $name<'a> { $($field: $ty,)* _p: std::marker::PhantomData<&'a ()> }
+    };
+}
+
+template!(InvitationFr, "fr/invitation.txt", { name: &'a str, org_name: &'a str, invited_by: &'a str, is_admin: bool, link: &'a str, expires: String });
+template!(InvitationEn, "en/invitation.txt", { name: &'a str, org_name: &'a str, invited_by: &'a str, is_admin: bool, link: &'a str, expires: String });
+template!(ResetFr, "fr/password_reset.txt", { name: &'a str, link: &'a str, expires: String });
+template!(ResetEn, "en/password_reset.txt", { name: &'a str, link: &'a str, expires: String });
+template!(ChangedFr, "fr/password_changed.txt", { name: &'a str, at: String });
+template!(ChangedEn, "en/password_changed.txt", { name: &'a str, at: String });
+
+/// Renders a notice in a language. The first line of each template is the
+/// subject; the rest, after a blank line, is the body.
+pub fn render(mail: &Mail, lang: Lang) -> Rendered {
+    let p = std::marker::PhantomData;
+    let out = match (mail, lang) {
+        (Mail::Invitation { name, org_name, invited_by, is_admin, link, expires_at }, Lang::Fr) => {
+            InvitationFr { name, org_name, invited_by, is_admin: *is_admin, link, expires: paris(*expires_at, lang), _p: p }.render()
+        }
+        (Mail::Invitation { name, org_name, invited_by, is_admin, link, expires_at }, Lang::En) => {
+            InvitationEn { name, org_name, invited_by, is_admin: *is_admin, link, expires: paris(*expires_at, lang), _p: p }.render()
+        }
+        (Mail::PasswordReset { name, link, expires_at }, Lang::Fr) => {
+            ResetFr { name, link, expires: paris(*expires_at, lang), _p: p }.render()
+        }
+        (Mail::PasswordReset { name, link, expires_at }, Lang::En) => {
+            ResetEn { name, link, expires: paris(*expires_at, lang), _p: p }.render()
+        }
+        (Mail::PasswordChanged { name, at }, Lang::Fr) => ChangedFr { name, at: paris(*at, lang), _p: p }.render(),
+        (Mail::PasswordChanged { name, at }, Lang::En) => ChangedEn { name, at: paris(*at, lang), _p: p }.render(),
+    };
+    // Templates are compiled and their inputs are plain strings: rendering
+    // cannot fail short of a bug, which a test would catch.
+    let out = out.unwrap_or_else(|e| format!("ciel\n\n{e}"));
+    let (subject, text) = out.split_once("\n\n").unwrap_or((out.as_str(), ""));
+    Rendered {
+        subject: subject.trim().to_owned(),
+        text: format!("{}\n", text.trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invitation() -> Mail {
+        Mail::Invitation {
+            name: "Jeanne Martin".into(),
+            org_name: "Acme Industrie".into(),
+            invited_by: "Support ciel".into(),
+            is_admin: true,
+            link: "https://ciel.example/invitation/abc".into(),
+            // 2026-03-29T01:30Z is 03:30 in Paris: the first minutes of summer time.
+            expires_at: "2026-03-29T01:30:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn invitation_in_french_names_the_link_expiry_in_paris_time() {
+        let r = render(&invitation(), Lang::Fr);
+        assert_eq!(r.subject, "Invitation à l'Espace Client de Acme Industrie");
+        assert!(r.text.contains("https://ciel.example/invitation/abc"));
+        assert!(r.text.contains("29/03/2026 à 03:30 (heure de Paris)"), "{}", r.text);
+        assert!(r.text.contains("Administrateur"));
+    }
+
+    #[test]
+    fn invitation_in_english() {
+        let r = render(&invitation(), Lang::En);
+        assert_eq!(r.subject, "Invitation to the Acme Industrie client space");
+        assert!(r.text.contains("2026-03-29 03:30 (Paris time)"), "{}", r.text);
+    }
+
+    #[test]
+    fn every_template_renders_in_every_language() {
+        let t: Timestamp = "2026-10-25T00:30:00Z".parse().unwrap();
+        let mails = [
+            invitation(),
+            Mail::PasswordReset { name: "J".into(), link: "https://x/reset/t".into(), expires_at: t },
+            Mail::PasswordChanged { name: "J".into(), at: t },
+        ];
+        for m in &mails {
+            for lang in Lang::ALL {
+                let r = render(m, lang);
+                assert!(!r.subject.is_empty() && !r.subject.contains('\n'), "{m:?} {lang:?}");
+                assert!(r.text.len() > 40, "{m:?} {lang:?}");
+                assert!(!r.text.contains("{{"), "unrendered template {m:?} {lang:?}");
+            }
+        }
+    }
+}

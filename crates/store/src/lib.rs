@@ -1,0 +1,57 @@
+//! One storage API over two backends: SQLite, the embedded default, and
+//! PostgreSQL in production. The backend is chosen once, from the URL scheme.
+//!
+//! Invariants:
+//! - Only this crate knows SQL. Queries are written once, in the dialect common
+//!   to both backends (`$n` placeholders, `RETURNING`, `ON CONFLICT`); the rare
+//!   difference (job claiming) branches on [`Backend`].
+//! - Money is integer cents, instants are UTC milliseconds (`BIGINT`).
+//! - Tenant data is read and written through [`Scope`], the one place that
+//!   restricts a query to the organisation a principal belongs to.
+//! - Every state change is one transaction holding its audit record
+//!   ([`audit::record`]) and, when it notifies someone, its outbox row and job.
+//! - The store never reads the clock: callers pass `now`.
+
+pub mod audit;
+mod db;
+mod error;
+pub mod jobs;
+pub mod orgs;
+pub mod outbox;
+pub mod scope;
+pub mod secrets;
+pub mod sessions;
+mod sql;
+pub mod throttle;
+pub mod time;
+pub mod tokens;
+pub mod users;
+
+pub use audit::Actor;
+pub use db::{Backend, Store, Tx};
+pub use error::StoreError;
+pub use scope::Scope;
+pub use sql::new_id;
+
+/// A page of a list, with the cursor of the next page if there is one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Cuts a list fetched with `LIMIT limit + 1` into a page: the extra row only
+/// tells that a next page exists, and the last kept row is its cursor.
+pub(crate) fn paginate<T>(items: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = if more { items.last().map(key) } else { None };
+    Page {
+        items: std::mem::take(items),
+        next_cursor,
+    }
+}
