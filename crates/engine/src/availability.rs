@@ -15,7 +15,7 @@
 //!
 //! Cost: O(n log n) in the number of episodes (one sort, one sweep).
 
-use ciel_terms::{EpisodeKind, ExclusionReason, Offer, RateTier};
+use ciel_terms::{EpisodeKind, ExclusionReason, Offer, PenaltyClass, RateTier};
 use jiff::{Timestamp, ToSpan};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -178,6 +178,20 @@ fn overlap(a: &[(i64, i64)], b: &[(i64, i64)]) -> i64 {
 /// Whether `rate = num/den × 100` satisfies lower <= rate (exactly).
 fn rate_at_least(avail: i64, total: i64, bound: Decimal) -> bool {
     Decimal::from(avail) * Decimal::ONE_HUNDRED >= bound * Decimal::from(total)
+}
+
+/// The penalty tier of an exact rate `available / total × 100` in a class:
+/// `lower <= rate < upper`, compared by cross-multiplication (never rounded);
+/// `None` when the rate reaches the guaranteed rate.
+pub fn penalty_tier(class: &PenaltyClass, available: i64, total: i64) -> Option<&RateTier> {
+    if total <= 0 || rate_at_least(available, total, class.guaranteed_percent.0) {
+        return None;
+    }
+    class.tiers.iter().find(|tr| {
+        let above_lower = tr.lower.is_none_or(|l| rate_at_least(available, total, l.0));
+        let below_upper = !rate_at_least(available, total, tr.upper.0);
+        above_lower && below_upper
+    })
 }
 
 fn reason_fr(r: ExclusionReason) -> &'static str {
@@ -440,12 +454,7 @@ impl Engine {
                     ),
             ),
             Some((_, class)) if !met => {
-                let hit: Option<&RateTier> = class.tiers.iter().find(|tr| {
-                    let above_lower = tr.lower.is_none_or(|l| rate_at_least(avail, total_secs, l.0));
-                    let below_upper = !rate_at_least(avail, total_secs, tr.upper.0);
-                    above_lower && below_upper
-                });
-                if let Some(tr) = hit {
+                if let Some(tr) = penalty_tier(class, avail, total_secs) {
                     penalty = tr.penalty_percent.0;
                     let lower_fr = tr.lower.map_or("0".to_string(), |l| num_dp(l.0, 2, Lang::Fr));
                     let lower_en = tr.lower.map_or("0".to_string(), |l| num_dp(l.0, 2, Lang::En));

@@ -179,8 +179,9 @@ impl Engine {
         }
         let interest = self.round_money(total);
         let indemnity = if days_late > 0 { lp.recovery_indemnity_eur.0 } else { Decimal::ZERO };
+        let rounding = &self.terms.billing.rounding;
         ex.push(
-            Step::new(&lp.rule, &lp.clause)
+            Step::new(&rounding.rule, &rounding.clause)
                 .input("interest_exact", total)
                 .outcome(format!("interest={interest} indemnity={indemnity}"))
                 .text(
