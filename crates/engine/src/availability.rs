@@ -73,6 +73,8 @@ pub enum EpisodeStatus {
     NoServiceImpact,
     KindNotCounted,
     Excluded(ExclusionReason),
+    /// Qualifying, but every minute of it lies in an excluded window.
+    WithinExcludedWindow,
     OutsideMonth,
     EmptyOrReversed,
 }
@@ -298,6 +300,7 @@ impl Engine {
 
         let mut outcomes = Vec::with_capacity(episodes.len());
         let mut iv: Vec<(i64, i64)> = Vec::with_capacity(episodes.len());
+        let mut spans: Vec<(u32, i64, i64)> = Vec::with_capacity(episodes.len());
         let (mut counted, mut short, mut no_impact, mut excluded_n, mut outside, mut other) = (0, 0, 0, 0, 0, 0);
         let mut excluded_by_reason: std::collections::BTreeMap<ExclusionReason, u32> = Default::default();
         for (i, e) in episodes.iter().enumerate() {
@@ -323,6 +326,7 @@ impl Engine {
                 let b = ceil_to(ceil_s(e.end), slot).min(me);
                 if a < b {
                     iv.push((a, b));
+                    spans.push((i as u32, a, b));
                     counted += 1;
                     EpisodeStatus::Counted
                 } else {
@@ -397,6 +401,16 @@ impl Engine {
             wouts.push(WindowOutcome { index: i as u32, excluded, reason: w.reason });
         }
         merge(&mut wv);
+        if !wv.is_empty() {
+            // R5.3: an episode whose every minute an excluded window covers is
+            // shown as excluded with the window, not as counted.
+            for (i, a, b) in &spans {
+                let k = wv.partition_point(|w| w.1 < *b);
+                if k < wv.len() && wv[k].0 <= *a && *b <= wv[k].1 {
+                    outcomes[*i as usize].status = EpisodeStatus::WithinExcludedWindow;
+                }
+            }
+        }
         let excluded_secs = overlap(&iv, &wv);
         let u_secs = downtime_secs - excluded_secs;
         let unavailable_minutes = u_secs / 60;
