@@ -33,6 +33,9 @@ use std::collections::BTreeMap;
 use ciel_calendar::{CalendarError, ServiceCalendar};
 use ciel_terms::Terms;
 pub use explain::{Explained, Explanation, Lang, Step};
+// Re-exported so that callers (the CLI, the server) use the very versions the
+// engine's types are built on.
+pub use {ciel_calendar, ciel_terms, jiff, rust_decimal, serde, serde_json};
 use jiff::tz::TimeZone;
 use rust_decimal::{Decimal, RoundingStrategy};
 
