@@ -28,8 +28,8 @@
 
 pub mod holidays;
 
-use holidays::{civil_from_days, days_from_civil, is_holiday_day, weekday_from_days};
 pub use holidays::{Holiday, HolidaySet, easter_sunday, holiday_on, holidays_of_year};
+use holidays::{civil_from_days, days_from_civil, is_holiday_day, weekday_from_days};
 use jiff::{SignedDuration, Timestamp, civil, tz::TimeZone};
 use serde::{Deserialize, Serialize};
 
@@ -152,19 +152,27 @@ impl ServiceCalendar {
         for d in days {
             hours[d.index()] = Some((opens, closes));
         }
-        let week_secs = hours
-            .iter()
-            .flatten()
-            .map(|(o, c)| i128::from(c - o))
-            .sum();
-        Ok(ServiceCalendar { tz, always: false, hours, holidays, week_secs })
+        let week_secs = hours.iter().flatten().map(|(o, c)| i128::from(c - o)).sum();
+        Ok(ServiceCalendar {
+            tz,
+            always: false,
+            hours,
+            holidays,
+            week_secs,
+        })
     }
 
     /// Build a calendar from its terms-file description.
     pub fn from_spec(spec: &CalendarSpec) -> Result<Self, CalendarError> {
         match spec {
             CalendarSpec::Always { timezone } => Ok(Self::always_open(load_tz(timezone)?)),
-            CalendarSpec::Weekly { timezone, days, opens, closes, holidays } => Self::weekly(
+            CalendarSpec::Weekly {
+                timezone,
+                days,
+                opens,
+                closes,
+                holidays,
+            } => Self::weekly(
                 load_tz(timezone)?,
                 days,
                 parse_time_of_day(opens)?,
@@ -187,7 +195,13 @@ impl ServiceCalendar {
     /// Length of one full opening day, i.e. one "jour ouvré" (JO) of R4.3: the
     /// longest daily opening of the calendar (24 h for an always-open one).
     pub fn full_day(&self) -> SignedDuration {
-        let secs = self.hours.iter().flatten().map(|(o, c)| c - o).max().unwrap_or(0);
+        let secs = self
+            .hours
+            .iter()
+            .flatten()
+            .map(|(o, c)| c - o)
+            .max()
+            .unwrap_or(0);
         SignedDuration::from_secs(i64::from(secs))
     }
 
@@ -291,7 +305,11 @@ impl ServiceCalendar {
 
     /// Instant (ns) of local wall time `secs` after midnight of epoch day `day`.
     fn local_instant(&self, day: i32, secs: u32) -> i128 {
-        let (day, secs) = if secs >= SECS_PER_DAY { (day + 1, secs - SECS_PER_DAY) } else { (day, secs) };
+        let (day, secs) = if secs >= SECS_PER_DAY {
+            (day + 1, secs - SECS_PER_DAY)
+        } else {
+            (day, secs)
+        };
         let (y, m, d) = civil_from_days(day);
         let dt = civil::DateTime::new(
             y as i16,
@@ -336,10 +354,10 @@ impl ServiceCalendar {
         let mut secs = self.week_secs;
         if self.holidays != HolidaySet::None {
             for d in monday..monday + 7 {
-                if let Some((o, c)) = self.hours[weekday_from_days(d) as usize] {
-                    if is_holiday_day(self.holidays, d) {
-                        secs -= i128::from(c - o);
-                    }
+                if let Some((o, c)) = self.hours[weekday_from_days(d) as usize]
+                    && is_holiday_day(self.holidays, d)
+                {
+                    secs -= i128::from(c - o);
                 }
             }
         }
@@ -354,7 +372,10 @@ impl ServiceCalendar {
         // First, the partial day (or days) up to the next Monday, day by day.
         let mut guard = 0u32;
         loop {
-            if weekday_from_days(day) == 0 && day > first_day && rem > self.week_secs * NANOS_PER_SEC {
+            if weekday_from_days(day) == 0
+                && day > first_day
+                && rem > self.week_secs * NANOS_PER_SEC
+            {
                 // Skip whole weeks while the deadline lies beyond them.
                 while let Some(w) = self.week_nanos(day) {
                     if w >= rem {
@@ -393,19 +414,25 @@ impl ServiceCalendar {
         if self.always {
             return to - from;
         }
-        let Ok(ft) = Timestamp::from_nanosecond(from) else { return 0 };
-        let Ok(tt) = Timestamp::from_nanosecond(to) else { return 0 };
+        let Ok(ft) = Timestamp::from_nanosecond(from) else {
+            return 0;
+        };
+        let Ok(tt) = Timestamp::from_nanosecond(to) else {
+            return 0;
+        };
         let first = self.local_day(ft);
         let last = self.local_day(tt);
         let mut total = 0i128;
         let mut day = first;
         while day <= last {
-            if weekday_from_days(day) == 0 && day > first && day + 7 <= last {
-                if let Some(w) = self.week_nanos(day) {
-                    total += w;
-                    day += 7;
-                    continue;
-                }
+            if weekday_from_days(day) == 0
+                && day > first
+                && day + 7 <= last
+                && let Some(w) = self.week_nanos(day)
+            {
+                total += w;
+                day += 7;
+                continue;
             }
             if let Some((o, c)) = self.open_interval(day) {
                 let s = from.max(o);
@@ -471,7 +498,10 @@ mod tests {
     fn manifest_has_no_io_runtime_dependency() {
         let manifest = include_str!("../Cargo.toml");
         for banned in ["tokio", "sqlx", "axum"] {
-            assert!(!manifest.contains(banned), "ciel-calendar must not depend on {banned}");
+            assert!(
+                !manifest.contains(banned),
+                "ciel-calendar must not depend on {banned}"
+            );
         }
     }
 

@@ -19,19 +19,39 @@ fn h(n: i64) -> SignedDuration {
 }
 fn standard() -> ServiceCalendar {
     use Weekday::*;
-    ServiceCalendar::weekly(paris(), &[Mon, Tue, Wed, Thu, Fri], 9 * 3600, 18 * 3600, HolidaySet::France).unwrap()
+    ServiceCalendar::weekly(
+        paris(),
+        &[Mon, Tue, Wed, Thu, Fri],
+        9 * 3600,
+        18 * 3600,
+        HolidaySet::France,
+    )
+    .unwrap()
 }
 fn premium() -> ServiceCalendar {
     use Weekday::*;
-    ServiceCalendar::weekly(paris(), &[Mon, Tue, Wed, Thu, Fri, Sat], 8 * 3600, 18 * 3600, HolidaySet::France)
-        .unwrap()
+    ServiceCalendar::weekly(
+        paris(),
+        &[Mon, Tue, Wed, Thu, Fri, Sat],
+        8 * 3600,
+        18 * 3600,
+        HolidaySet::France,
+    )
+    .unwrap()
 }
 fn platinum() -> ServiceCalendar {
     ServiceCalendar::always_open(paris())
 }
 fn all_days_24h() -> ServiceCalendar {
     use Weekday::*;
-    ServiceCalendar::weekly(paris(), &[Mon, Tue, Wed, Thu, Fri, Sat, Sun], 0, 24 * 3600, HolidaySet::None).unwrap()
+    ServiceCalendar::weekly(
+        paris(),
+        &[Mon, Tue, Wed, Thu, Fri, Sat, Sun],
+        0,
+        24 * 3600,
+        HolidaySet::None,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -125,7 +145,8 @@ fn each_2026_public_holiday_is_closed() {
     // 15 August 2026 is a Saturday: closed for Premium too, which reopens Mon 17 Aug 08:00.
     assert!(!prem.is_open(ts("2026-08-15T10:00:00+02:00")));
     assert_eq!(
-        prem.add_business(ts("2026-08-15T10:00:00+02:00"), h(1)).unwrap(),
+        prem.add_business(ts("2026-08-15T10:00:00+02:00"), h(1))
+            .unwrap(),
         ts("2026-08-17T09:00:00+02:00")
     );
     // 1 November 2026 is a Sunday: closed anyway; Monday 2 Nov is open.
@@ -137,20 +158,54 @@ fn business_between_table() {
     let std = standard();
     let h24 = all_days_24h();
     // Mon 09:00 -> Fri 18:00 = 5 x 9 h = 45 h.
-    assert_eq!(std.business_between(ts("2026-03-02T09:00:00+01:00"), ts("2026-03-06T18:00:00+01:00")), h(45));
+    assert_eq!(
+        std.business_between(
+            ts("2026-03-02T09:00:00+01:00"),
+            ts("2026-03-06T18:00:00+01:00")
+        ),
+        h(45)
+    );
     // Across the March DST night, a calendar open 00:00-24:00 every day counts real
     // time: Sat 28 March 00:00+01 -> Mon 30 March 00:00+02 = 24 h + 23 h = 47 h.
-    assert_eq!(h24.business_between(ts("2026-03-28T00:00:00+01:00"), ts("2026-03-30T00:00:00+02:00")), h(47));
+    assert_eq!(
+        h24.business_between(
+            ts("2026-03-28T00:00:00+01:00"),
+            ts("2026-03-30T00:00:00+02:00")
+        ),
+        h(47)
+    );
     // October: Sat 24 Oct 00:00+02 -> Mon 26 Oct 00:00+01 = 24 h + 25 h = 49 h.
-    assert_eq!(h24.business_between(ts("2026-10-24T00:00:00+02:00"), ts("2026-10-26T00:00:00+01:00")), h(49));
+    assert_eq!(
+        h24.business_between(
+            ts("2026-10-24T00:00:00+02:00"),
+            ts("2026-10-26T00:00:00+01:00")
+        ),
+        h(49)
+    );
     // 24 h calendar adding across the October night: Sun 25 Oct 00:00+02 + 25 h
     // = Mon 26 Oct 00:00+01 (the Sunday lasts 25 h).
-    assert_eq!(h24.add_business(ts("2026-10-25T00:00:00+02:00"), h(25)).unwrap(), ts("2026-10-26T00:00:00+01:00"));
+    assert_eq!(
+        h24.add_business(ts("2026-10-25T00:00:00+02:00"), h(25))
+            .unwrap(),
+        ts("2026-10-26T00:00:00+01:00")
+    );
     // Whole of May 2026 for Standard: 21 weekdays (May has 31 days, starts Fri) less
     // 1, 8, 14 and 25 May = 17 days x 9 h = 153 h.
-    assert_eq!(std.business_between(ts("2026-05-01T00:00:00+02:00"), ts("2026-06-01T00:00:00+02:00")), h(153));
+    assert_eq!(
+        std.business_between(
+            ts("2026-05-01T00:00:00+02:00"),
+            ts("2026-06-01T00:00:00+02:00")
+        ),
+        h(153)
+    );
     // Reversed bounds give zero.
-    assert_eq!(std.business_between(ts("2026-03-06T18:00:00+01:00"), ts("2026-03-02T09:00:00+01:00")), h(0));
+    assert_eq!(
+        std.business_between(
+            ts("2026-03-06T18:00:00+01:00"),
+            ts("2026-03-02T09:00:00+01:00")
+        ),
+        h(0)
+    );
 }
 
 #[test]
@@ -158,31 +213,76 @@ fn pauses_table() {
     let std = standard();
     let start = ts("2026-03-02T17:00:00+01:00"); // Monday, 1 h before closing
     // No pause: 1 h Monday + 1 h Tuesday = Tue 10:00.
-    assert_eq!(std.deadline(start, h(2), &[]).unwrap(), ts("2026-03-03T10:00:00+01:00"));
+    assert_eq!(
+        std.deadline(start, h(2), &[]).unwrap(),
+        ts("2026-03-03T10:00:00+01:00")
+    );
     // Pause Tue 07:00-10:00 starts before opening; it covers Tue 09:00-10:00 = 1 h
     // of business time: the deadline moves by 1 h to Tue 11:00.
-    let p = [(ts("2026-03-03T07:00:00+01:00"), ts("2026-03-03T10:00:00+01:00"))];
-    assert_eq!(std.deadline(start, h(2), &p).unwrap(), ts("2026-03-03T11:00:00+01:00"));
+    let p = [(
+        ts("2026-03-03T07:00:00+01:00"),
+        ts("2026-03-03T10:00:00+01:00"),
+    )];
+    assert_eq!(
+        std.deadline(start, h(2), &p).unwrap(),
+        ts("2026-03-03T11:00:00+01:00")
+    );
     // Pause entirely in the night: no business time covered, no move.
-    let p = [(ts("2026-03-02T20:00:00+01:00"), ts("2026-03-03T08:00:00+01:00"))];
-    assert_eq!(std.deadline(start, h(2), &p).unwrap(), ts("2026-03-03T10:00:00+01:00"));
+    let p = [(
+        ts("2026-03-02T20:00:00+01:00"),
+        ts("2026-03-03T08:00:00+01:00"),
+    )];
+    assert_eq!(
+        std.deadline(start, h(2), &p).unwrap(),
+        ts("2026-03-03T10:00:00+01:00")
+    );
     // Pause before the start: ignored.
-    let p = [(ts("2026-03-02T12:00:00+01:00"), ts("2026-03-02T16:00:00+01:00"))];
-    assert_eq!(std.deadline(start, h(2), &p).unwrap(), ts("2026-03-03T10:00:00+01:00"));
+    let p = [(
+        ts("2026-03-02T12:00:00+01:00"),
+        ts("2026-03-02T16:00:00+01:00"),
+    )];
+    assert_eq!(
+        std.deadline(start, h(2), &p).unwrap(),
+        ts("2026-03-03T10:00:00+01:00")
+    );
     // Pause straddling the start (16:00-17:30): only 17:00-17:30 counts, +30 min.
-    let p = [(ts("2026-03-02T16:00:00+01:00"), ts("2026-03-02T17:30:00+01:00"))];
-    assert_eq!(std.deadline(start, h(2), &p).unwrap(), ts("2026-03-03T10:30:00+01:00"));
+    let p = [(
+        ts("2026-03-02T16:00:00+01:00"),
+        ts("2026-03-02T17:30:00+01:00"),
+    )];
+    assert_eq!(
+        std.deadline(start, h(2), &p).unwrap(),
+        ts("2026-03-03T10:30:00+01:00")
+    );
     // A pause starting exactly at the deadline does not move it.
-    let p = [(ts("2026-03-03T10:00:00+01:00"), ts("2026-03-03T12:00:00+01:00"))];
-    assert_eq!(std.deadline(start, h(2), &p).unwrap(), ts("2026-03-03T10:00:00+01:00"));
+    let p = [(
+        ts("2026-03-03T10:00:00+01:00"),
+        ts("2026-03-03T12:00:00+01:00"),
+    )];
+    assert_eq!(
+        std.deadline(start, h(2), &p).unwrap(),
+        ts("2026-03-03T10:00:00+01:00")
+    );
     // Overlapping pauses are merged: Tue 09:00-10:00 and 09:30-11:00 = 2 h covered.
     let p = [
-        (ts("2026-03-03T09:00:00+01:00"), ts("2026-03-03T10:00:00+01:00")),
-        (ts("2026-03-03T09:30:00+01:00"), ts("2026-03-03T11:00:00+01:00")),
+        (
+            ts("2026-03-03T09:00:00+01:00"),
+            ts("2026-03-03T10:00:00+01:00"),
+        ),
+        (
+            ts("2026-03-03T09:30:00+01:00"),
+            ts("2026-03-03T11:00:00+01:00"),
+        ),
     ];
-    assert_eq!(std.deadline(start, h(2), &p).unwrap(), ts("2026-03-03T12:00:00+01:00"));
+    assert_eq!(
+        std.deadline(start, h(2), &p).unwrap(),
+        ts("2026-03-03T12:00:00+01:00")
+    );
     // Elapsed with the same pauses from 17:00 to Tue 12:00: 1 h + 3 h - 2 h = 2 h.
-    assert_eq!(std.business_between_paused(start, ts("2026-03-03T12:00:00+01:00"), &p), h(2));
+    assert_eq!(
+        std.business_between_paused(start, ts("2026-03-03T12:00:00+01:00"), &p),
+        h(2)
+    );
 }
 
 /// The independent table (PyPI `holidays`) agrees with our computation for
@@ -204,8 +304,10 @@ fn holidays_match_independent_source_1990_2100() {
             other => panic!("unknown region {other}"),
         };
     }
-    let known_differences: BTreeSet<jiff::civil::Date> =
-        ["2005-05-16", "2006-06-05", "2007-05-28"].iter().map(|d| d.parse().unwrap()).collect();
+    let known_differences: BTreeSet<jiff::civil::Date> = ["2005-05-16", "2006-06-05", "2007-05-28"]
+        .iter()
+        .map(|d| d.parse().unwrap())
+        .collect();
     let mut ours = BTreeSet::new();
     let mut ours_alsace = BTreeSet::new();
     for y in 1990..=2100 {
@@ -217,13 +319,22 @@ fn holidays_match_independent_source_1990_2100() {
         }
     }
     let diff: BTreeSet<_> = ours.symmetric_difference(&national).copied().collect();
-    assert_eq!(diff, known_differences, "national holidays differ from the independent table");
+    assert_eq!(
+        diff, known_differences,
+        "national holidays differ from the independent table"
+    );
     let extra: BTreeSet<_> = ours_alsace.difference(&ours).copied().collect();
     assert_eq!(extra, alsace_extra, "Alsace-Moselle extras differ");
     // And the predicate agrees with the list.
     for d in &ours {
         assert!(
-            holiday_on(HolidaySet::France, i32::from(d.year()), d.month() as u8, d.day() as u8).is_some(),
+            holiday_on(
+                HolidaySet::France,
+                i32::from(d.year()),
+                d.month() as u8,
+                d.day() as u8
+            )
+            .is_some(),
             "{d}"
         );
     }
@@ -249,7 +360,8 @@ fn naive_add(cal: &ServiceCalendar, start: Timestamp, minutes: i64) -> Timestamp
 
 fn minute_ts() -> impl Strategy<Value = Timestamp> {
     // 2025-01-01 .. 2028-01-01, minute aligned.
-    (1_735_689_600i64 / 60..1_830_297_600i64 / 60).prop_map(|m| Timestamp::from_second(m * 60).unwrap())
+    (1_735_689_600i64 / 60..1_830_297_600i64 / 60)
+        .prop_map(|m| Timestamp::from_second(m * 60).unwrap())
 }
 
 proptest! {

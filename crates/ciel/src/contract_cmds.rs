@@ -19,8 +19,8 @@ use ciel_engine::{
     interest::EcbTable,
     jiff::{Timestamp, civil::Date},
     rust_decimal::Decimal,
-    serde_json,
     serde::Serialize,
+    serde_json,
     support::{Pause, TicketInput},
 };
 
@@ -74,18 +74,26 @@ impl TermsSource {
         let mut r = Registry::with_embedded();
         for f in &self.terms_files {
             let text = read(f)?;
-            r.add_toml(&text).map_err(|e| anyhow!("{}:\n{e}", f.display()))?;
+            r.add_toml(&text)
+                .map_err(|e| anyhow!("{}:\n{e}", f.display()))?;
         }
         Ok(r)
     }
 
     fn engine(&self, ecb_file: Option<&Path>) -> Result<Engine> {
         let r = self.registry()?;
-        let id = self.terms_version.clone().unwrap_or_else(|| ciel_terms::embedded().version.id.clone());
-        let terms = r.get(&id).ok_or_else(|| anyhow!("unknown terms version {id:?}"))?;
+        let id = self
+            .terms_version
+            .clone()
+            .unwrap_or_else(|| ciel_terms::embedded().version.id.clone());
+        let terms = r
+            .get(&id)
+            .ok_or_else(|| anyhow!("unknown terms version {id:?}"))?;
         let mut ecb = EcbTable::embedded().clone();
         if let Some(f) = ecb_file {
-            ecb.extend(&EcbTable::parse_csv(&read(f)?).map_err(|e| anyhow!("{}: {e}", f.display()))?);
+            ecb.extend(
+                &EcbTable::parse_csv(&read(f)?).map_err(|e| anyhow!("{}: {e}", f.display()))?,
+            );
         }
         Ok(Engine::with_ecb(terms, ecb)?)
     }
@@ -96,7 +104,11 @@ fn read(p: &Path) -> Result<String> {
 }
 
 /// Text or JSON of an explained result. `summary` gives the text head lines.
-fn output<T: Serialize>(x: &Explained<T>, o: &OutputArgs, summary: impl FnOnce(Lang) -> String) -> Result<String> {
+fn output<T: Serialize>(
+    x: &Explained<T>,
+    o: &OutputArgs,
+    summary: impl FnOnce(Lang) -> String,
+) -> Result<String> {
     match o.format {
         Format::Json => Ok(serde_json::to_string_pretty(x)? + "\n"),
         Format::Text => {
@@ -105,7 +117,11 @@ fn output<T: Serialize>(x: &Explained<T>, o: &OutputArgs, summary: impl FnOnce(L
                 Lang::Fr => "Explication :",
                 Lang::En => "Explanation:",
             };
-            Ok(format!("{}\n{head}\n{}", summary(lang), x.explanation.render(lang)))
+            Ok(format!(
+                "{}\n{head}\n{}",
+                summary(lang),
+                x.explanation.render(lang)
+            ))
         }
     }
 }
@@ -181,17 +197,30 @@ impl TermsCmd {
                     Format::Text => r
                         .list()
                         .iter()
-                        .map(|t| format!("{}  {}  {}\n", t.version.effective_date, t.version.id, t.version.title))
+                        .map(|t| {
+                            format!(
+                                "{}  {}  {}\n",
+                                t.version.effective_date, t.version.id, t.version.title
+                            )
+                        })
                         .collect(),
                 })
             }
-            TermsCmd::Show { version, source, format } => {
+            TermsCmd::Show {
+                version,
+                source,
+                format,
+            } => {
                 let r = source.registry()?;
                 let id = version.unwrap_or_else(|| ciel_terms::embedded().version.id.clone());
-                let t = r.get(&id).ok_or_else(|| anyhow!("unknown terms version {id:?}"))?;
+                let t = r
+                    .get(&id)
+                    .ok_or_else(|| anyhow!("unknown terms version {id:?}"))?;
                 match format.as_str() {
                     "json" => Ok(serde_json::to_string_pretty(t)? + "\n"),
-                    "toml" if id == ciel_terms::embedded().version.id => Ok(ciel_terms::EMBEDDED_TOML.to_string()),
+                    "toml" if id == ciel_terms::embedded().version.id => {
+                        Ok(ciel_terms::EMBEDDED_TOML.to_string())
+                    }
                     "toml" => {
                         for f in &source.terms_files {
                             let text = read(f)?;
@@ -213,16 +242,30 @@ impl TermsCmd {
                         t.version.id,
                         t.version.effective_date
                     )),
-                    (Ok(t), Format::Json) => Ok(serde_json::to_string_pretty(&serde_json::json!({
-                        "valid": true, "id": t.version.id, "effective_date": t.version.effective_date.to_string(),
-                    }))? + "\n"),
-                    (Err(e), Format::Text) => bail!("{}: invalid terms document\n{e}", file.display()),
+                    (Ok(t), Format::Json) => {
+                        Ok(serde_json::to_string_pretty(&serde_json::json!({
+                            "valid": true, "id": t.version.id, "effective_date": t.version.effective_date.to_string(),
+                        }))? + "\n")
+                    }
+                    (Err(e), Format::Text) => {
+                        bail!("{}: invalid terms document\n{e}", file.display())
+                    }
                     (Err(e), Format::Json) => {
-                        bail!("{}", serde_json::to_string_pretty(&serde_json::json!({ "valid": false, "errors": e.0 }))?)
+                        bail!(
+                            "{}",
+                            serde_json::to_string_pretty(
+                                &serde_json::json!({ "valid": false, "errors": e.0 })
+                            )?
+                        )
                     }
                 }
             }
-            TermsCmd::Diff { a, b, source, format } => {
+            TermsCmd::Diff {
+                a,
+                b,
+                source,
+                format,
+            } => {
                 let r = source.registry()?;
                 let (ta, tb) = (load_version(&r, &a)?, load_version(&r, &b)?);
                 let d = ciel_terms::diff(&ta, &tb);
@@ -232,7 +275,9 @@ impl TermsCmd {
                     Format::Text => d
                         .iter()
                         .map(|x| {
-                            let f = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_string(), |v| v.to_string());
+                            let f = |v: &Option<serde_json::Value>| {
+                                v.as_ref().map_or("(absent)".to_string(), |v| v.to_string())
+                            };
                             format!("{}: {} -> {}\n", x.path, f(&x.left), f(&x.right))
                         })
                         .collect(),
@@ -267,10 +312,19 @@ pub enum SlaCmd {
 
 impl SlaCmd {
     pub fn render(self) -> Result<String> {
-        let SlaCmd::Verify { evidence, format, lang, terms_files } = self;
+        let SlaCmd::Verify {
+            evidence,
+            format,
+            lang,
+            terms_files,
+        } = self;
         let json = read(&evidence)?;
-        let ev: Evidence = serde_json::from_str(&json).with_context(|| format!("{}: not valid evidence", evidence.display()))?;
-        let source = TermsSource { terms_files, terms_version: Some(ev.terms_version.clone()) };
+        let ev: Evidence = serde_json::from_str(&json)
+            .with_context(|| format!("{}: not valid evidence", evidence.display()))?;
+        let source = TermsSource {
+            terms_files,
+            terms_version: Some(ev.terms_version.clone()),
+        };
         let st = source.engine(None)?.statement(&ev)?;
         let out = output(&st, &OutputArgs { format, lang }, |l| {
             let s = &st.value;
@@ -278,12 +332,27 @@ impl SlaCmd {
             let mut head = match l {
                 Lang::Fr => format!(
                     "Relevé {} {} (conditions {})\nDisponibilité {} % (garanti {} %), indisponibilité {} min sur {}\nPénalité de disponibilité {} % ; avoir du mois {} €\n",
-                    s.service_id, s.month, s.terms_version, a.rate_display.replace('.', ","), a.guaranteed_percent.to_string().replace('.', ","),
-                    a.unavailable_minutes, a.month_minutes, a.penalty_percent, s.credit.to_string().replace('.', ",")
+                    s.service_id,
+                    s.month,
+                    s.terms_version,
+                    a.rate_display.replace('.', ","),
+                    a.guaranteed_percent.to_string().replace('.', ","),
+                    a.unavailable_minutes,
+                    a.month_minutes,
+                    a.penalty_percent,
+                    s.credit.to_string().replace('.', ",")
                 ),
                 Lang::En => format!(
                     "Statement {} {} (terms {})\nAvailability {} % (guaranteed {} %), {} unavailable minutes of {}\nAvailability penalty {} %; credit for the month EUR {}\n",
-                    s.service_id, s.month, s.terms_version, a.rate_display, a.guaranteed_percent, a.unavailable_minutes, a.month_minutes, a.penalty_percent, s.credit
+                    s.service_id,
+                    s.month,
+                    s.terms_version,
+                    a.rate_display,
+                    a.guaranteed_percent,
+                    a.unavailable_minutes,
+                    a.month_minutes,
+                    a.penalty_percent,
+                    s.credit
                 ),
             };
             for c in &s.checks {
@@ -346,7 +415,8 @@ pub enum SupportCmd {
 }
 
 fn parse_ts(what: &str, s: &str) -> Result<Timestamp> {
-    s.parse::<Timestamp>().map_err(|e| anyhow!("{what}: {s:?} is not an RFC 3339 instant with offset: {e}"))
+    s.parse::<Timestamp>()
+        .map_err(|e| anyhow!("{what}: {s:?} is not an RFC 3339 instant with offset: {e}"))
 }
 
 fn parse_level(s: &str) -> Result<SupportLevel> {
@@ -369,16 +439,31 @@ fn parse_impact(s: &str) -> Result<Impact> {
 
 impl SupportCmd {
     pub fn render(self) -> Result<String> {
-        let SupportCmd::Deadlines { level, criticality, impact, notified_at, pauses, at, source, out } = self;
+        let SupportCmd::Deadlines {
+            level,
+            criticality,
+            impact,
+            notified_at,
+            pauses,
+            at,
+            source,
+            out,
+        } = self;
         let engine = source.engine(None)?;
         let mut ps = Vec::new();
         for p in &pauses {
-            let (a, b) = p.split_once('/').ok_or_else(|| anyhow!("--pause {p:?}: expected START/END"))?;
+            let (a, b) = p
+                .split_once('/')
+                .ok_or_else(|| anyhow!("--pause {p:?}: expected START/END"))?;
             let (a, b) = (parse_ts("--pause start", a)?, parse_ts("--pause end", b)?);
             if b < a {
                 bail!("--pause {p:?}: ends before it starts");
             }
-            ps.push(Pause { start: a, end: b, reason: None });
+            ps.push(Pause {
+                start: a,
+                end: b,
+                reason: None,
+            });
         }
         let t = TicketInput {
             level: parse_level(&level)?,
@@ -396,13 +481,34 @@ impl SupportCmd {
         output(&d, &out, |l| {
             let v = &d.value;
             let mut s = match l {
-                Lang::Fr => format!("Priorité {}{}\n", v.priority.priority, if v.priority.downgraded_from_p1 { " (P1 impossible pour ce niveau)" } else { "" }),
-                Lang::En => format!("Priority {}{}\n", v.priority.priority, if v.priority.downgraded_from_p1 { " (no P1 on this level)" } else { "" }),
+                Lang::Fr => format!(
+                    "Priorité {}{}\n",
+                    v.priority.priority,
+                    if v.priority.downgraded_from_p1 {
+                        " (P1 impossible pour ce niveau)"
+                    } else {
+                        ""
+                    }
+                ),
+                Lang::En => format!(
+                    "Priority {}{}\n",
+                    v.priority.priority,
+                    if v.priority.downgraded_from_p1 {
+                        " (no P1 on this level)"
+                    } else {
+                        ""
+                    }
+                ),
             };
             for (name, x) in [("GTI", &v.gti), ("GTR", &v.gtr)] {
                 match (x, l) {
-                    (Some(x), Lang::Fr) => s.push_str(&format!("{name} {} : échéance {}\n", x.target, x.due_at_local)),
-                    (Some(x), Lang::En) => s.push_str(&format!("{name} {}: due {}\n", x.target, x.due_at_local)),
+                    (Some(x), Lang::Fr) => s.push_str(&format!(
+                        "{name} {} : échéance {}\n",
+                        x.target, x.due_at_local
+                    )),
+                    (Some(x), Lang::En) => {
+                        s.push_str(&format!("{name} {}: due {}\n", x.target, x.due_at_local))
+                    }
                     (None, Lang::Fr) => s.push_str(&format!("{name} : pas d'engagement\n")),
                     (None, Lang::En) => s.push_str(&format!("{name}: no commitment\n")),
                 }
@@ -482,7 +588,8 @@ pub enum CalcCmd {
 }
 
 fn parse_date(what: &str, s: &str) -> Result<Date> {
-    s.parse::<Date>().map_err(|e| anyhow!("{what}: {s:?} is not a YYYY-MM-DD date: {e}"))
+    s.parse::<Date>()
+        .map_err(|e| anyhow!("{what}: {s:?} is not a YYYY-MM-DD date: {e}"))
 }
 
 fn parse_dec(what: &str, s: &str) -> Result<Decimal> {
@@ -492,7 +599,16 @@ fn parse_dec(what: &str, s: &str) -> Result<Decimal> {
 impl CalcCmd {
     pub fn render(self) -> Result<String> {
         match self {
-            CalcCmd::EarlyTermination { start, term_months, last_day, monthly_fee, investment, cancellation, source, out } => {
+            CalcCmd::EarlyTermination {
+                start,
+                term_months,
+                last_day,
+                monthly_fee,
+                investment,
+                cancellation,
+                source,
+                out,
+            } => {
                 let i = EarlyTerminationInput {
                     start: parse_date("--start", &start)?,
                     term_months,
@@ -503,20 +619,37 @@ impl CalcCmd {
                 };
                 let q = source.engine(None)?.early_termination(&i)?;
                 output(&q, &out, |l| match l {
-                    Lang::Fr => format!("Indemnité de résiliation anticipée : {} € HT\n", q.value.fee.to_string().replace('.', ",")),
+                    Lang::Fr => format!(
+                        "Indemnité de résiliation anticipée : {} € HT\n",
+                        q.value.fee.to_string().replace('.', ",")
+                    ),
                     Lang::En => format!("Early-termination fee: EUR {} excl. VAT\n", q.value.fee),
                 })
             }
-            CalcCmd::NoticeEnd { received, term_last_day, source, out } => {
+            CalcCmd::NoticeEnd {
+                received,
+                term_last_day,
+                source,
+                out,
+            } => {
                 let n = parse_date("--received", &received)?;
-                let t = term_last_day.map(|t| parse_date("--term-last-day", &t)).transpose()?;
+                let t = term_last_day
+                    .map(|t| parse_date("--term-last-day", &t))
+                    .transpose()?;
                 let r = source.engine(None)?.notice_end(n, t)?;
                 output(&r, &out, |l| match l {
                     Lang::Fr => format!("Dernier jour de service : {}\n", r.value.last_day),
                     Lang::En => format!("Last day of service: {}\n", r.value.last_day),
                 })
             }
-            CalcCmd::LateInterest { amount, due, paid, ecb_file, source, out } => {
+            CalcCmd::LateInterest {
+                amount,
+                due,
+                paid,
+                ecb_file,
+                source,
+                out,
+            } => {
                 let r = source.engine(ecb_file.as_deref())?.late_interest(
                     parse_dec("--amount", &amount)?,
                     parse_date("--due", &due)?,

@@ -21,7 +21,10 @@ use rust_decimal::Decimal;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -32,7 +35,12 @@ impl Lcg {
 const APRIL_2026: i64 = 1_775_001_600; // 2026-04-01T00:00:00Z
 
 fn episodes(rng: &mut Lcg, n: usize) -> Vec<Episode> {
-    let kinds = [EpisodeKind::ClusterConnectivity, EpisodeKind::VmStorageAccess, EpisodeKind::Vcenter, EpisodeKind::NsxManager];
+    let kinds = [
+        EpisodeKind::ClusterConnectivity,
+        EpisodeKind::VmStorageAccess,
+        EpisodeKind::Vcenter,
+        EpisodeKind::NsxManager,
+    ];
     (0..n)
         .map(|i| {
             let start = APRIL_2026 + rng.below(30 * 86_400) as i64;
@@ -56,8 +64,9 @@ fn gtr_deadlines(c: &mut Criterion) {
     let premium: &ServiceCalendar = engine.calendar("premium").unwrap();
     let mut rng = Lcg(42);
     // Starts spread over 2026 (weekends, nights, holidays, DST days included).
-    let starts: Vec<Timestamp> =
-        (0..4096).map(|_| Timestamp::from_second(1_767_225_600 + rng.below(365 * 86_400) as i64).unwrap()).collect();
+    let starts: Vec<Timestamp> = (0..4096)
+        .map(|_| Timestamp::from_second(1_767_225_600 + rng.below(365 * 86_400) as i64).unwrap())
+        .collect();
     // Standard P3: GTR 3 JO = 27 business hours.
     let gtr_std = SignedDuration::from_hours(27);
     // Premium P2: GTR 1 JO = 10 business hours.
@@ -86,14 +95,26 @@ fn availability_10k(c: &mut Criterion) {
     let mut rng = Lcg(7);
     let eps = episodes(&mut rng, 10_000);
     c.bench_function("availability_10000_episodes", |b| {
-        b.iter(|| black_box(engine.availability(Offer::MonoDc, 2026, 4, black_box(&eps), &[]).unwrap()))
+        b.iter(|| {
+            black_box(
+                engine
+                    .availability(Offer::MonoDc, 2026, 4, black_box(&eps), &[])
+                    .unwrap(),
+            )
+        })
     });
 }
 
 fn statements_100k(c: &mut Criterion) {
     let engine = Engine::embedded().unwrap();
     let mut rng = Lcg(99);
-    let offers = [Offer::MonoSite, Offer::HdMultiSite, Offer::ThdMultiSite, Offer::MonoDc, Offer::DualDc];
+    let offers = [
+        Offer::MonoSite,
+        Offer::HdMultiSite,
+        Offer::ThdMultiSite,
+        Offer::MonoDc,
+        Offer::DualDc,
+    ];
     let evidence: Vec<Evidence> = (0..100_000)
         .map(|i| {
             let n = rng.below(6) as usize;

@@ -125,11 +125,22 @@ pub struct AvailabilityResult {
 }
 
 /// Instants bounding a calendar month in a zone, and its length in seconds.
-pub fn month_bounds(tz: &jiff::tz::TimeZone, year: i16, month: i8) -> Result<(Timestamp, Timestamp), EngineError> {
-    let first = jiff::civil::Date::new(year, month, 1).map_err(|e| invalid(format!("month {year}-{month}: {e}")))?;
-    let next = first.checked_add(1.month()).map_err(|e| invalid(e.to_string()))?;
-    let a = tz.to_timestamp(first.to_datetime(jiff::civil::Time::midnight())).map_err(|e| invalid(e.to_string()))?;
-    let b = tz.to_timestamp(next.to_datetime(jiff::civil::Time::midnight())).map_err(|e| invalid(e.to_string()))?;
+pub fn month_bounds(
+    tz: &jiff::tz::TimeZone,
+    year: i16,
+    month: i8,
+) -> Result<(Timestamp, Timestamp), EngineError> {
+    let first = jiff::civil::Date::new(year, month, 1)
+        .map_err(|e| invalid(format!("month {year}-{month}: {e}")))?;
+    let next = first
+        .checked_add(1.month())
+        .map_err(|e| invalid(e.to_string()))?;
+    let a = tz
+        .to_timestamp(first.to_datetime(jiff::civil::Time::midnight()))
+        .map_err(|e| invalid(e.to_string()))?;
+    let b = tz
+        .to_timestamp(next.to_datetime(jiff::civil::Time::midnight()))
+        .map_err(|e| invalid(e.to_string()))?;
     Ok((a, b))
 }
 
@@ -190,7 +201,9 @@ pub fn penalty_tier(class: &PenaltyClass, available: i64, total: i64) -> Option<
         return None;
     }
     class.tiers.iter().find(|tr| {
-        let above_lower = tr.lower.is_none_or(|l| rate_at_least(available, total, l.0));
+        let above_lower = tr
+            .lower
+            .is_none_or(|l| rate_at_least(available, total, l.0));
         let below_upper = !rate_at_least(available, total, tr.upper.0);
         above_lower && below_upper
     })
@@ -238,8 +251,12 @@ impl Engine {
                     ),
                     (Some(n), _) => (
                         false,
-                        format!("notifiés le {n}, moins de {days} jours avant le début : non exclus"),
-                        format!("notified on {n}, less than {days} days before the start: not excluded"),
+                        format!(
+                            "notifiés le {n}, moins de {days} jours avant le début : non exclus"
+                        ),
+                        format!(
+                            "notified on {n}, less than {days} days before the start: not excluded"
+                        ),
                     ),
                     (None, _) => (
                         false,
@@ -252,16 +269,30 @@ impl Engine {
                 let ex = t.maintenance.urgent_security_excluded;
                 (
                     ex,
-                    format!("maintenance urgente de sécurité : {}", if ex { "exclue" } else { "non exclue" }),
-                    format!("urgent security maintenance: {}", if ex { "excluded" } else { "not excluded" }),
+                    format!(
+                        "maintenance urgente de sécurité : {}",
+                        if ex { "exclue" } else { "non exclue" }
+                    ),
+                    format!(
+                        "urgent security maintenance: {}",
+                        if ex { "excluded" } else { "not excluded" }
+                    ),
                 )
             }
             r => {
                 let ex = t.availability.exclusion_reasons.value.contains(&r);
                 (
                     ex,
-                    format!("{} : {}", reason_fr(r), if ex { "exclu" } else { "non exclu" }),
-                    format!("{}: {}", reason_en(r), if ex { "excluded" } else { "not excluded" }),
+                    format!(
+                        "{} : {}",
+                        reason_fr(r),
+                        if ex { "exclu" } else { "non exclu" }
+                    ),
+                    format!(
+                        "{}: {}",
+                        reason_en(r),
+                        if ex { "excluded" } else { "not excluded" }
+                    ),
                 )
             }
         }
@@ -278,7 +309,11 @@ impl Engine {
     ) -> Result<Explained<AvailabilityResult>, EngineError> {
         let t = &self.terms;
         let q = &t.availability.qualification;
-        let sla = t.availability.offers.get(&offer).ok_or_else(|| EngineError::Terms(format!("no offer {offer:?}")))?;
+        let sla = t
+            .availability
+            .offers
+            .get(&offer)
+            .ok_or_else(|| EngineError::Terms(format!("no offer {offer:?}")))?;
         let (ms, me) = month_bounds(&self.month_tz, year, month)?;
         let (ms, me) = (floor_s(ms), floor_s(me));
         let total_secs = me - ms;
@@ -288,21 +323,32 @@ impl Engine {
         let mut ex = Explanation::default();
         let label = format!("{year:04}-{month:02}");
         ex.push(
-            Step::new(&t.availability.month_zone.rule, &t.availability.month_zone.clause)
-                .input("month", &label)
-                .input("zone", &t.availability.month_zone.value)
-                .outcome(format!("M={month_minutes}"))
-                .text(
-                    format!("mois {label} en {} : M = {month_minutes} minutes", t.availability.month_zone.value),
-                    format!("month {label} in {}: M = {month_minutes} minutes", t.availability.month_zone.value),
+            Step::new(
+                &t.availability.month_zone.rule,
+                &t.availability.month_zone.clause,
+            )
+            .input("month", &label)
+            .input("zone", &t.availability.month_zone.value)
+            .outcome(format!("M={month_minutes}"))
+            .text(
+                format!(
+                    "mois {label} en {} : M = {month_minutes} minutes",
+                    t.availability.month_zone.value
                 ),
+                format!(
+                    "month {label} in {}: M = {month_minutes} minutes",
+                    t.availability.month_zone.value
+                ),
+            ),
         );
 
         let mut outcomes = Vec::with_capacity(episodes.len());
         let mut iv: Vec<(i64, i64)> = Vec::with_capacity(episodes.len());
         let mut spans: Vec<(u32, i64, i64)> = Vec::with_capacity(episodes.len());
-        let (mut counted, mut short, mut no_impact, mut excluded_n, mut outside, mut other) = (0, 0, 0, 0, 0, 0);
-        let mut excluded_by_reason: std::collections::BTreeMap<ExclusionReason, u32> = Default::default();
+        let (mut counted, mut short, mut no_impact, mut excluded_n, mut outside, mut other) =
+            (0, 0, 0, 0, 0, 0);
+        let mut excluded_by_reason: std::collections::BTreeMap<ExclusionReason, u32> =
+            Default::default();
         for (i, e) in episodes.iter().enumerate() {
             let len = e.end.as_nanosecond() - e.start.as_nanosecond();
             let status = if len <= 0 {
@@ -334,7 +380,10 @@ impl Engine {
                     EpisodeStatus::OutsideMonth
                 }
             };
-            outcomes.push(EpisodeOutcome { index: i as u32, status });
+            outcomes.push(EpisodeOutcome {
+                index: i as u32,
+                status,
+            });
         }
         merge(&mut iv);
         let downtime_secs: i64 = iv.iter().map(|(a, b)| b - a).sum();
@@ -373,20 +422,46 @@ impl Engine {
         for (i, w) in windows.iter().enumerate() {
             let (excluded, fr, en) = self.window_exclusion(w);
             let (rule, clause) = match w.reason {
-                ExclusionReason::NotifiedMaintenance | ExclusionReason::UrgentSecurityMaintenance => {
+                ExclusionReason::NotifiedMaintenance
+                | ExclusionReason::UrgentSecurityMaintenance => {
                     (t.maintenance.rule.as_str(), t.maintenance.clause.as_str())
                 }
                 _ => (ex_reasons.rule.as_str(), ex_reasons.clause.as_str()),
             };
             ex.push(
                 Step::new(rule, clause)
-                    .input("window", if w.id.is_empty() { format!("#{i}") } else { w.id.clone() })
+                    .input(
+                        "window",
+                        if w.id.is_empty() {
+                            format!("#{i}")
+                        } else {
+                            w.id.clone()
+                        },
+                    )
                     .input("start", w.start)
                     .input("end", w.end)
                     .outcome(format!("excluded={excluded}"))
                     .text(
-                        format!("fenêtre {} ({} → {}) : {fr}", if w.id.is_empty() { format!("#{i}") } else { w.id.clone() }, w.start, w.end),
-                        format!("window {} ({} → {}): {en}", if w.id.is_empty() { format!("#{i}") } else { w.id.clone() }, w.start, w.end),
+                        format!(
+                            "fenêtre {} ({} → {}) : {fr}",
+                            if w.id.is_empty() {
+                                format!("#{i}")
+                            } else {
+                                w.id.clone()
+                            },
+                            w.start,
+                            w.end
+                        ),
+                        format!(
+                            "window {} ({} → {}): {en}",
+                            if w.id.is_empty() {
+                                format!("#{i}")
+                            } else {
+                                w.id.clone()
+                            },
+                            w.start,
+                            w.end
+                        ),
                     ),
             );
             if excluded {
@@ -398,7 +473,11 @@ impl Engine {
                     wv.push((a, b));
                 }
             }
-            wouts.push(WindowOutcome { index: i as u32, excluded, reason: w.reason });
+            wouts.push(WindowOutcome {
+                index: i as u32,
+                excluded,
+                reason: w.reason,
+            });
         }
         merge(&mut wv);
         if !wv.is_empty() {
@@ -451,13 +530,25 @@ impl Engine {
                 .input("guaranteed", g)
                 .outcome(format!("met={met}"))
                 .text(
-                    format!("taux garanti {} % : {}", num(g, Lang::Fr), if met { "respecté" } else { "non respecté" }),
-                    format!("guaranteed rate {} %: {}", num(g, Lang::En), if met { "met" } else { "missed" }),
+                    format!(
+                        "taux garanti {} % : {}",
+                        num(g, Lang::Fr),
+                        if met { "respecté" } else { "non respecté" }
+                    ),
+                    format!(
+                        "guaranteed rate {} %: {}",
+                        num(g, Lang::En),
+                        if met { "met" } else { "missed" }
+                    ),
                 ),
         );
         let mut tier = None;
         let mut penalty = Decimal::ZERO;
-        match sla.penalty_class.as_ref().and_then(|c| t.availability.penalty_classes.get(c).map(|p| (c, p))) {
+        match sla
+            .penalty_class
+            .as_ref()
+            .and_then(|c| t.availability.penalty_classes.get(c).map(|p| (c, p)))
+        {
             None => ex.push(
                 Step::new("R5.5", "A2 II.A")
                     .input("offer", format!("{offer:?}"))
@@ -470,19 +561,35 @@ impl Engine {
             Some((_, class)) if !met => {
                 if let Some(tr) = penalty_tier(class, avail, total_secs) {
                     penalty = tr.penalty_percent.0;
-                    let lower_fr = tr.lower.map_or("0".to_string(), |l| num_dp(l.0, 2, Lang::Fr));
-                    let lower_en = tr.lower.map_or("0".to_string(), |l| num_dp(l.0, 2, Lang::En));
+                    let lower_fr = tr
+                        .lower
+                        .map_or("0".to_string(), |l| num_dp(l.0, 2, Lang::Fr));
+                    let lower_en = tr
+                        .lower
+                        .map_or("0".to_string(), |l| num_dp(l.0, 2, Lang::En));
                     ex.push(
                         Step::new(&class.rule, &class.clause)
                             .input("rate", &rate_en)
                             .input("tier", format!("[{lower_en}, {})", tr.upper))
                             .outcome(format!("penalty_percent={}", penalty))
                             .text(
-                                format!("taux {rate_fr} % dans [{lower_fr} ; {}[ → pénalité {} %", num_dp(tr.upper.0, 2, Lang::Fr), num(penalty, Lang::Fr)),
-                                format!("rate {rate_en} % in [{lower_en}, {}) → penalty {} %", num_dp(tr.upper.0, 2, Lang::En), num(penalty, Lang::En)),
+                                format!(
+                                    "taux {rate_fr} % dans [{lower_fr} ; {}[ → pénalité {} %",
+                                    num_dp(tr.upper.0, 2, Lang::Fr),
+                                    num(penalty, Lang::Fr)
+                                ),
+                                format!(
+                                    "rate {rate_en} % in [{lower_en}, {}) → penalty {} %",
+                                    num_dp(tr.upper.0, 2, Lang::En),
+                                    num(penalty, Lang::En)
+                                ),
                             ),
                     );
-                    tier = Some(TierHit { lower: tr.lower.map(|l| l.0), upper: tr.upper.0, penalty_percent: penalty });
+                    tier = Some(TierHit {
+                        lower: tr.lower.map(|l| l.0),
+                        upper: tr.upper.0,
+                        penalty_percent: penalty,
+                    });
                 }
             }
             Some((_, class)) => ex.push(
@@ -490,8 +597,14 @@ impl Engine {
                     .input("rate", &rate_en)
                     .outcome("penalty_percent=0")
                     .text(
-                        format!("taux {rate_fr} % ≥ {} % → aucune pénalité", num_dp(g, 2, Lang::Fr)),
-                        format!("rate {rate_en} % ≥ {} % → no penalty", num_dp(g, 2, Lang::En)),
+                        format!(
+                            "taux {rate_fr} % ≥ {} % → aucune pénalité",
+                            num_dp(g, 2, Lang::Fr)
+                        ),
+                        format!(
+                            "rate {rate_en} % ≥ {} % → no penalty",
+                            num_dp(g, 2, Lang::En)
+                        ),
                     ),
             ),
         }
@@ -535,8 +648,10 @@ impl Engine {
         if unavailable_minutes < 0 || unavailable_minutes > total {
             return Err(invalid("unavailable minutes out of the year"));
         }
-        let rate = Decimal::from(total - unavailable_minutes) * Decimal::ONE_HUNDRED / Decimal::from(total);
-        let met = Decimal::from(total - unavailable_minutes) * Decimal::ONE_HUNDRED >= g * Decimal::from(total);
+        let rate = Decimal::from(total - unavailable_minutes) * Decimal::ONE_HUNDRED
+            / Decimal::from(total);
+        let met = Decimal::from(total - unavailable_minutes) * Decimal::ONE_HUNDRED
+            >= g * Decimal::from(total);
         let mut ex = Explanation::default();
         ex.push(
             Step::new(&c.rule, &c.clause)
@@ -550,7 +665,14 @@ impl Engine {
                 ),
         );
         Ok(Explained {
-            value: ColocationAvailability { datacenter: datacenter.to_string(), year, year_minutes: total, rate_percent: rate, guaranteed_percent: g, met },
+            value: ColocationAvailability {
+                datacenter: datacenter.to_string(),
+                year,
+                year_minutes: total,
+                rate_percent: rate,
+                guaranteed_percent: g,
+                met,
+            },
             explanation: ex,
         })
     }

@@ -78,7 +78,8 @@ impl Engine {
         for c in candidates.iter().filter(|c| c.percent > Decimal::ZERO) {
             match events.iter_mut().find(|e| e.event == c.event) {
                 Some(e) if c.percent > e.percent => {
-                    e.discarded.push(std::mem::replace(&mut e.commitment, c.commitment.clone()));
+                    e.discarded
+                        .push(std::mem::replace(&mut e.commitment, c.commitment.clone()));
                     e.percent = c.percent;
                 }
                 Some(e) => e.discarded.push(c.commitment.clone()),
@@ -100,8 +101,14 @@ impl Engine {
                 (String::new(), String::new())
             } else {
                 (
-                    format!(" (non cumulée avec : {} ; la plus favorable au client est retenue)", e.discarded.join(", ")),
-                    format!(" (not added to: {}; the most favourable to the client is kept)", e.discarded.join(", ")),
+                    format!(
+                        " (non cumulée avec : {} ; la plus favorable au client est retenue)",
+                        e.discarded.join(", ")
+                    ),
+                    format!(
+                        " (not added to: {}; the most favourable to the client is kept)",
+                        e.discarded.join(", ")
+                    ),
                 )
             };
             ex.push(
@@ -111,8 +118,22 @@ impl Engine {
                     .input("monthly_fee", monthly_fee)
                     .outcome(format!("amount={}", e.amount))
                     .text(
-                        format!("événement {} : {} {} % × {} = {}{fr_extra}", e.event, e.commitment, num(e.percent, Lang::Fr), eur(monthly_fee, Lang::Fr), eur(e.amount, Lang::Fr)),
-                        format!("event {}: {} {} % × {} = {}{en_extra}", e.event, e.commitment, num(e.percent, Lang::En), eur(monthly_fee, Lang::En), eur(e.amount, Lang::En)),
+                        format!(
+                            "événement {} : {} {} % × {} = {}{fr_extra}",
+                            e.event,
+                            e.commitment,
+                            num(e.percent, Lang::Fr),
+                            eur(monthly_fee, Lang::Fr),
+                            eur(e.amount, Lang::Fr)
+                        ),
+                        format!(
+                            "event {}: {} {} % × {} = {}{en_extra}",
+                            e.event,
+                            e.commitment,
+                            num(e.percent, Lang::En),
+                            eur(monthly_fee, Lang::En),
+                            eur(e.amount, Lang::En)
+                        ),
                     ),
             );
         }
@@ -153,8 +174,14 @@ impl Engine {
                 .input("exact", capped)
                 .outcome(format!("credit={credit}"))
                 .text(
-                    format!("avoir arrondi au centime (demi au-dessus de zéro) : {}", eur(credit, Lang::Fr)),
-                    format!("credit rounded to the cent (half away from zero): {}", eur(credit, Lang::En)),
+                    format!(
+                        "avoir arrondi au centime (demi au-dessus de zéro) : {}",
+                        eur(credit, Lang::Fr)
+                    ),
+                    format!(
+                        "credit rounded to the cent (half away from zero): {}",
+                        eur(credit, Lang::En)
+                    ),
                 ),
         );
         Ok(Explained {

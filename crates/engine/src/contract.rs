@@ -85,7 +85,8 @@ pub struct Prorata {
 }
 
 fn add_months(d: Date, m: i64) -> Result<Date, EngineError> {
-    d.checked_add(m.months()).map_err(|e| invalid(e.to_string()))
+    d.checked_add(m.months())
+        .map_err(|e| invalid(e.to_string()))
 }
 
 fn day_after(d: Date) -> Result<Date, EngineError> {
@@ -93,8 +94,16 @@ fn day_after(d: Date) -> Result<Date, EngineError> {
 }
 
 fn days_between(a: Date, b: Date) -> i32 {
-    let ea = ciel_calendar::holidays::days_from_civil(i32::from(a.year()), a.month() as u8, a.day() as u8);
-    let eb = ciel_calendar::holidays::days_from_civil(i32::from(b.year()), b.month() as u8, b.day() as u8);
+    let ea = ciel_calendar::holidays::days_from_civil(
+        i32::from(a.year()),
+        a.month() as u8,
+        a.day() as u8,
+    );
+    let eb = ciel_calendar::holidays::days_from_civil(
+        i32::from(b.year()),
+        b.month() as u8,
+        b.day() as u8,
+    );
     eb - ea
 }
 
@@ -103,7 +112,8 @@ pub fn commitment_month(start: Date, date: Date) -> Result<u32, EngineError> {
     if date < start {
         return Err(invalid("date before the start of the commitment"));
     }
-    let mut m = i64::from(date.year() - start.year()) * 12 + i64::from(date.month() - start.month());
+    let mut m =
+        i64::from(date.year() - start.year()) * 12 + i64::from(date.month() - start.month());
     if add_months(start, m)? > date {
         m -= 1;
     }
@@ -131,7 +141,10 @@ fn month_segments(from: Date, to: Date) -> Vec<MonthShare> {
 
 impl Engine {
     /// Early-termination fee (R3.1).
-    pub fn early_termination(&self, i: &EarlyTerminationInput) -> Result<Explained<EarlyTerminationQuote>, EngineError> {
+    pub fn early_termination(
+        &self,
+        i: &EarlyTerminationInput,
+    ) -> Result<Explained<EarlyTerminationQuote>, EngineError> {
         let e = &self.terms.termination.early;
         if i.term_months == 0 {
             return Err(invalid("term must be at least one month"));
@@ -149,8 +162,14 @@ impl Engine {
                 .input("term_months", i.term_months)
                 .outcome(format!("term_last_day={term_last}"))
                 .text(
-                    format!("engagement de {} mois à compter du {} : dernier jour du terme {term_last}", i.term_months, i.start),
-                    format!("{}-month commitment from {}: last day of the term {term_last}", i.term_months, i.start),
+                    format!(
+                        "engagement de {} mois à compter du {} : dernier jour du terme {term_last}",
+                        i.term_months, i.start
+                    ),
+                    format!(
+                        "{}-month commitment from {}: last day of the term {term_last}",
+                        i.term_months, i.start
+                    ),
                 ),
         );
         let (k, share, from) = if i.cancellation {
@@ -160,22 +179,36 @@ impl Engine {
                     .input("cancellation", true)
                     .outcome(format!("share={s}"))
                     .text(
-                        format!("annulation de la commande : {} % des mensualités restantes", num(s, Lang::Fr)),
-                        format!("cancellation of the order: {} % of the remaining monthly fees", num(s, Lang::En)),
+                        format!(
+                            "annulation de la commande : {} % des mensualités restantes",
+                            num(s, Lang::Fr)
+                        ),
+                        format!(
+                            "cancellation of the order: {} % of the remaining monthly fees",
+                            num(s, Lang::En)
+                        ),
                     ),
             );
             (None, s, i.start)
         } else {
             if i.last_day < i.start {
-                return Err(invalid("the last day of service is before provisioning: use a cancellation"));
+                return Err(invalid(
+                    "the last day of service is before provisioning: use a cancellation",
+                ));
             }
             let k = commitment_month(i.start, i.last_day)?;
             let tier = e
                 .tiers
                 .iter()
                 .find(|t| k >= t.from_month && t.to_month.is_none_or(|to| k <= to))
-                .ok_or_else(|| EngineError::Terms(format!("no early-termination tier for month {k}")))?;
-            let share = if i.investment { e.investment_share_percent.0 } else { tier.share_percent.0 };
+                .ok_or_else(|| {
+                    EngineError::Terms(format!("no early-termination tier for month {k}"))
+                })?;
+            let share = if i.investment {
+                e.investment_share_percent.0
+            } else {
+                tier.share_percent.0
+            };
             let range = match tier.to_month {
                 Some(to) => format!("{}-{to}", tier.from_month),
                 None => format!("{}+", tier.from_month),
@@ -200,16 +233,31 @@ impl Engine {
             );
             (Some(k), share, day_after(i.last_day)?)
         };
-        let months = if from <= term_last { month_segments(from, term_last) } else { vec![] };
-        let numerator: i64 =
-            months.iter().map(|m| i64::from(m.days) * (LCM_MONTH_DAYS / i64::from(m.days_in_month))).sum();
+        let months = if from <= term_last {
+            month_segments(from, term_last)
+        } else {
+            vec![]
+        };
+        let numerator: i64 = months
+            .iter()
+            .map(|m| i64::from(m.days) * (LCM_MONTH_DAYS / i64::from(m.days_in_month)))
+            .sum();
         let remaining_months = Decimal::from(numerator) / Decimal::from(LCM_MONTH_DAYS);
-        let remaining_fees = i.monthly_fee * Decimal::from(numerator) / Decimal::from(LCM_MONTH_DAYS);
-        let fee_exact = i.monthly_fee * share * Decimal::from(numerator) / Decimal::from(LCM_MONTH_DAYS * 100);
+        let remaining_fees =
+            i.monthly_fee * Decimal::from(numerator) / Decimal::from(LCM_MONTH_DAYS);
+        let fee_exact =
+            i.monthly_fee * share * Decimal::from(numerator) / Decimal::from(LCM_MONTH_DAYS * 100);
         let fee = self.round_money(fee_exact);
-        let detail: Vec<String> = months.iter().map(|m| format!("{}/{}", m.days, m.days_in_month)).collect();
+        let detail: Vec<String> = months
+            .iter()
+            .map(|m| format!("{}/{}", m.days, m.days_in_month))
+            .collect();
         let detail = if detail.len() > 6 {
-            format!("{} + … + {}", detail[..3].join(" + "), detail[detail.len() - 2..].join(" + "))
+            format!(
+                "{} + … + {}",
+                detail[..3].join(" + "),
+                detail[detail.len() - 2..].join(" + ")
+            )
         } else if detail.is_empty() {
             "0".to_string()
         } else {
@@ -221,8 +269,14 @@ impl Engine {
                 .input("to", term_last)
                 .outcome(format!("remaining_months={}", remaining_months.round_dp(6)))
                 .text(
-                    format!("mensualités restantes du {from} au {term_last} : {detail} = {} mois", num(remaining_months.round_dp(6), Lang::Fr)),
-                    format!("remaining monthly fees from {from} to {term_last}: {detail} = {} months", num(remaining_months.round_dp(6), Lang::En)),
+                    format!(
+                        "mensualités restantes du {from} au {term_last} : {detail} = {} mois",
+                        num(remaining_months.round_dp(6), Lang::Fr)
+                    ),
+                    format!(
+                        "remaining monthly fees from {from} to {term_last}: {detail} = {} months",
+                        num(remaining_months.round_dp(6), Lang::En)
+                    ),
                 ),
         );
         let r = &self.terms.billing.rounding;
@@ -231,8 +285,20 @@ impl Engine {
                 .input("monthly_fee", i.monthly_fee)
                 .outcome(format!("fee={fee}"))
                 .text(
-                    format!("indemnité = {} × {} mois × {} % = {} (arrondi au centime)", eur(i.monthly_fee, Lang::Fr), num(remaining_months.round_dp(6), Lang::Fr), num(share, Lang::Fr), eur(fee, Lang::Fr)),
-                    format!("fee = {} × {} months × {} % = {} (rounded to the cent)", eur(i.monthly_fee, Lang::En), num(remaining_months.round_dp(6), Lang::En), num(share, Lang::En), eur(fee, Lang::En)),
+                    format!(
+                        "indemnité = {} × {} mois × {} % = {} (arrondi au centime)",
+                        eur(i.monthly_fee, Lang::Fr),
+                        num(remaining_months.round_dp(6), Lang::Fr),
+                        num(share, Lang::Fr),
+                        eur(fee, Lang::Fr)
+                    ),
+                    format!(
+                        "fee = {} × {} months × {} % = {} (rounded to the cent)",
+                        eur(i.monthly_fee, Lang::En),
+                        num(remaining_months.round_dp(6), Lang::En),
+                        num(share, Lang::En),
+                        eur(fee, Lang::En)
+                    ),
                 ),
         );
         Ok(Explained {
@@ -251,9 +317,15 @@ impl Engine {
     }
 
     /// Last day of service after a notice received on `received` (R3.2).
-    pub fn notice_end(&self, received: Date, term_last_day: Option<Date>) -> Result<Explained<NoticeEnd>, EngineError> {
+    pub fn notice_end(
+        &self,
+        received: Date,
+        term_last_day: Option<Date>,
+    ) -> Result<Explained<NoticeEnd>, EngineError> {
         let n = &self.terms.termination.renewal_notice;
-        let expires = received.checked_add(i64::from(n.notice_days).days()).map_err(|e| invalid(e.to_string()))?;
+        let expires = received
+            .checked_add(i64::from(n.notice_days).days())
+            .map_err(|e| invalid(e.to_string()))?;
         let mut ex = Explanation::default();
         let (last, at_term) = match term_last_day {
             Some(t) if expires <= t => (t, true),
@@ -265,8 +337,14 @@ impl Engine {
                 .input("notice_days", n.notice_days)
                 .outcome(format!("expires={expires}"))
                 .text(
-                    format!("préavis reçu le {received} + {} jours → expire le {expires}", n.notice_days),
-                    format!("notice received on {received} + {} days → expires on {expires}", n.notice_days),
+                    format!(
+                        "préavis reçu le {received} + {} jours → expire le {expires}",
+                        n.notice_days
+                    ),
+                    format!(
+                        "notice received on {received} + {} days → expires on {expires}",
+                        n.notice_days
+                    ),
                 ),
         );
         ex.push(
@@ -287,16 +365,29 @@ impl Engine {
                 ),
         );
         Ok(Explained {
-            value: NoticeEnd { received, expires, term_last_day, last_day: last, at_term_end: at_term },
+            value: NoticeEnd {
+                received,
+                expires,
+                term_last_day,
+                last_day: last,
+                at_term_end: at_term,
+            },
             explanation: ex,
         })
     }
 
     /// Pro-rata of a monthly fee over [from, to] inside one calendar month,
     /// by calendar days (R2.4), rounded once to the cent.
-    pub fn prorata(&self, monthly_fee: Decimal, from: Date, to: Date) -> Result<Explained<Prorata>, EngineError> {
+    pub fn prorata(
+        &self,
+        monthly_fee: Decimal,
+        from: Date,
+        to: Date,
+    ) -> Result<Explained<Prorata>, EngineError> {
         if to < from || (from.year(), from.month()) != (to.year(), to.month()) {
-            return Err(invalid("pro-rata range must be non-empty and inside one calendar month"));
+            return Err(invalid(
+                "pro-rata range must be non-empty and inside one calendar month",
+            ));
         }
         let days = days_between(from, to) + 1;
         let dim = from.days_in_month();
@@ -310,10 +401,28 @@ impl Engine {
                 .input("to", to)
                 .outcome(format!("amount={amount}"))
                 .text(
-                    format!("prorata du {from} au {to} : {} × {days}/{dim} = {}", eur(monthly_fee, Lang::Fr), eur(amount, Lang::Fr)),
-                    format!("pro-rata from {from} to {to}: {} × {days}/{dim} = {}", eur(monthly_fee, Lang::En), eur(amount, Lang::En)),
+                    format!(
+                        "prorata du {from} au {to} : {} × {days}/{dim} = {}",
+                        eur(monthly_fee, Lang::Fr),
+                        eur(amount, Lang::Fr)
+                    ),
+                    format!(
+                        "pro-rata from {from} to {to}: {} × {days}/{dim} = {}",
+                        eur(monthly_fee, Lang::En),
+                        eur(amount, Lang::En)
+                    ),
                 ),
         );
-        Ok(Explained { value: Prorata { from, to, days, days_in_month: dim, exact, amount }, explanation: ex })
+        Ok(Explained {
+            value: Prorata {
+                from,
+                to,
+                days,
+                days_in_month: dim,
+                exact,
+                amount,
+            },
+            explanation: ex,
+        })
     }
 }

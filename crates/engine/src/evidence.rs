@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Engine, EngineError, Explained, Explanation,
     availability::{AvailabilityResult, Episode, EpisodeStatus, Window},
-    caps::{CapResult, Candidate},
+    caps::{Candidate, CapResult},
     recovery::{Activation, ActivationOutcome},
 };
 
@@ -127,7 +127,10 @@ impl Engine {
     /// Compute the statement of one service-month from its evidence.
     pub fn statement(&self, e: &Evidence) -> Result<Explained<Statement>, EngineError> {
         if e.format != EVIDENCE_FORMAT {
-            return Err(EngineError::Invalid(format!("evidence format {:?}, expected {EVIDENCE_FORMAT:?}", e.format)));
+            return Err(EngineError::Invalid(format!(
+                "evidence format {:?}, expected {EVIDENCE_FORMAT:?}",
+                e.format
+            )));
         }
         if e.terms_version != self.terms.version.id {
             return Err(EngineError::Invalid(format!(
@@ -136,8 +139,10 @@ impl Engine {
             )));
         }
         let (y, m) = parse_month(&e.month)?;
-        let Explained { value: avail, explanation: mut ex } =
-            self.availability(e.service.offer, y, m, &e.episodes, &e.windows)?;
+        let Explained {
+            value: avail,
+            explanation: mut ex,
+        } = self.availability(e.service.offer, y, m, &e.episodes, &e.windows)?;
         let mut candidates = Vec::new();
         if avail.penalty_percent > Decimal::ZERO {
             candidates.push(Candidate {
@@ -161,8 +166,10 @@ impl Engine {
             }
             activations.push(value);
         }
-        let Explained { value: caps, explanation } =
-            self.combine_and_cap(e.service.monthly_fee, &candidates, e.credits_this_year)?;
+        let Explained {
+            value: caps,
+            explanation,
+        } = self.combine_and_cap(e.service.monthly_fee, &candidates, e.credits_this_year)?;
         ex.extend(explanation);
         let not_counted = avail
             .episodes
@@ -170,7 +177,11 @@ impl Engine {
             .filter(|o| o.status != EpisodeStatus::Counted)
             .map(|o| {
                 let ep = &e.episodes[o.index as usize];
-                ExcludedEpisode { id: ep.id.clone(), source: ep.source.clone(), status: o.status }
+                ExcludedEpisode {
+                    id: ep.id.clone(),
+                    source: ep.source.clone(),
+                    status: o.status,
+                }
             })
             .collect();
         let mut checks = Vec::new();
@@ -221,10 +232,15 @@ impl Engine {
 }
 
 /// Parse evidence JSON, pick its terms version in the registry, recompute.
-pub fn verify(registry: &Registry, evidence_json: &str) -> Result<Explained<Statement>, EngineError> {
-    let e: Evidence =
-        serde_json::from_str(evidence_json).map_err(|err| EngineError::Invalid(format!("evidence JSON: {err}")))?;
-    let terms = registry.get(&e.terms_version).ok_or_else(|| EngineError::UnknownTerms(e.terms_version.clone()))?;
+pub fn verify(
+    registry: &Registry,
+    evidence_json: &str,
+) -> Result<Explained<Statement>, EngineError> {
+    let e: Evidence = serde_json::from_str(evidence_json)
+        .map_err(|err| EngineError::Invalid(format!("evidence JSON: {err}")))?;
+    let terms = registry
+        .get(&e.terms_version)
+        .ok_or_else(|| EngineError::UnknownTerms(e.terms_version.clone()))?;
     Engine::new(terms)?.statement(&e)
 }
 

@@ -65,7 +65,10 @@ impl Step {
         }
     }
     pub fn input(mut self, name: &str, value: impl ToString) -> Self {
-        self.inputs.push(Input { name: name.to_string(), value: value.to_string() });
+        self.inputs.push(Input {
+            name: name.to_string(),
+            value: value.to_string(),
+        });
         self
     }
     pub fn outcome(mut self, o: impl Into<String>) -> Self {
@@ -148,7 +151,10 @@ pub fn num_dp(d: Decimal, dp: u32, lang: Lang) -> String {
 
 /// An amount in euros: "1 234,56 €" / "EUR 1,234.56".
 pub fn eur(d: Decimal, lang: Lang) -> String {
-    let s = format!("{:.2}", d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero));
+    let s = format!(
+        "{:.2}",
+        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    );
     let (sign, s) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
     let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
     let mut grouped = String::new();

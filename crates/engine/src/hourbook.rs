@@ -38,12 +38,20 @@ pub struct BookBalance {
 }
 
 fn round_up(secs: i64, step_secs: i64) -> i64 {
-    if secs <= 0 { 0 } else { (secs + step_secs - 1) / step_secs * step_secs }
+    if secs <= 0 {
+        0
+    } else {
+        (secs + step_secs - 1) / step_secs * step_secs
+    }
 }
 
 impl Engine {
     /// Minutes an intervention takes from the hour book.
-    pub fn hour_book_charge(&self, start: Timestamp, end: Timestamp) -> Result<Explained<HourCharge>, EngineError> {
+    pub fn hour_book_charge(
+        &self,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Explained<HourCharge>, EngineError> {
         if end < start {
             return Err(invalid("intervention ends before it starts"));
         }
@@ -64,8 +72,18 @@ impl Engine {
                 .input("calendar", &hb.business_calendar)
                 .outcome(format!("business={business}s non_business={non_business}s"))
                 .text(
-                    format!("intervention de {} : {} en heures ouvrées, {} hors heures ouvrées", hms(total), hms(business), hms(non_business)),
-                    format!("intervention of {}: {} in business hours, {} outside", hms(total), hms(business), hms(non_business)),
+                    format!(
+                        "intervention de {} : {} en heures ouvrées, {} hors heures ouvrées",
+                        hms(total),
+                        hms(business),
+                        hms(non_business)
+                    ),
+                    format!(
+                        "intervention of {}: {} in business hours, {} outside",
+                        hms(total),
+                        hms(business),
+                        hms(non_business)
+                    ),
                 ),
         );
         ex.push(
@@ -99,13 +117,20 @@ impl Engine {
         overrun_authorised: bool,
     ) -> Result<BookBalance, EngineError> {
         let after = balance_minutes - charged_minutes;
-        if after < Decimal::ZERO && !overrun_authorised && self.terms.hour_book.overrun_requires_authorisation {
+        if after < Decimal::ZERO
+            && !overrun_authorised
+            && self.terms.hour_book.overrun_requires_authorisation
+        {
             return Err(invalid(format!(
                 "the hour book has {balance_minutes} min left, {charged_minutes} min needed: an overrun authorisation is required ({})",
                 self.terms.hour_book.rule
             )));
         }
-        let overrun = if after < Decimal::ZERO { -after } else { Decimal::ZERO };
+        let overrun = if after < Decimal::ZERO {
+            -after
+        } else {
+            Decimal::ZERO
+        };
         Ok(BookBalance {
             before_minutes: balance_minutes,
             charged_minutes,

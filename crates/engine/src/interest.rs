@@ -45,7 +45,10 @@ impl EcbTable {
             let (d, r) = line
                 .split_once(',')
                 .ok_or_else(|| invalid(format!("ECB table line {}: expected date,rate", no + 1)))?;
-            let d: Date = d.trim().parse().map_err(|e| invalid(format!("ECB table line {}: date: {e}", no + 1)))?;
+            let d: Date = d
+                .trim()
+                .parse()
+                .map_err(|e| invalid(format!("ECB table line {}: date: {e}", no + 1)))?;
             let r = Decimal::from_str_exact(r.trim())
                 .map_err(|e| invalid(format!("ECB table line {}: rate: {e}", no + 1)))?;
             t.insert(d, r);
@@ -76,7 +79,11 @@ impl EcbTable {
     /// The rate in force on a date: the latest effective on or before it.
     pub fn rate_on(&self, d: Date) -> Option<(Date, Decimal)> {
         let i = self.rates.partition_point(|x| x.0 <= d);
-        if i == 0 { None } else { Some(self.rates[i - 1]) }
+        if i == 0 {
+            None
+        } else {
+            Some(self.rates[i - 1])
+        }
     }
 }
 
@@ -110,13 +117,19 @@ pub struct LateInterest {
 
 fn days(a: Date, b: Date) -> i32 {
     use ciel_calendar::holidays::days_from_civil as f;
-    f(i32::from(b.year()), b.month() as u8, b.day() as u8) - f(i32::from(a.year()), a.month() as u8, a.day() as u8)
+    f(i32::from(b.year()), b.month() as u8, b.day() as u8)
+        - f(i32::from(a.year()), a.month() as u8, a.day() as u8)
 }
 
 impl Engine {
     /// Late interest on `amount` due on `due` and paid on `paid`, plus the
     /// recovery indemnity when paid late (R2.6).
-    pub fn late_interest(&self, amount: Decimal, due: Date, paid: Date) -> Result<Explained<LateInterest>, EngineError> {
+    pub fn late_interest(
+        &self,
+        amount: Decimal,
+        due: Date,
+        paid: Date,
+    ) -> Result<Explained<LateInterest>, EngineError> {
         let lp = &self.terms.late_payment;
         if amount < Decimal::ZERO {
             return Err(invalid("amount must not be negative"));
@@ -140,12 +153,17 @@ impl Engine {
             while d <= paid {
                 let h2 = d.month() >= 7;
                 let reference = jiff::civil::date(d.year(), if h2 { 7 } else { 1 }, 1);
-                let half_end = jiff::civil::date(d.year(), if h2 { 12 } else { 6 }, if h2 { 31 } else { 30 });
+                let half_end =
+                    jiff::civil::date(d.year(), if h2 { 12 } else { 6 }, if h2 { 31 } else { 30 });
                 let to = half_end.min(paid);
                 let n = days(d, to) + 1;
-                let (eff, ecb) = self.ecb.rate_on(reference).ok_or(EngineError::MissingEcbRate(reference))?;
+                let (eff, ecb) = self
+                    .ecb
+                    .rate_on(reference)
+                    .ok_or(EngineError::MissingEcbRate(reference))?;
                 let rate = ecb + lp.margin_points.0;
-                let interest = amount * rate * Decimal::from(n) / Decimal::from(100 * i64::from(lp.day_count_basis));
+                let interest = amount * rate * Decimal::from(n)
+                    / Decimal::from(100 * i64::from(lp.day_count_basis));
                 ex.push(
                     Step::new(&lp.rule, &lp.clause)
                         .input("from", d)
@@ -178,7 +196,11 @@ impl Engine {
             }
         }
         let interest = self.round_money(total);
-        let indemnity = if days_late > 0 { lp.recovery_indemnity_eur.0 } else { Decimal::ZERO };
+        let indemnity = if days_late > 0 {
+            lp.recovery_indemnity_eur.0
+        } else {
+            Decimal::ZERO
+        };
         let rounding = &self.terms.billing.rounding;
         ex.push(
             Step::new(&rounding.rule, &rounding.clause)

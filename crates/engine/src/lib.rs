@@ -35,9 +35,9 @@ use ciel_terms::Terms;
 pub use explain::{Explained, Explanation, Lang, Step};
 // Re-exported so that callers (the CLI, the server) use the very versions the
 // engine's types are built on.
-pub use {ciel_calendar, ciel_terms, jiff, rust_decimal, serde, serde_json};
 use jiff::tz::TimeZone;
 use rust_decimal::{Decimal, RoundingStrategy};
+pub use {ciel_calendar, ciel_terms, jiff, rust_decimal, serde, serde_json};
 
 /// Errors of the engine: bad inputs or an inconsistent terms version.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -81,7 +81,12 @@ impl Engine {
             calendars.insert(name.clone(), ServiceCalendar::from_spec(&entry.calendar)?);
         }
         let month_tz = ciel_calendar::load_tz(&terms.availability.month_zone.value)?;
-        Ok(Engine { terms: terms.clone(), calendars, month_tz, ecb })
+        Ok(Engine {
+            terms: terms.clone(),
+            calendars,
+            month_tz,
+            ecb,
+        })
     }
 
     /// The engine of the embedded default terms version.
@@ -125,9 +130,15 @@ mod tests {
     #[test]
     fn manifest_has_no_io_runtime_dependency() {
         let manifest = include_str!("../Cargo.toml");
-        let deps = manifest.split("[dev-dependencies]").next().unwrap_or_default();
+        let deps = manifest
+            .split("[dev-dependencies]")
+            .next()
+            .unwrap_or_default();
         for banned in ["tokio", "sqlx", "axum"] {
-            assert!(!manifest.contains(banned), "ciel-engine must not depend on {banned}");
+            assert!(
+                !manifest.contains(banned),
+                "ciel-engine must not depend on {banned}"
+            );
         }
         assert!(!deps.contains("clap"), "the CLI lives in the binary crate");
     }
@@ -148,7 +159,11 @@ mod tests {
             include_str!("recovery.rs"),
             include_str!("support.rs"),
         ];
-        let needles = [concat!("Timestamp::", "now"), concat!("System", "Time"), concat!("Zoned::", "now")];
+        let needles = [
+            concat!("Timestamp::", "now"),
+            concat!("System", "Time"),
+            concat!("Zoned::", "now"),
+        ];
         for s in sources {
             for n in needles {
                 assert!(!s.contains(n), "found {n} in engine sources");

@@ -16,12 +16,19 @@ use crate::{
 
 /// The billed percentile of one direction: (value, readings dropped).
 /// `None` for no readings.
-pub fn percentile_drop_top(readings: &[Decimal], dropped_top_percent: Decimal) -> Option<(Decimal, usize)> {
+pub fn percentile_drop_top(
+    readings: &[Decimal],
+    dropped_top_percent: Decimal,
+) -> Option<(Decimal, usize)> {
     if readings.is_empty() {
         return None;
     }
     let n = readings.len();
-    let drop = (Decimal::from(n) * dropped_top_percent / Decimal::ONE_HUNDRED).floor().to_usize().unwrap_or(0).min(n - 1);
+    let drop = (Decimal::from(n) * dropped_top_percent / Decimal::ONE_HUNDRED)
+        .floor()
+        .to_usize()
+        .unwrap_or(0)
+        .min(n - 1);
     let mut v = readings.to_vec();
     // The (drop)-th largest, i.e. index `drop` in decreasing order.
     let idx = n - 1 - drop;
@@ -57,7 +64,10 @@ impl Engine {
         let up = percentile_drop_top(upload, pct);
         let down = percentile_drop_top(download, pct);
         let mut ex = Explanation::default();
-        for (name_fr, name_en, r, n) in [("montant", "upload", up, upload.len()), ("descendant", "download", down, download.len())] {
+        for (name_fr, name_en, r, n) in [
+            ("montant", "upload", up, upload.len()),
+            ("descendant", "download", down, download.len()),
+        ] {
             if let Some((v, d)) = r {
                 ex.push(
                     Step::new(&b.rule, &b.clause)
@@ -72,7 +82,10 @@ impl Engine {
                 );
             }
         }
-        let billed = up.map(|x| x.0).unwrap_or_default().max(down.map(|x| x.0).unwrap_or_default());
+        let billed = up
+            .map(|x| x.0)
+            .unwrap_or_default()
+            .max(down.map(|x| x.0).unwrap_or_default());
         let overage = (billed - flat).max(Decimal::ZERO);
         ex.push(
             Step::new(&b.rule, &b.clause)

@@ -94,16 +94,27 @@ impl Engine {
         let mut ex = Explanation::default();
         if a.test {
             ex.push(
-                Step::new(&self.terms.availability.exclusion_reasons.rule, &self.terms.availability.exclusion_reasons.clause)
-                    .input("activation", &a.id)
-                    .outcome("excluded=pra_test")
-                    .text(
-                        format!("activation {} : test de PRA, exclu des engagements", a.id),
-                        format!("activation {}: PRA test, excluded from the commitments", a.id),
+                Step::new(
+                    &self.terms.availability.exclusion_reasons.rule,
+                    &self.terms.availability.exclusion_reasons.clause,
+                )
+                .input("activation", &a.id)
+                .outcome("excluded=pra_test")
+                .text(
+                    format!("activation {} : test de PRA, exclu des engagements", a.id),
+                    format!(
+                        "activation {}: PRA test, excluded from the commitments",
+                        a.id
                     ),
+                ),
             );
             return Ok(Explained {
-                value: ActivationOutcome { id: a.id.clone(), test: true, criticalities: vec![], penalty_percent: Decimal::ZERO },
+                value: ActivationOutcome {
+                    id: a.id.clone(),
+                    test: true,
+                    criticalities: vec![],
+                    penalty_percent: Decimal::ZERO,
+                },
                 explanation: ex,
             });
         }
@@ -122,11 +133,18 @@ impl Engine {
         }
         let mut outs = Vec::new();
         let mut best = Decimal::ZERO;
-        for crit in [MachineCriticality::C1, MachineCriticality::C2, MachineCriticality::C3] {
+        for crit in [
+            MachineCriticality::C1,
+            MachineCriticality::C2,
+            MachineCriticality::C3,
+        ] {
             let ms: Vec<&Machine> = a
                 .machines
                 .iter()
-                .filter(|m| m.criticality == crit && !(m.criticality_refused && r.refused_criticality_voids_sla.value))
+                .filter(|m| {
+                    m.criticality == crit
+                        && !(m.criticality_refused && r.refused_criticality_voids_sla.value)
+                })
                 .collect();
             if ms.is_empty() {
                 continue;
@@ -137,24 +155,41 @@ impl Engine {
             let rpo = obj.and_then(|o| o.rpo_hours);
             let delays: Vec<Option<i64>> = ms
                 .iter()
-                .map(|m| m.reachable_at.map(|t| t.duration_since(a.requested_at).as_secs()))
+                .map(|m| {
+                    m.reachable_at
+                        .map(|t| t.duration_since(a.requested_at).as_secs())
+                })
                 .collect();
             let n = ms.len() as u32;
             let late = match rto {
-                Some(h) => delays.iter().filter(|d| d.is_none_or(|d| d > i64::from(h) * 3600)).count() as u32,
+                Some(h) => delays
+                    .iter()
+                    .filter(|d| d.is_none_or(|d| d > i64::from(h) * 3600))
+                    .count() as u32,
                 None => 0,
             };
-            let longest = if delays.iter().any(Option::is_none) { None } else { delays.iter().flatten().copied().max() };
+            let longest = if delays.iter().any(Option::is_none) {
+                None
+            } else {
+                delays.iter().flatten().copied().max()
+            };
             let perf = Decimal::from(n - late) * Decimal::ONE_HUNDRED / Decimal::from(n);
             let allowed = r.allowance.late_machines_allowed;
             let met = match (rto, min_perf) {
-                (Some(_), Some(mp)) => Decimal::from(n - late) * Decimal::ONE_HUNDRED >= mp * Decimal::from(n) || late <= allowed,
+                (Some(_), Some(mp)) => {
+                    Decimal::from(n - late) * Decimal::ONE_HUNDRED >= mp * Decimal::from(n)
+                        || late <= allowed
+                }
                 _ => true,
             };
             let rpo_missed = match rpo {
                 Some(h) => ms
                     .iter()
-                    .filter(|m| m.recovery_point_at.is_none_or(|p| a.requested_at.duration_since(p).as_secs() > i64::from(h) * 3600))
+                    .filter(|m| {
+                        m.recovery_point_at.is_none_or(|p| {
+                            a.requested_at.duration_since(p).as_secs() > i64::from(h) * 3600
+                        })
+                    })
                     .count() as u32,
                 None => 0,
             };
@@ -202,15 +237,16 @@ impl Engine {
                 );
             }
             let mut penalty = Decimal::ZERO;
-            if !met {
-                if let Some(tiers) = r.pra_penalties.criticalities.get(&crit) {
-                    if let Some(tr) = tier_for(tiers, longest) {
-                        penalty = tr.penalty_percent.0;
-                        let range_fr = match tr.up_to_hours {
-                            Some(u) => format!("] {} h ; {u} h ]", tr.above_hours),
-                            None => format!("> {} h", tr.above_hours),
-                        };
-                        ex.push(
+            if !met
+                && let Some(tiers) = r.pra_penalties.criticalities.get(&crit)
+                && let Some(tr) = tier_for(tiers, longest)
+            {
+                penalty = tr.penalty_percent.0;
+                let range_fr = match tr.up_to_hours {
+                    Some(u) => format!("] {} h ; {u} h ]", tr.above_hours),
+                    None => format!("> {} h", tr.above_hours),
+                };
+                ex.push(
                             Step::new(&r.pra_penalties.rule, &r.pra_penalties.clause)
                                 .input("criticality", crit)
                                 .input("longest_delay", &longest_txt_en)
@@ -220,8 +256,6 @@ impl Engine {
                                     format!("{crit}: longest delay {longest_txt_en} in {range_fr} → penalty {} % of the PRA monthly fee", num(penalty, Lang::En)),
                                 ),
                         );
-                    }
-                }
             }
             if let Some(h) = rpo {
                 ex.push(
@@ -250,7 +284,12 @@ impl Engine {
             });
         }
         Ok(Explained {
-            value: ActivationOutcome { id: a.id.clone(), test: false, criticalities: outs, penalty_percent: best },
+            value: ActivationOutcome {
+                id: a.id.clone(),
+                test: false,
+                criticalities: outs,
+                penalty_percent: best,
+            },
             explanation: ex,
         })
     }

@@ -17,9 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Engine, EngineError, Explained, Explanation, Step,
-    availability::Window,
-    explain::hms,
+    Engine, EngineError, Explained, Explanation, Step, availability::Window, explain::hms,
 };
 
 /// A suspension of the clock (R4.4), with why.
@@ -115,9 +113,19 @@ fn level_fr(l: SupportLevel) -> &'static str {
 
 impl Engine {
     /// Priority of a ticket (R4.2) with the Standard no-P1 rule.
-    pub fn priority(&self, level: SupportLevel, c: Criticality, i: Impact) -> Explained<PriorityOutcome> {
+    pub fn priority(
+        &self,
+        level: SupportLevel,
+        c: Criticality,
+        i: Impact,
+    ) -> Explained<PriorityOutcome> {
         let s = &self.terms.support;
-        let row = s.priority_matrix.rows.get(&c).copied().unwrap_or([Priority::P4; 4]);
+        let row = s
+            .priority_matrix
+            .rows
+            .get(&c)
+            .copied()
+            .unwrap_or([Priority::P4; 4]);
         let matrix = row[i as usize];
         let mut ex = Explanation::default();
         ex.push(
@@ -131,7 +139,11 @@ impl Engine {
                 ),
         );
         let downgrade = matrix == Priority::P1 && s.no_p1.levels.contains(&level);
-        let priority = if downgrade { s.no_p1.handled_as } else { matrix };
+        let priority = if downgrade {
+            s.no_p1.handled_as
+        } else {
+            matrix
+        };
         if downgrade {
             ex.push(
                 Step::new(&s.no_p1.rule, &s.no_p1.clause)
@@ -142,15 +154,29 @@ impl Engine {
                             "support {} : « pas de ticket P1 » → ticket traité en {priority}",
                             level_fr(level)
                         ),
-                        format!("{} support has no P1 tickets → handled as {priority}", level_fr(level)),
+                        format!(
+                            "{} support has no P1 tickets → handled as {priority}",
+                            level_fr(level)
+                        ),
                     ),
             );
         }
-        Explained { value: PriorityOutcome { matrix, priority, downgraded_from_p1: downgrade }, explanation: ex }
+        Explained {
+            value: PriorityOutcome {
+                matrix,
+                priority,
+                downgraded_from_p1: downgrade,
+            },
+            explanation: ex,
+        }
     }
 
     /// The calendar a clock of this level and priority runs on, and its name.
-    pub fn clock_calendar(&self, level: SupportLevel, p: Priority) -> Result<(&str, &ServiceCalendar), EngineError> {
+    pub fn clock_calendar(
+        &self,
+        level: SupportLevel,
+        p: Priority,
+    ) -> Result<(&str, &ServiceCalendar), EngineError> {
         let s = &self.terms.support;
         let name = if p == Priority::P1 {
             s.p1_calendar.value.as_str()
@@ -164,8 +190,13 @@ impl Engine {
     }
 
     /// Pauses of a ticket plus the maintenance windows that stop its clocks.
-    fn effective_pauses(&self, t: &TicketInput, ex: &mut Explanation) -> Vec<(Timestamp, Timestamp)> {
-        let mut out: Vec<(Timestamp, Timestamp)> = t.pauses.iter().map(|p| (p.start, p.end)).collect();
+    fn effective_pauses(
+        &self,
+        t: &TicketInput,
+        ex: &mut Explanation,
+    ) -> Vec<(Timestamp, Timestamp)> {
+        let mut out: Vec<(Timestamp, Timestamp)> =
+            t.pauses.iter().map(|p| (p.start, p.end)).collect();
         if !t.pauses.is_empty() {
             let ps = &self.terms.support.clock_pause_reasons;
             ex.push(
@@ -199,16 +230,29 @@ impl Engine {
 
     /// GTI and GTR deadlines of a ticket (R4.3), moved by its pauses (R4.4)
     /// and excluded maintenance (R4.6).
-    pub fn ticket_deadlines(&self, t: &TicketInput) -> Result<Explained<TicketDeadlines>, EngineError> {
-        let Explained { value: prio, explanation: mut ex } = self.priority(t.level, t.criticality, t.impact);
+    pub fn ticket_deadlines(
+        &self,
+        t: &TicketInput,
+    ) -> Result<Explained<TicketDeadlines>, EngineError> {
+        let Explained {
+            value: prio,
+            explanation: mut ex,
+        } = self.priority(t.level, t.criticality, t.impact);
         let s = &self.terms.support;
         let pauses = self.effective_pauses(t, &mut ex);
-        let entry = s.targets.entries.iter().find(|e| e.level == t.level && e.priority == prio.priority);
+        let entry = s
+            .targets
+            .entries
+            .iter()
+            .find(|e| e.level == t.level && e.priority == prio.priority);
         let (cal_name, cal) = self.clock_calendar(t.level, prio.priority)?;
         let jo_hours = s.levels.get(&t.level).map_or(0, |l| l.jo_hours);
         let mut mk = |kind: &str, target: String, secs: i64| -> Result<Deadline, EngineError> {
             let due = cal.deadline(t.notified_at, SignedDuration::from_secs(secs), &pauses)?;
-            let local = due.to_zoned(cal.time_zone().clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+            let local = due
+                .to_zoned(cal.time_zone().clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string();
             ex.push(
                 Step::new(&s.targets.rule, &s.targets.clause)
                     .input("level", t.level)
@@ -227,7 +271,13 @@ impl Engine {
                         ),
                     ),
             );
-            Ok(Deadline { target, business_seconds: secs, calendar: cal_name.to_string(), due_at: due, due_at_local: local })
+            Ok(Deadline {
+                target,
+                business_seconds: secs,
+                calendar: cal_name.to_string(),
+                due_at: due,
+                due_at_local: local,
+            })
         };
         let gti = match entry.and_then(|e| e.gti_hours) {
             Some(h) => Some(mk("GTI", format!("{h} h"), i64::from(h) * 3600)?),
@@ -235,9 +285,11 @@ impl Engine {
         };
         let gtr = match entry.map(|e| (e.gtr_hours, e.gtr_jo)) {
             Some((Some(h), _)) => Some(mk("GTR", format!("{h} h"), i64::from(h) * 3600)?),
-            Some((None, Some(jo))) => {
-                Some(mk("GTR", format!("{jo} JO"), i64::from(jo) * i64::from(jo_hours) * 3600)?)
-            }
+            Some((None, Some(jo))) => Some(mk(
+                "GTR",
+                format!("{jo} JO"),
+                i64::from(jo) * i64::from(jo_hours) * 3600,
+            )?),
             _ => None,
         };
         if gti.is_none() && gtr.is_none() {
@@ -246,12 +298,27 @@ impl Engine {
                     .input("priority", prio.priority)
                     .outcome("no_commitment")
                     .text(
-                        format!("aucun engagement GTI/GTR pour {} {}", level_fr(t.level), prio.priority),
-                        format!("no GTI/GTR commitment for {} {}", level_fr(t.level), prio.priority),
+                        format!(
+                            "aucun engagement GTI/GTR pour {} {}",
+                            level_fr(t.level),
+                            prio.priority
+                        ),
+                        format!(
+                            "no GTI/GTR commitment for {} {}",
+                            level_fr(t.level),
+                            prio.priority
+                        ),
                     ),
             );
         }
-        Ok(Explained { value: TicketDeadlines { priority: prio, gti, gtr }, explanation: ex })
+        Ok(Explained {
+            value: TicketDeadlines {
+                priority: prio,
+                gti,
+                gtr,
+            },
+            explanation: ex,
+        })
     }
 
     /// State of the clocks at `at`: elapsed business time (pauses deducted),
@@ -264,24 +331,41 @@ impl Engine {
         acknowledged_at: Option<Timestamp>,
         restored_at: Option<Timestamp>,
     ) -> Result<Explained<TicketStatus>, EngineError> {
-        let Explained { value: d, explanation: mut ex } = self.ticket_deadlines(t)?;
+        let Explained {
+            value: d,
+            explanation: mut ex,
+        } = self.ticket_deadlines(t)?;
         let pauses = self.effective_pauses(t, &mut Explanation::default());
         let (_, cal) = self.clock_calendar(t.level, d.priority.priority)?;
         let status = |dl: &Option<Deadline>, stop: Option<Timestamp>| {
             dl.as_ref().map(|dl| {
                 let end = stop.map_or(at, |s| s.min(at));
-                let elapsed = cal.business_between_paused(t.notified_at, end, &pauses).as_secs();
+                let elapsed = cal
+                    .business_between_paused(t.notified_at, end, &pauses)
+                    .as_secs();
                 let state = match stop {
                     Some(s) if s <= at => {
-                        if s <= dl.due_at { ClockState::Met } else { ClockState::Breached }
+                        if s <= dl.due_at {
+                            ClockState::Met
+                        } else {
+                            ClockState::Breached
+                        }
                     }
                     _ if at > dl.due_at => ClockState::Breached,
                     _ => ClockState::Running,
                 };
-                ClockStatus { elapsed_seconds: elapsed, remaining_seconds: (dl.business_seconds - elapsed).max(0), state }
+                ClockStatus {
+                    elapsed_seconds: elapsed,
+                    remaining_seconds: (dl.business_seconds - elapsed).max(0),
+                    state,
+                }
             })
         };
-        let st = TicketStatus { at, gti: status(&d.gti, acknowledged_at), gtr: status(&d.gtr, restored_at) };
+        let st = TicketStatus {
+            at,
+            gti: status(&d.gti, acknowledged_at),
+            gtr: status(&d.gtr, restored_at),
+        };
         let s = &self.terms.support;
         for (name, c) in [("GTI", &st.gti), ("GTR", &st.gtr)] {
             if let Some(c) = c {
@@ -295,13 +379,24 @@ impl Engine {
                         .input("at", at)
                         .outcome(format!("{name}={en}"))
                         .text(
-                            format!("{name} : écoulé {}, restant {} → {fr}", hms(c.elapsed_seconds), hms(c.remaining_seconds)),
-                            format!("{name}: elapsed {}, remaining {} → {en}", hms(c.elapsed_seconds), hms(c.remaining_seconds)),
+                            format!(
+                                "{name} : écoulé {}, restant {} → {fr}",
+                                hms(c.elapsed_seconds),
+                                hms(c.remaining_seconds)
+                            ),
+                            format!(
+                                "{name}: elapsed {}, remaining {} → {en}",
+                                hms(c.elapsed_seconds),
+                                hms(c.remaining_seconds)
+                            ),
                         ),
                 );
             }
         }
         let _ = s;
-        Ok(Explained { value: st, explanation: ex })
+        Ok(Explained {
+            value: st,
+            explanation: ex,
+        })
     }
 }

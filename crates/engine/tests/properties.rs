@@ -21,15 +21,26 @@ fn eng() -> &'static Engine {
 const APRIL: i64 = 1_775_001_600; // 2026-04-01T00:00:00Z (the month starts 2 h earlier in Paris)
 
 fn episode() -> impl Strategy<Value = Episode> {
-    (-7200i64..31 * 86_400, 1i64..20_000, 0usize..4, any::<bool>()).prop_map(|(off, len, k, impact)| Episode {
-        id: String::new(),
-        kind: [EpisodeKind::ClusterConnectivity, EpisodeKind::VmStorageAccess, EpisodeKind::Vcenter, EpisodeKind::NsxManager][k],
-        start: Timestamp::from_second(APRIL + off).unwrap(),
-        end: Timestamp::from_second(APRIL + off + len).unwrap(),
-        impacts_service: impact,
-        source: String::new(),
-        exclusion: None,
-    })
+    (
+        -7200i64..31 * 86_400,
+        1i64..20_000,
+        0usize..4,
+        any::<bool>(),
+    )
+        .prop_map(|(off, len, k, impact)| Episode {
+            id: String::new(),
+            kind: [
+                EpisodeKind::ClusterConnectivity,
+                EpisodeKind::VmStorageAccess,
+                EpisodeKind::Vcenter,
+                EpisodeKind::NsxManager,
+            ][k],
+            start: Timestamp::from_second(APRIL + off).unwrap(),
+            end: Timestamp::from_second(APRIL + off + len).unwrap(),
+            impacts_service: impact,
+            source: String::new(),
+            exclusion: None,
+        })
 }
 
 proptest! {
@@ -120,9 +131,17 @@ fn evidence_example_verifies() {
     assert_eq!(s.availability.penalty_percent, Decimal::from(10));
     assert_eq!(s.credit, Decimal::new(12000, 2));
     assert!(s.claims_match, "{:?}", s.checks);
-    assert_eq!(s.not_counted.len(), 4, "ep-3 short, ep-4 no impact, ep-5 excluded window... {:?}", s.not_counted);
+    assert_eq!(
+        s.not_counted.len(),
+        4,
+        "ep-3 short, ep-4 no impact, ep-5 excluded window... {:?}",
+        s.not_counted
+    );
     let fr = r.explanation.render(Lang::Fr);
-    assert!(fr.contains("taux 99,4907 % dans [99,00 ; 99,50[ → pénalité 10 %"), "{fr}");
+    assert!(
+        fr.contains("taux 99,4907 % dans [99,00 ; 99,50[ → pénalité 10 %"),
+        "{fr}"
+    );
     // A tampered claim is reported.
     let tampered = json.replace("\"credit\": \"120.00\"", "\"credit\": \"60.00\"");
     let r = verify(&Registry::with_embedded(), &tampered).unwrap();
@@ -131,8 +150,10 @@ fn evidence_example_verifies() {
 
 #[test]
 fn evidence_schema_matches_the_types() {
-    let schema: serde_json::Value = serde_json::from_str(include_str!("../../../docs/evidence.schema.json")).unwrap();
-    let example: serde_json::Value = serde_json::from_str(include_str!("../../../docs/evidence-example.json")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/evidence.schema.json")).unwrap();
+    let example: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/evidence-example.json")).unwrap();
     // Every top-level property of the example is declared by the schema, and the
     // required ones are present; the Rust type accepts the example (deny_unknown_fields).
     let props = schema["properties"].as_object().unwrap();

@@ -10,7 +10,8 @@ use ciel_engine::{
     support::{ClockState, Pause, TicketInput},
 };
 use ciel_terms::{
-    Criticality::*, EpisodeKind, ExclusionReason, Impact::*, MachineCriticality, Offer, Priority, SupportLevel,
+    Criticality::*, EpisodeKind, ExclusionReason, Impact::*, MachineCriticality, Offer, Priority,
+    SupportLevel,
 };
 use jiff::{Timestamp, civil::date};
 use rust_decimal::Decimal;
@@ -26,7 +27,7 @@ fn d(s: &str) -> Decimal {
 }
 fn ep(kind: EpisodeKind, a: &str, b: &str) -> Episode {
     Episode {
-        id: format!("{a}"),
+        id: a.to_string(),
         kind,
         start: ts(a),
         end: ts(b),
@@ -47,9 +48,14 @@ fn month_minutes_in_paris() {
     // (year, month, M): 31 x 1440 = 44 640; March loses the DST hour (44 580),
     // October gains it (44 700); 30 x 1440 = 43 200; 28 x 1440 = 40 320;
     // 29 x 1440 = 41 760.
-    for (y, m, minutes) in
-        [(2026, 1, 44_640), (2026, 3, 44_580), (2026, 10, 44_700), (2026, 4, 43_200), (2026, 2, 40_320), (2024, 2, 41_760)]
-    {
+    for (y, m, minutes) in [
+        (2026, 1, 44_640),
+        (2026, 3, 44_580),
+        (2026, 10, 44_700),
+        (2026, 4, 43_200),
+        (2026, 2, 40_320),
+        (2024, 2, 41_760),
+    ] {
         let r = e.availability(Offer::MonoDc, y, m, &[], &[]).unwrap().value;
         assert_eq!(r.month_minutes, minutes, "{y}-{m}");
         assert_eq!(r.unavailable_minutes, 0);
@@ -87,16 +93,35 @@ fn episode_qualification_table() {
         ], 0),
     ];
     for (name, eps, u) in cases {
-        let r = e.availability(Offer::MonoDc, 2026, 4, eps, &[]).unwrap().value;
+        let r = e
+            .availability(Offer::MonoDc, 2026, 4, eps, &[])
+            .unwrap()
+            .value;
         assert_eq!(r.unavailable_minutes, *u, "{name}");
     }
     // vCenter loss without service impact does not count; with impact it does.
-    let mut v = ep(EpisodeKind::Vcenter, "2026-04-14T10:00:00Z", "2026-04-14T10:10:00Z");
+    let mut v = ep(
+        EpisodeKind::Vcenter,
+        "2026-04-14T10:00:00Z",
+        "2026-04-14T10:10:00Z",
+    );
     v.impacts_service = false;
-    let r = e.availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&v), &[]).unwrap().value;
-    assert_eq!((r.unavailable_minutes, r.episodes[0].status), (0, EpisodeStatus::NoServiceImpact));
+    let r = e
+        .availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&v), &[])
+        .unwrap()
+        .value;
+    assert_eq!(
+        (r.unavailable_minutes, r.episodes[0].status),
+        (0, EpisodeStatus::NoServiceImpact)
+    );
     v.impacts_service = true;
-    assert_eq!(e.availability(Offer::MonoDc, 2026, 4, &[v], &[]).unwrap().value.unavailable_minutes, 10);
+    assert_eq!(
+        e.availability(Offer::MonoDc, 2026, 4, &[v], &[])
+            .unwrap()
+            .value
+            .unavailable_minutes,
+        10
+    );
 }
 
 #[test]
@@ -105,18 +130,42 @@ fn episodes_across_month_end_and_dst() {
     // 23:57:30 -> 00:01:30 (+02:00) lasts 240 s: qualifies on its whole duration.
     // March gets slots 23:57, 23:58, 23:59 = 3; April gets 00:00, 00:01 = 2.
     let x = conn("2026-03-31T23:57:30+02:00", "2026-04-01T00:01:30+02:00");
-    assert_eq!(e.availability(Offer::MonoDc, 2026, 3, std::slice::from_ref(&x), &[]).unwrap().value.unavailable_minutes, 3);
-    assert_eq!(e.availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&x), &[]).unwrap().value.unavailable_minutes, 2);
+    assert_eq!(
+        e.availability(Offer::MonoDc, 2026, 3, std::slice::from_ref(&x), &[])
+            .unwrap()
+            .value
+            .unavailable_minutes,
+        3
+    );
+    assert_eq!(
+        e.availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&x), &[])
+            .unwrap()
+            .value
+            .unavailable_minutes,
+        2
+    );
     // 23:58 -> 00:01 lasts 180 s: counts in neither month.
     let y = conn("2026-03-31T23:58:00+02:00", "2026-04-01T00:01:00+02:00");
-    assert_eq!(e.availability(Offer::MonoDc, 2026, 3, std::slice::from_ref(&y), &[]).unwrap().value.unavailable_minutes, 0);
+    assert_eq!(
+        e.availability(Offer::MonoDc, 2026, 3, std::slice::from_ref(&y), &[])
+            .unwrap()
+            .value
+            .unavailable_minutes,
+        0
+    );
     // DST start: 01:58+01:00 (00:58Z) -> 03:02+02:00 (01:02Z) is 4 real minutes.
     let z = conn("2026-03-29T01:58:00+01:00", "2026-03-29T03:02:00+02:00");
-    let r = e.availability(Offer::MonoDc, 2026, 3, &[z], &[]).unwrap().value;
+    let r = e
+        .availability(Offer::MonoDc, 2026, 3, &[z], &[])
+        .unwrap()
+        .value;
     assert_eq!((r.month_minutes, r.unavailable_minutes), (44_580, 4));
     // DST end: 02:58+02:00 (00:58Z) -> 02:02+01:00 (01:02Z) is 4 real minutes.
     let w = conn("2026-10-25T02:58:00+02:00", "2026-10-25T02:02:00+01:00");
-    let r = e.availability(Offer::MonoDc, 2026, 10, &[w], &[]).unwrap().value;
+    let r = e
+        .availability(Offer::MonoDc, 2026, 10, &[w], &[])
+        .unwrap()
+        .value;
     assert_eq!((r.month_minutes, r.unavailable_minutes), (44_700, 4));
 }
 
@@ -146,7 +195,10 @@ fn exclusions_table() {
         ("partial slot", win("2026-04-14T02:00:30+02:00", Some("2026-04-01T00:00:00+02:00")), 11),
     ];
     for (name, w, u) in cases {
-        let r = e.availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&x), &[w]).unwrap().value;
+        let r = e
+            .availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&x), &[w])
+            .unwrap()
+            .value;
         assert_eq!(r.unavailable_minutes, u, "{name}");
     }
     // A PRA-test window is excluded whatever its notice.
@@ -158,13 +210,25 @@ fn exclusions_table() {
         notified_at: None,
         source: String::new(),
     };
-    assert_eq!(e.availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&x), &[t]).unwrap().value.unavailable_minutes, 0);
+    assert_eq!(
+        e.availability(Offer::MonoDc, 2026, 4, std::slice::from_ref(&x), &[t])
+            .unwrap()
+            .value
+            .unavailable_minutes,
+        0
+    );
     // An episode caused by the client keeps its reason and does not count.
     let mut c = x.clone();
     c.exclusion = Some(ExclusionReason::ClientFault);
-    let r = e.availability(Offer::MonoDc, 2026, 4, &[c], &[]).unwrap().value;
+    let r = e
+        .availability(Offer::MonoDc, 2026, 4, &[c], &[])
+        .unwrap()
+        .value;
     assert_eq!(r.unavailable_minutes, 0);
-    assert_eq!(r.episodes[0].status, EpisodeStatus::Excluded(ExclusionReason::ClientFault));
+    assert_eq!(
+        r.episodes[0].status,
+        EpisodeStatus::Excluded(ExclusionReason::ClientFault)
+    );
 }
 
 /// Rate tiers at their exact edges, through the public tier function, on
@@ -174,7 +238,9 @@ fn penalty_tier_edges() {
     let t = ciel_terms::embedded();
     let p9990 = &t.availability.penalty_classes["p9990"];
     let p9995 = &t.availability.penalty_classes["p9995"];
-    let pen = |class, a: i64, n: i64| ciel_engine::availability::penalty_tier(class, a, n).map(|t| t.penalty_percent.0);
+    let pen = |class, a: i64, n: i64| {
+        ciel_engine::availability::penalty_tier(class, a, n).map(|t| t.penalty_percent.0)
+    };
     #[rustfmt::skip]
     let cases: &[(i64, i64, Option<&str>, Option<&str>)] = &[
         // rate, offers at 99.90: none at >= 99.90; 5 % in [99.50, 99.90); 10 % in
@@ -208,22 +274,53 @@ fn penalty_end_to_end_no_rounding_before_comparison() {
     // 99.50 but is below it: 10 %.
     let mk = |minutes: i64| {
         let start = ts("2026-04-14T00:00:00Z");
-        vec![Episode { end: start.checked_add(jiff::SignedDuration::from_mins(minutes)).unwrap(), ..conn("2026-04-14T00:00:00Z", "2026-04-14T00:05:00Z") }]
+        vec![Episode {
+            end: start
+                .checked_add(jiff::SignedDuration::from_mins(minutes))
+                .unwrap(),
+            ..conn("2026-04-14T00:00:00Z", "2026-04-14T00:05:00Z")
+        }]
     };
-    let r = e.availability(Offer::MonoDc, 2026, 4, &mk(216), &[]).unwrap();
-    assert_eq!((r.value.unavailable_minutes, r.value.penalty_percent), (216, d("5")));
+    let r = e
+        .availability(Offer::MonoDc, 2026, 4, &mk(216), &[])
+        .unwrap();
+    assert_eq!(
+        (r.value.unavailable_minutes, r.value.penalty_percent),
+        (216, d("5"))
+    );
     assert_eq!(r.value.rate_display, "99.5000");
-    let r = e.availability(Offer::MonoDc, 2026, 4, &mk(217), &[]).unwrap();
+    let r = e
+        .availability(Offer::MonoDc, 2026, 4, &mk(217), &[])
+        .unwrap();
     assert_eq!(r.value.penalty_percent, d("10"));
-    assert!(r.explanation.render(Lang::Fr).contains("A2 II.A.1 (R5.5) — taux 99,4977 % dans [99,00 ; 99,50[ → pénalité 10 %"), "{}", r.explanation.render(Lang::Fr));
-    assert!(r.explanation.render(Lang::En).contains("rate 99.4977 % in [99.00, 99.50) → penalty 10 %"));
+    assert!(
+        r.explanation
+            .render(Lang::Fr)
+            .contains("A2 II.A.1 (R5.5) — taux 99,4977 % dans [99,00 ; 99,50[ → pénalité 10 %"),
+        "{}",
+        r.explanation.render(Lang::Fr)
+    );
+    assert!(
+        r.explanation
+            .render(Lang::En)
+            .contains("rate 99.4977 % in [99.00, 99.50) → penalty 10 %")
+    );
     // Dual DC (99.95): U = 22 → 43 178 / 43 200 = 99.949 % → [99.90, 99.95) → 5 %.
-    let r = e.availability(Offer::DualDc, 2026, 4, &mk(22), &[]).unwrap().value;
+    let r = e
+        .availability(Offer::DualDc, 2026, 4, &mk(22), &[])
+        .unwrap()
+        .value;
     assert_eq!(r.penalty_percent, d("5"));
     // PRA: reported without penalty even at 0 %.
     let all_april = conn("2026-04-01T00:00:00+02:00", "2026-05-01T00:00:00+02:00");
-    let r = e.availability(Offer::Pra, 2026, 4, &[all_april], &[]).unwrap().value;
-    assert_eq!((r.rate_percent, r.penalty_percent), (Decimal::ZERO, Decimal::ZERO));
+    let r = e
+        .availability(Offer::Pra, 2026, 4, &[all_april], &[])
+        .unwrap()
+        .value;
+    assert_eq!(
+        (r.rate_percent, r.penalty_percent),
+        (Decimal::ZERO, Decimal::ZERO)
+    );
 }
 
 #[test]
@@ -231,9 +328,25 @@ fn colocation_yearly() {
     let e = eng();
     // 2026 has 365 x 1440 = 525 600 minutes (the DST hours cancel out). PA3
     // guarantees 99.99 %: 52.56 minutes allowed; 52 met, 53 not.
-    assert!(e.colocation_availability("PA3", 2026, 52).unwrap().value.met);
-    assert!(!e.colocation_availability("PA3", 2026, 53).unwrap().value.met);
-    assert_eq!(e.colocation_availability("MLB", 2026, 0).unwrap().value.year_minutes, 525_600);
+    assert!(
+        e.colocation_availability("PA3", 2026, 52)
+            .unwrap()
+            .value
+            .met
+    );
+    assert!(
+        !e.colocation_availability("PA3", 2026, 53)
+            .unwrap()
+            .value
+            .met
+    );
+    assert_eq!(
+        e.colocation_availability("MLB", 2026, 0)
+            .unwrap()
+            .value
+            .year_minutes,
+        525_600
+    );
 }
 
 // ---------------------------------------------------------------- R6 ----
@@ -242,8 +355,16 @@ fn machine(c: MachineCriticality, requested: Timestamp, delay_min: Option<i64>) 
     Machine {
         name: format!("vm-{delay_min:?}"),
         criticality: c,
-        reachable_at: delay_min.map(|m| requested.checked_add(jiff::SignedDuration::from_mins(m)).unwrap()),
-        recovery_point_at: Some(requested.checked_sub(jiff::SignedDuration::from_hours(1)).unwrap()),
+        reachable_at: delay_min.map(|m| {
+            requested
+                .checked_add(jiff::SignedDuration::from_mins(m))
+                .unwrap()
+        }),
+        recovery_point_at: Some(
+            requested
+                .checked_sub(jiff::SignedDuration::from_hours(1))
+                .unwrap(),
+        ),
         criticality_refused: false,
     }
 }
@@ -253,7 +374,12 @@ fn pra_rto_table() {
     use MachineCriticality::*;
     let e = eng();
     let req = ts("2026-04-10T10:00:00Z");
-    let act = |ms: Vec<Machine>| Activation { id: "a1".into(), requested_at: req, test: false, machines: ms };
+    let act = |ms: Vec<Machine>| Activation {
+        id: "a1".into(),
+        requested_at: req,
+        test: false,
+        machines: ms,
+    };
     let fleet = |c, n: usize, late: &[i64], ok_delay: i64| {
         let mut v: Vec<Machine> = late.iter().map(|m| machine(c, req, Some(*m))).collect();
         while v.len() < n {
@@ -294,11 +420,17 @@ fn pra_rto_table() {
     // the largest kept.
     let mut ms = fleet(C1, 10, &[90, 300], 30);
     ms.extend(fleet(C2, 20, &[540, 540, 720], 60));
-    assert_eq!(e.activation(&act(ms)).unwrap().value.penalty_percent, d("25"));
+    assert_eq!(
+        e.activation(&act(ms)).unwrap().value.penalty_percent,
+        d("25")
+    );
     // Refused criticality: the late machines are outside the SLA → met.
     let mut ms = fleet(C1, 10, &[90, 300], 30);
     ms[1].criticality_refused = true;
-    assert_eq!(e.activation(&act(ms)).unwrap().value.penalty_percent, d("0"));
+    assert_eq!(
+        e.activation(&act(ms)).unwrap().value.penalty_percent,
+        d("0")
+    );
     // A PRA test gives nothing.
     let mut a = act(fleet(C1, 10, &[900, 900], 30));
     a.test = true;
@@ -310,31 +442,66 @@ fn pra_rto_table() {
 #[test]
 fn caps_and_combination() {
     let e = eng();
-    let c = |event: &str, pct: &str| Candidate { event: event.into(), commitment: event.into(), rule: "R5.5".into(), percent: d(pct) };
+    let c = |event: &str, pct: &str| Candidate {
+        event: event.into(),
+        commitment: event.into(),
+        rule: "R5.5".into(),
+        percent: d(pct),
+    };
     // 10 % of 1 000.00 = 100.00.
-    let r = e.combine_and_cap(d("1000.00"), &[c("a", "10")], Decimal::ZERO).unwrap().value;
+    let r = e
+        .combine_and_cap(d("1000.00"), &[c("a", "10")], Decimal::ZERO)
+        .unwrap()
+        .value;
     assert_eq!(r.credit, d("100.00"));
     // Same event, 10 % and 25 %: one penalty, the larger: 250.00.
-    let r = e.combine_and_cap(d("1000.00"), &[c("a", "10"), c("a", "25")], Decimal::ZERO).unwrap().value;
+    let r = e
+        .combine_and_cap(d("1000.00"), &[c("a", "10"), c("a", "25")], Decimal::ZERO)
+        .unwrap()
+        .value;
     assert_eq!((r.credit, r.events.len()), (d("250.00"), 1));
     // Two events, 30 % + 100 %: 1 300.00 capped at one monthly fee: 1 000.00.
-    let r = e.combine_and_cap(d("1000.00"), &[c("a", "30"), c("b", "100")], Decimal::ZERO).unwrap().value;
+    let r = e
+        .combine_and_cap(d("1000.00"), &[c("a", "30"), c("b", "100")], Decimal::ZERO)
+        .unwrap()
+        .value;
     assert_eq!((r.credit, r.month_cap_applied), (d("1000.00"), true));
     // Year cap: 3 000.00 − 2 950.00 already credited leaves 50.00.
-    let r = e.combine_and_cap(d("1000.00"), &[c("a", "10")], d("2950.00")).unwrap().value;
+    let r = e
+        .combine_and_cap(d("1000.00"), &[c("a", "10")], d("2950.00"))
+        .unwrap()
+        .value;
     assert_eq!((r.credit, r.year_cap_applied), (d("50.00"), true));
     // Year cap exhausted: nothing.
-    let r = e.combine_and_cap(d("1000.00"), &[c("a", "10")], d("3000.00")).unwrap().value;
+    let r = e
+        .combine_and_cap(d("1000.00"), &[c("a", "10")], d("3000.00"))
+        .unwrap()
+        .value;
     assert_eq!(r.credit, d("0.00"));
     // Rounding once: 5 % of 33.33 = 1.6665 → 1.67 (half away from zero).
-    let r = e.combine_and_cap(d("33.33"), &[c("a", "5")], Decimal::ZERO).unwrap().value;
+    let r = e
+        .combine_and_cap(d("33.33"), &[c("a", "5")], Decimal::ZERO)
+        .unwrap()
+        .value;
     assert_eq!(r.credit, d("1.67"));
 }
 
 // ---------------------------------------------------------------- R4 ----
 
-fn ticket(level: SupportLevel, c: ciel_terms::Criticality, i: ciel_terms::Impact, at: &str) -> TicketInput {
-    TicketInput { level, criticality: c, impact: i, notified_at: ts(at), pauses: vec![], maintenance: vec![] }
+fn ticket(
+    level: SupportLevel,
+    c: ciel_terms::Criticality,
+    i: ciel_terms::Impact,
+    at: &str,
+) -> TicketInput {
+    TicketInput {
+        level,
+        criticality: c,
+        impact: i,
+        notified_at: ts(at),
+        pauses: vec![],
+        maintenance: vec![],
+    }
 }
 
 #[test]
@@ -356,7 +523,10 @@ fn priority_matrix_and_no_p1() {
     }
     // Standard has no P1: C1 × I1 is handled as P2 and says so.
     let r = e.priority(SupportLevel::Standard, Criticality::C1, Impact::I1);
-    assert_eq!((r.value.matrix, r.value.priority, r.value.downgraded_from_p1), (Priority::P1, Priority::P2, true));
+    assert_eq!(
+        (r.value.matrix, r.value.priority, r.value.downgraded_from_p1),
+        (Priority::P1, Priority::P2, true)
+    );
     assert!(r.explanation.render(Lang::Fr).contains("pas de ticket P1"));
 }
 
@@ -408,11 +578,21 @@ fn ticket_pauses_and_maintenance() {
     // Standard P3 (C3×I1): GTI 8 h. Fri 6 March 17:00: 1 h Friday, Monday 9 March
     // 09:00 + 7 h = 16:00.
     let base = ticket(SupportLevel::Standard, C3, I1, "2026-03-06T17:00:00+01:00");
-    assert_eq!(e.ticket_deadlines(&base).unwrap().value.gti.unwrap().due_at, ts("2026-03-09T16:00:00+01:00"));
+    assert_eq!(
+        e.ticket_deadlines(&base).unwrap().value.gti.unwrap().due_at,
+        ts("2026-03-09T16:00:00+01:00")
+    );
     // A pause from Mon 07:00 (before opening) to 10:00 covers 1 business hour: 17:00.
     let mut t = base.clone();
-    t.pauses.push(Pause { start: ts("2026-03-09T07:00:00+01:00"), end: ts("2026-03-09T10:00:00+01:00"), reason: None });
-    assert_eq!(e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at, ts("2026-03-09T17:00:00+01:00"));
+    t.pauses.push(Pause {
+        start: ts("2026-03-09T07:00:00+01:00"),
+        end: ts("2026-03-09T10:00:00+01:00"),
+        reason: None,
+    });
+    assert_eq!(
+        e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at,
+        ts("2026-03-09T17:00:00+01:00")
+    );
     // Maintenance Mon 09:00-11:00 notified 8 days before: excluded, +2 h → 18:00.
     let mut t = base.clone();
     let w = Window {
@@ -424,19 +604,50 @@ fn ticket_pauses_and_maintenance() {
         source: String::new(),
     };
     t.maintenance.push(w.clone());
-    assert_eq!(e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at, ts("2026-03-09T18:00:00+01:00"));
+    assert_eq!(
+        e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at,
+        ts("2026-03-09T18:00:00+01:00")
+    );
     // The same window notified 6 days before is not excluded: 16:00.
     let mut t = base.clone();
-    t.maintenance.push(Window { notified_at: Some(ts("2026-03-03T09:00:00+01:00")), ..w });
-    assert_eq!(e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at, ts("2026-03-09T16:00:00+01:00"));
+    t.maintenance.push(Window {
+        notified_at: Some(ts("2026-03-03T09:00:00+01:00")),
+        ..w
+    });
+    assert_eq!(
+        e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at,
+        ts("2026-03-09T16:00:00+01:00")
+    );
     // Status at Mon 12:00: elapsed 1 h Friday + 3 h Monday = 4 h, 4 h left, running.
-    let s = e.ticket_status(&base, ts("2026-03-09T12:00:00+01:00"), None, None).unwrap().value;
+    let s = e
+        .ticket_status(&base, ts("2026-03-09T12:00:00+01:00"), None, None)
+        .unwrap()
+        .value;
     let gti = s.gti.unwrap();
-    assert_eq!((gti.elapsed_seconds, gti.remaining_seconds, gti.state), (4 * 3600, 4 * 3600, ClockState::Running));
+    assert_eq!(
+        (gti.elapsed_seconds, gti.remaining_seconds, gti.state),
+        (4 * 3600, 4 * 3600, ClockState::Running)
+    );
     // Acknowledged at 16:00 exactly: met; at 16:01: breached.
-    let s = e.ticket_status(&base, ts("2026-03-10T12:00:00+01:00"), Some(ts("2026-03-09T16:00:00+01:00")), None).unwrap().value;
+    let s = e
+        .ticket_status(
+            &base,
+            ts("2026-03-10T12:00:00+01:00"),
+            Some(ts("2026-03-09T16:00:00+01:00")),
+            None,
+        )
+        .unwrap()
+        .value;
     assert_eq!(s.gti.unwrap().state, ClockState::Met);
-    let s = e.ticket_status(&base, ts("2026-03-10T12:00:00+01:00"), Some(ts("2026-03-09T16:01:00+01:00")), None).unwrap().value;
+    let s = e
+        .ticket_status(
+            &base,
+            ts("2026-03-10T12:00:00+01:00"),
+            Some(ts("2026-03-09T16:01:00+01:00")),
+            None,
+        )
+        .unwrap()
+        .value;
     assert_eq!(s.gti.unwrap().state, ClockState::Breached);
 }
 
@@ -490,8 +701,14 @@ fn early_termination_commitment_months() {
     }
     // Start 31 January: start + 1 month = 28 February 2025 (clamped), so 28 Feb
     // is in month 2 and 27 Feb in month 1.
-    assert_eq!(ciel_engine::contract::commitment_month(date(2025, 1, 31), date(2025, 2, 27)).unwrap(), 1);
-    assert_eq!(ciel_engine::contract::commitment_month(date(2025, 1, 31), date(2025, 2, 28)).unwrap(), 2);
+    assert_eq!(
+        ciel_engine::contract::commitment_month(date(2025, 1, 31), date(2025, 2, 27)).unwrap(),
+        1
+    );
+    assert_eq!(
+        ciel_engine::contract::commitment_month(date(2025, 1, 31), date(2025, 2, 28)).unwrap(),
+        2
+    );
 }
 
 #[test]
@@ -510,8 +727,15 @@ fn notice_end_table() {
         ("2025-10-02", None, "2025-12-31", false),
     ];
     for (n, term, last, at_term) in cases {
-        let r = e.notice_end(n.parse().unwrap(), term.map(|t| t.parse().unwrap())).unwrap().value;
-        assert_eq!((r.last_day, r.at_term_end), (last.parse().unwrap(), at_term), "{n}");
+        let r = e
+            .notice_end(n.parse().unwrap(), term.map(|t| t.parse().unwrap()))
+            .unwrap()
+            .value;
+        assert_eq!(
+            (r.last_day, r.at_term_end),
+            (last.parse().unwrap(), at_term),
+            "{n}"
+        );
     }
 }
 
@@ -534,10 +758,16 @@ fn prorata_by_calendar_days() {
         ("2026-03-01", "2026-03-31", "310.00"),
     ];
     for (a, b, amount) in cases {
-        let r = e.prorata(d("310.00"), a.parse().unwrap(), b.parse().unwrap()).unwrap().value;
+        let r = e
+            .prorata(d("310.00"), a.parse().unwrap(), b.parse().unwrap())
+            .unwrap()
+            .value;
         assert_eq!(r.amount, d(amount), "{a}..{b}");
     }
-    assert!(e.prorata(d("310.00"), date(2026, 3, 17), date(2026, 4, 2)).is_err());
+    assert!(
+        e.prorata(d("310.00"), date(2026, 3, 17), date(2026, 4, 2))
+            .is_err()
+    );
 }
 
 #[test]
@@ -552,12 +782,18 @@ fn percentile_table() {
     // 20 readings: 1 dropped → 19.
     assert_eq!(percentile_drop_top(&seq(20), five), Some((d("19"), 1)));
     // A 30-day month of 5-minute readings: 8 640, floor(432) dropped → 8 640 − 432 = 8 208.
-    assert_eq!(percentile_drop_top(&seq(8640), five), Some((d("8208"), 432)));
+    assert_eq!(
+        percentile_drop_top(&seq(8640), five),
+        Some((d("8208"), 432))
+    );
     assert_eq!(percentile_drop_top(&[], five), None);
     // Both directions: upload p95 95, download p95 = 120 (readings 26..125), flat
     // 100 → billed 120, overage 20.
     let down: Vec<Decimal> = (26..=125).map(Decimal::from).collect();
-    let r = eng().bandwidth_overage(&seq(100), &down, d("100")).unwrap().value;
+    let r = eng()
+        .bandwidth_overage(&seq(100), &down, d("100"))
+        .unwrap()
+        .value;
     assert_eq!((r.billed_p95, r.overage), (d("120"), d("20")));
 }
 
@@ -569,22 +805,42 @@ fn late_interest_table() {
     // 1-10 July (10 d) at ECB on 1 July 2025 = 2.15 % (since 11 June 2025) + 10 = 12.15 %.
     // 1 000 × (13.15 × 10 + 12.15 × 10) / 36 500 = 25 300 / 36 500 = 6.9315... → 6.93;
     // plus 40.00 → 46.93.
-    let r = e.late_interest(d("1000.00"), date(2025, 6, 20), date(2025, 7, 10)).unwrap();
+    let r = e
+        .late_interest(d("1000.00"), date(2025, 6, 20), date(2025, 7, 10))
+        .unwrap();
     let v = &r.value;
     assert_eq!(v.days_late, 20);
     assert_eq!(v.segments.len(), 2);
-    assert_eq!((v.segments[0].days, v.segments[0].rate_percent), (10, d("13.15")));
-    assert_eq!((v.segments[1].days, v.segments[1].rate_percent), (10, d("12.15")));
-    assert_eq!((v.interest, v.indemnity, v.total), (d("6.93"), d("40.00"), d("46.93")));
+    assert_eq!(
+        (v.segments[0].days, v.segments[0].rate_percent),
+        (10, d("13.15"))
+    );
+    assert_eq!(
+        (v.segments[1].days, v.segments[1].rate_percent),
+        (10, d("12.15"))
+    );
+    assert_eq!(
+        (v.interest, v.indemnity, v.total),
+        (d("6.93"), d("40.00"), d("46.93"))
+    );
     assert_eq!(r.explanation.rules(), vec!["R2.6", "R2.12"]);
     // Paid on the due date: nothing.
-    let v = e.late_interest(d("1000.00"), date(2025, 6, 20), date(2025, 6, 20)).unwrap().value;
+    let v = e
+        .late_interest(d("1000.00"), date(2025, 6, 20), date(2025, 6, 20))
+        .unwrap()
+        .value;
     assert_eq!((v.interest, v.indemnity), (d("0.00"), d("0")));
     // One day late, 2026 H1 (ECB on 1 Jan 2026 = 2.15 %): 36 500 × 12.15 % / 365 = 12.15.
-    let v = e.late_interest(d("36500.00"), date(2026, 2, 1), date(2026, 2, 2)).unwrap().value;
+    let v = e
+        .late_interest(d("36500.00"), date(2026, 2, 1), date(2026, 2, 2))
+        .unwrap()
+        .value;
     assert_eq!(v.interest, d("12.15"));
     // Before the table starts: an explicit error, never a guess.
-    assert!(e.late_interest(d("10"), date(2015, 6, 1), date(2015, 7, 1)).is_err());
+    assert!(
+        e.late_interest(d("10"), date(2015, 6, 1), date(2015, 7, 1))
+            .is_err()
+    );
 }
 
 #[test]
@@ -593,7 +849,10 @@ fn ecb_table_extends_without_code() {
     let mut t = EcbTable::embedded().clone();
     let extra = EcbTable::parse_csv("effective_date,rate_percent\n2026-06-17,2.40\n").unwrap();
     t.extend(&extra);
-    assert_eq!(t.rate_on(date(2026, 7, 1)), Some((date(2026, 6, 17), d("2.40"))));
+    assert_eq!(
+        t.rate_on(date(2026, 7, 1)),
+        Some((date(2026, 6, 17), d("2.40")))
+    );
     assert!(EcbTable::parse_csv("2026-13-01,1").is_err());
 }
 

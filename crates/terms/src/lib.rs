@@ -63,7 +63,9 @@ impl<'de> Deserialize<'de> for Dec {
         impl serde::de::Visitor<'_> for V {
             type Value = Dec;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an exact decimal written as a string, e.g. \"99.90\" (floats are refused)")
+                f.write_str(
+                    "an exact decimal written as a string, e.g. \"99.90\" (floats are refused)",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Dec, E> {
                 Decimal::from_str_exact(v.trim())
@@ -125,7 +127,10 @@ impl fmt::Display for TermsErrors {
 /// Parse and fully validate a terms document.
 pub fn parse(text: &str) -> Result<Terms, TermsErrors> {
     let de = toml::Deserializer::parse(text).map_err(|e| {
-        TermsErrors(vec![TermsError { path: String::new(), message: format!("TOML syntax: {}", e.message()) }])
+        TermsErrors(vec![TermsError {
+            path: String::new(),
+            message: format!("TOML syntax: {}", e.message()),
+        }])
     })?;
     let terms: Terms = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -165,7 +170,9 @@ impl Default for Registry {
 impl Registry {
     /// A registry holding only the embedded version.
     pub fn with_embedded() -> Self {
-        Registry { versions: vec![embedded().clone()] }
+        Registry {
+            versions: vec![embedded().clone()],
+        }
     }
 
     /// Add a version parsed from text; its id must be new. Returns the id.
@@ -185,7 +192,8 @@ impl Registry {
         }
         self.versions.push(terms);
         self.versions.sort_by(|a, b| {
-            (a.version.effective_date, &a.version.id).cmp(&(b.version.effective_date, &b.version.id))
+            (a.version.effective_date, &a.version.id)
+                .cmp(&(b.version.effective_date, &b.version.id))
         });
         Ok(id)
     }
@@ -197,7 +205,10 @@ impl Registry {
 
     /// The version in force on a date (latest effective date on or before it).
     pub fn in_force_on(&self, date: jiff::civil::Date) -> Option<&Terms> {
-        self.versions.iter().rev().find(|t| t.version.effective_date <= date)
+        self.versions
+            .iter()
+            .rev()
+            .find(|t| t.version.effective_date <= date)
     }
 
     /// All versions, oldest first.
@@ -231,10 +242,18 @@ fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
             keys.sort();
             keys.dedup();
             for k in keys {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match (ma.get(k), mb.get(k)) {
                     (Some(x), Some(y)) => diff_values(&p, x, y, out),
-                    (x, y) => out.push(DiffEntry { path: p, left: x.cloned(), right: y.cloned() }),
+                    (x, y) => out.push(DiffEntry {
+                        path: p,
+                        left: x.cloned(),
+                        right: y.cloned(),
+                    }),
                 }
             }
         }
@@ -243,7 +262,11 @@ fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
                 diff_values(&format!("{path}[{i}]"), x, y, out);
             }
         }
-        _ if a != b => out.push(DiffEntry { path: path.to_string(), left: Some(a.clone()), right: Some(b.clone()) }),
+        _ if a != b => out.push(DiffEntry {
+            path: path.to_string(),
+            left: Some(a.clone()),
+            right: Some(b.clone()),
+        }),
         _ => {}
     }
 }

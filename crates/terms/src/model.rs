@@ -287,7 +287,11 @@ pub enum SupportLevel {
 }
 
 impl SupportLevel {
-    pub const ALL: [SupportLevel; 3] = [SupportLevel::Standard, SupportLevel::Premium, SupportLevel::Platinum];
+    pub const ALL: [SupportLevel; 3] = [
+        SupportLevel::Standard,
+        SupportLevel::Premium,
+        SupportLevel::Platinum,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             SupportLevel::Standard => "standard",
@@ -497,8 +501,14 @@ pub enum Offer {
 }
 
 impl Offer {
-    pub const ALL: [Offer; 6] =
-        [Offer::MonoSite, Offer::HdMultiSite, Offer::ThdMultiSite, Offer::MonoDc, Offer::DualDc, Offer::Pra];
+    pub const ALL: [Offer; 6] = [
+        Offer::MonoSite,
+        Offer::HdMultiSite,
+        Offer::ThdMultiSite,
+        Offer::MonoDc,
+        Offer::DualDc,
+        Offer::Pra,
+    ];
 }
 
 /// Kind of an unavailability episode (R5.2).

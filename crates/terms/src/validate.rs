@@ -18,7 +18,10 @@ struct V {
 
 impl V {
     fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
-        self.errs.push(TermsError { path: path.into(), message: msg.into() });
+        self.errs.push(TermsError {
+            path: path.into(),
+            message: msg.into(),
+        });
     }
     fn percent(&mut self, path: impl Into<String>, d: Decimal) {
         if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
@@ -38,7 +41,11 @@ pub fn validate(t: &Terms) -> Result<(), Vec<TermsError>> {
     availability(&mut v, t);
     recovery(&mut v, t);
     limits(&mut v, t);
-    if v.errs.is_empty() { Ok(()) } else { Err(v.errs) }
+    if v.errs.is_empty() {
+        Ok(())
+    } else {
+        Err(v.errs)
+    }
 }
 
 /// Every table carrying `clause` must have a non-empty clause and a rule id
@@ -53,16 +60,26 @@ fn provenance(v: &mut V, t: &Terms) {
             serde_json::Value::Object(m) => {
                 if let Some(c) = m.get("clause") {
                     if c.as_str().is_none_or(|s| s.trim().is_empty()) {
-                        v.err(format!("{path}.clause"), "clause must name the contract clause, e.g. \"CG 9.3\"");
+                        v.err(
+                            format!("{path}.clause"),
+                            "clause must name the contract clause, e.g. \"CG 9.3\"",
+                        );
                     }
                     match m.get("rule").and_then(|r| r.as_str()) {
                         Some(r) if is_rule_id(r) => {}
-                        Some(r) => v.err(format!("{path}.rule"), format!("{r:?} is not a rule id like \"R5.5\"")),
+                        Some(r) => v.err(
+                            format!("{path}.rule"),
+                            format!("{r:?} is not a rule id like \"R5.5\""),
+                        ),
                         None => v.err(format!("{path}.rule"), "missing rule id"),
                     }
                 }
                 for (k, x) in m {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     walk(v, &p, x);
                 }
             }
@@ -78,17 +95,32 @@ fn provenance(v: &mut V, t: &Terms) {
 }
 
 fn is_rule_id(r: &str) -> bool {
-    let Some(rest) = r.strip_prefix('R') else { return false };
-    !rest.is_empty() && rest.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    let Some(rest) = r.strip_prefix('R') else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn version(v: &mut V, t: &Terms) {
     let id = &t.version.id;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
-        v.err("version.id", "id must be non-empty ASCII letters, digits, '-', '.', '_'");
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    {
+        v.err(
+            "version.id",
+            "id must be non-empty ASCII letters, digits, '-', '.', '_'",
+        );
     }
     if load_tz(&t.version.timezone).is_err() {
-        v.err("version.timezone", format!("unknown time zone {:?}", t.version.timezone));
+        v.err(
+            "version.timezone",
+            format!("unknown time zone {:?}", t.version.timezone),
+        );
     }
     if load_tz(&t.availability.month_zone.value).is_err() {
         v.err("availability.month_zone.value", "unknown time zone");
@@ -97,19 +129,34 @@ fn version(v: &mut V, t: &Terms) {
 
 fn billing(v: &mut V, t: &Terms) {
     let b = &t.billing;
-    v.percent("billing.default_vat_percent.value", b.default_vat_percent.value.0);
+    v.percent(
+        "billing.default_vat_percent.value",
+        b.default_vat_percent.value.0,
+    );
     if !(1..=28).contains(&b.invoice_day.value) {
-        v.err("billing.invoice_day.value", "invoice day must be 1-28 (it must exist in every month)");
+        v.err(
+            "billing.invoice_day.value",
+            "invoice day must be 1-28 (it must exist in every month)",
+        );
     }
     if b.rounding.scale > 10 {
-        v.err("billing.rounding.scale", "scale above 10 decimal places is not a currency rounding");
+        v.err(
+            "billing.rounding.scale",
+            "scale above 10 decimal places is not a currency rounding",
+        );
     }
     let p = b.bandwidth_percentile.dropped_top_percent.0;
     if p < Decimal::ZERO || p >= Decimal::ONE_HUNDRED {
-        v.err("billing.bandwidth_percentile.dropped_top_percent", "must be in [0, 100)");
+        v.err(
+            "billing.bandwidth_percentile.dropped_top_percent",
+            "must be in [0, 100)",
+        );
     }
     if b.bandwidth_percentile.reading_interval_minutes == 0 {
-        v.err("billing.bandwidth_percentile.reading_interval_minutes", "must be positive");
+        v.err(
+            "billing.bandwidth_percentile.reading_interval_minutes",
+            "must be positive",
+        );
     }
     let lp = &t.late_payment;
     if ![360, 365, 366].contains(&lp.day_count_basis) {
@@ -119,7 +166,10 @@ fn billing(v: &mut V, t: &Terms) {
         v.err("late_payment.margin_points", "must not be negative");
     }
     if lp.recovery_indemnity_eur.0 < Decimal::ZERO {
-        v.err("late_payment.recovery_indemnity_eur", "must not be negative");
+        v.err(
+            "late_payment.recovery_indemnity_eur",
+            "must not be negative",
+        );
     }
 }
 
@@ -133,28 +183,50 @@ fn termination(v: &mut V, t: &Terms) {
     for (i, tier) in e.tiers.iter().enumerate() {
         let p = format!("{base}[{i}]");
         if tier.from_month != expected_from {
-            let why = if tier.from_month > expected_from { "leaves a gap" } else { "overlaps the previous tier" };
+            let why = if tier.from_month > expected_from {
+                "leaves a gap"
+            } else {
+                "overlaps the previous tier"
+            };
             v.err(
                 format!("{p}.from_month"),
-                format!("tier starts at month {} but {} (expected {expected_from})", tier.from_month, why),
+                format!(
+                    "tier starts at month {} but {} (expected {expected_from})",
+                    tier.from_month, why
+                ),
             );
         }
         v.percent(format!("{p}.share_percent"), tier.share_percent.0);
         match tier.to_month {
-            Some(to) if to < tier.from_month => v.err(format!("{p}.to_month"), "to_month is before from_month"),
-            Some(to) => expected_from = to + 1,
-            None if i + 1 != e.tiers.len() => {
-                v.err(format!("{p}.to_month"), "only the last tier may be open-ended")
+            Some(to) if to < tier.from_month => {
+                v.err(format!("{p}.to_month"), "to_month is before from_month")
             }
+            Some(to) => expected_from = to + 1,
+            None if i + 1 != e.tiers.len() => v.err(
+                format!("{p}.to_month"),
+                "only the last tier may be open-ended",
+            ),
             None => {}
         }
     }
     if e.tiers.last().is_some_and(|t| t.to_month.is_some()) {
-        v.err(format!("{base}[{}].to_month", e.tiers.len() - 1), "the last tier must be open-ended");
+        v.err(
+            format!("{base}[{}].to_month", e.tiers.len() - 1),
+            "the last tier must be open-ended",
+        );
     }
-    v.percent("termination.early.investment_share_percent", e.investment_share_percent.0);
-    v.percent("termination.early.cancellation_share_percent", e.cancellation_share_percent.0);
-    v.percent("termination.liability_cap_percent_of_paid.value", t.termination.liability_cap_percent_of_paid.value.0);
+    v.percent(
+        "termination.early.investment_share_percent",
+        e.investment_share_percent.0,
+    );
+    v.percent(
+        "termination.early.cancellation_share_percent",
+        e.cancellation_share_percent.0,
+    );
+    v.percent(
+        "termination.liability_cap_percent_of_paid.value",
+        t.termination.liability_cap_percent_of_paid.value.0,
+    );
 }
 
 fn support(v: &mut V, t: &Terms) {
@@ -175,9 +247,10 @@ fn support(v: &mut V, t: &Terms) {
             continue;
         };
         match built.get(&l.calendar) {
-            None if !s.calendars.contains_key(&l.calendar) => {
-                v.err(format!("{p}.calendar"), format!("no calendar named {:?}", l.calendar))
-            }
+            None if !s.calendars.contains_key(&l.calendar) => v.err(
+                format!("{p}.calendar"),
+                format!("no calendar named {:?}", l.calendar),
+            ),
             None => {}
             Some(cal) => {
                 let full = cal.full_day().as_secs();
@@ -195,21 +268,35 @@ fn support(v: &mut V, t: &Terms) {
         }
     }
     if !s.calendars.contains_key(&s.p1_calendar.value) {
-        v.err("support.p1_calendar.value", format!("no calendar named {:?}", s.p1_calendar.value));
+        v.err(
+            "support.p1_calendar.value",
+            format!("no calendar named {:?}", s.p1_calendar.value),
+        );
     }
-    for c in [Criticality::C1, Criticality::C2, Criticality::C3, Criticality::C4] {
+    for c in [
+        Criticality::C1,
+        Criticality::C2,
+        Criticality::C3,
+        Criticality::C4,
+    ] {
         if !s.priority_matrix.rows.contains_key(&c) {
             v.err(format!("support.priority_matrix.rows.{c}"), "missing row");
         }
     }
     if s.no_p1.handled_as == Priority::P1 {
-        v.err("support.no_p1.handled_as", "a level without P1 cannot handle tickets as P1");
+        v.err(
+            "support.no_p1.handled_as",
+            "a level without P1 cannot handle tickets as P1",
+        );
     }
     let mut seen = std::collections::BTreeSet::new();
     for (i, e) in s.targets.entries.iter().enumerate() {
         let p = format!("support.targets.entries[{i}]");
         if !seen.insert((e.level, e.priority)) {
-            v.err(p.clone(), format!("duplicate target for {} {}", e.level, e.priority));
+            v.err(
+                p.clone(),
+                format!("duplicate target for {} {}", e.level, e.priority),
+            );
         }
         if e.gtr_hours.is_some() && e.gtr_jo.is_some() {
             v.err(p.clone(), "give GTR in hours or in JO, not both");
@@ -218,7 +305,13 @@ fn support(v: &mut V, t: &Terms) {
             && e.priority == Priority::P1
             && (e.gti_hours.is_some() || e.gtr_hours.is_some() || e.gtr_jo.is_some())
         {
-            v.err(p.clone(), format!("{} has no P1 tickets (support.no_p1) but a P1 target is set", e.level));
+            v.err(
+                p.clone(),
+                format!(
+                    "{} has no P1 tickets (support.no_p1) but a P1 target is set",
+                    e.level
+                ),
+            );
         }
         if e.gti_hours == Some(0) || e.gtr_hours == Some(0) || e.gtr_jo == Some(0) {
             v.err(p, "a zero-length target is not a commitment");
@@ -227,7 +320,10 @@ fn support(v: &mut V, t: &Terms) {
     for level in SupportLevel::ALL {
         for pr in [Priority::P1, Priority::P2, Priority::P3, Priority::P4] {
             if !seen.contains(&(level, pr)) {
-                v.err("support.targets.entries", format!("missing entry for {level} {pr} (write it without targets if none)"));
+                v.err(
+                    "support.targets.entries",
+                    format!("missing entry for {level} {pr} (write it without targets if none)"),
+                );
             }
         }
     }
@@ -236,7 +332,10 @@ fn support(v: &mut V, t: &Terms) {
     }
     let hb = &t.hour_book;
     if !s.calendars.contains_key(&hb.business_calendar) {
-        v.err("hour_book.business_calendar", format!("no calendar named {:?}", hb.business_calendar));
+        v.err(
+            "hour_book.business_calendar",
+            format!("no calendar named {:?}", hb.business_calendar),
+        );
     }
     if hb.step_minutes == 0 || 60 % hb.step_minutes != 0 {
         v.err("hour_book.step_minutes", "must divide an hour (1-60)");
@@ -244,10 +343,16 @@ fn support(v: &mut V, t: &Terms) {
     if hb.non_business_multiplier.0 < Decimal::ONE {
         v.err("hour_book.non_business_multiplier", "must be at least 1");
     }
-    if matches!(s.calendars.get(&s.p1_calendar.value).map(|c| &c.calendar), Some(CalendarSpec::Weekly { .. })) {
+    if matches!(
+        s.calendars.get(&s.p1_calendar.value).map(|c| &c.calendar),
+        Some(CalendarSpec::Weekly { .. })
+    ) {
         // Allowed, but the contract says P1 runs 24/7: make the reading explicit.
         if s.p1_calendar.note.is_none() {
-            v.err("support.p1_calendar.note", "a P1 calendar that is not 24/7 needs a note explaining why");
+            v.err(
+                "support.p1_calendar.note",
+                "a P1 calendar that is not 24/7 needs a note explaining why",
+            );
         }
     }
 }
@@ -256,17 +361,29 @@ fn availability(v: &mut V, t: &Terms) {
     let a = &t.availability;
     let q = &a.qualification;
     if q.min_episode_seconds == 0 {
-        v.err("availability.qualification.min_episode_seconds", "must be positive");
+        v.err(
+            "availability.qualification.min_episode_seconds",
+            "must be positive",
+        );
     }
     if q.slot_seconds == 0 || 3600 % q.slot_seconds != 0 {
-        v.err("availability.qualification.slot_seconds", "must divide an hour");
+        v.err(
+            "availability.qualification.slot_seconds",
+            "must divide an hour",
+        );
     }
     if q.kinds.is_empty() {
-        v.err("availability.qualification.kinds", "at least one kind of episode");
+        v.err(
+            "availability.qualification.kinds",
+            "at least one kind of episode",
+        );
     }
     for (i, k) in q.require_service_impact.iter().enumerate() {
         if !q.kinds.contains(k) {
-            v.err(format!("availability.qualification.require_service_impact[{i}]"), "not one of the kinds");
+            v.err(
+                format!("availability.qualification.require_service_impact[{i}]"),
+                "not one of the kinds",
+            );
         }
     }
     for offer in Offer::ALL {
@@ -281,10 +398,16 @@ fn availability(v: &mut V, t: &Terms) {
         }
         if let Some(c) = &o.penalty_class {
             match a.penalty_classes.get(c) {
-                None => v.err(format!("{p}.penalty_class"), format!("no penalty class {c:?}")),
+                None => v.err(
+                    format!("{p}.penalty_class"),
+                    format!("no penalty class {c:?}"),
+                ),
                 Some(pc) if pc.guaranteed_percent != o.guaranteed_percent => v.err(
                     format!("{p}.penalty_class"),
-                    format!("class {c:?} is for {} % but the offer guarantees {} %", pc.guaranteed_percent, g),
+                    format!(
+                        "class {c:?} is for {} % but the offer guarantees {} %",
+                        pc.guaranteed_percent, g
+                    ),
                 ),
                 Some(_) => {}
             }
@@ -301,7 +424,11 @@ fn availability(v: &mut V, t: &Terms) {
         for (i, tier) in pc.tiers.iter().enumerate() {
             let p = format!("{base}.tiers[{i}]");
             if tier.upper.0 != expected_upper {
-                let why = if tier.upper.0 < expected_upper { "leaves a gap" } else { "overlaps" };
+                let why = if tier.upper.0 < expected_upper {
+                    "leaves a gap"
+                } else {
+                    "overlaps"
+                };
                 v.err(
                     format!("{p}.upper"),
                     format!("upper bound {} {why}: expected {expected_upper} (the previous lower bound)", tier.upper),
@@ -309,18 +436,23 @@ fn availability(v: &mut V, t: &Terms) {
             }
             v.percent(format!("{p}.penalty_percent"), tier.penalty_percent.0);
             if tier.penalty_percent.0 < prev_penalty {
-                v.err(format!("{p}.penalty_percent"), "a lower rate cannot give a smaller penalty");
+                v.err(
+                    format!("{p}.penalty_percent"),
+                    "a lower rate cannot give a smaller penalty",
+                );
             }
             prev_penalty = tier.penalty_percent.0;
             match tier.lower {
-                Some(l) if l.0 >= tier.upper.0 => {
-                    v.err(format!("{p}.lower"), format!("lower bound {l} is not below upper bound {}", tier.upper))
-                }
+                Some(l) if l.0 >= tier.upper.0 => v.err(
+                    format!("{p}.lower"),
+                    format!("lower bound {l} is not below upper bound {}", tier.upper),
+                ),
                 Some(l) if l.0 < Decimal::ZERO => v.err(format!("{p}.lower"), "negative rate"),
                 Some(l) => expected_upper = l.0,
-                None if i + 1 != pc.tiers.len() => {
-                    v.err(format!("{p}.lower"), "only the last tier may be open-ended (down to 0 %)")
-                }
+                None if i + 1 != pc.tiers.len() => v.err(
+                    format!("{p}.lower"),
+                    "only the last tier may be open-ended (down to 0 %)",
+                ),
                 None => {}
             }
         }
@@ -338,8 +470,15 @@ fn availability(v: &mut V, t: &Terms) {
 
 fn recovery(v: &mut V, t: &Terms) {
     let r = &t.recovery;
-    v.percent("recovery.cloud.min_performance_percent", r.cloud.min_performance_percent.0);
-    for c in [MachineCriticality::C1, MachineCriticality::C2, MachineCriticality::C3] {
+    v.percent(
+        "recovery.cloud.min_performance_percent",
+        r.cloud.min_performance_percent.0,
+    );
+    for c in [
+        MachineCriticality::C1,
+        MachineCriticality::C2,
+        MachineCriticality::C3,
+    ] {
         let p = format!("recovery.pra.criticalities.{}", crit_key(c));
         let Some(o) = r.pra.criticalities.get(&c) else {
             v.err(p, "missing criticality");
@@ -352,7 +491,10 @@ fn recovery(v: &mut V, t: &Terms) {
             v.percent(format!("{p}.rpo_min_performance_percent"), x.0);
         }
         if o.rto_hours.is_some() != o.rto_min_performance_percent.is_some() {
-            v.err(p, "an RTO target needs its minimum performance, and the reverse");
+            v.err(
+                p,
+                "an RTO target needs its minimum performance, and the reverse",
+            );
         }
     }
     for (c, tiers) in &r.pra_penalties.criticalities {
@@ -370,23 +512,41 @@ fn recovery(v: &mut V, t: &Terms) {
         for (i, tier) in tiers.iter().enumerate() {
             let p = format!("{base}[{i}]");
             if tier.above_hours != expected_above {
-                let why = if tier.above_hours > expected_above { "leaves a gap" } else { "overlaps" };
-                v.err(format!("{p}.above_hours"), format!("{why}: expected {expected_above} h"));
+                let why = if tier.above_hours > expected_above {
+                    "leaves a gap"
+                } else {
+                    "overlaps"
+                };
+                v.err(
+                    format!("{p}.above_hours"),
+                    format!("{why}: expected {expected_above} h"),
+                );
             }
             v.percent(format!("{p}.penalty_percent"), tier.penalty_percent.0);
             if tier.penalty_percent.0 < prev {
-                v.err(format!("{p}.penalty_percent"), "a longer delay cannot give a smaller penalty");
+                v.err(
+                    format!("{p}.penalty_percent"),
+                    "a longer delay cannot give a smaller penalty",
+                );
             }
             prev = tier.penalty_percent.0;
             match tier.up_to_hours {
-                Some(u) if u <= tier.above_hours => v.err(format!("{p}.up_to_hours"), "must be above above_hours"),
+                Some(u) if u <= tier.above_hours => {
+                    v.err(format!("{p}.up_to_hours"), "must be above above_hours")
+                }
                 Some(u) => expected_above = u,
-                None if i + 1 != tiers.len() => v.err(format!("{p}.up_to_hours"), "only the last tier may be open-ended"),
+                None if i + 1 != tiers.len() => v.err(
+                    format!("{p}.up_to_hours"),
+                    "only the last tier may be open-ended",
+                ),
                 None => {}
             }
         }
         if tiers.last().is_some_and(|t| t.up_to_hours.is_some()) {
-            v.err(format!("{base}[{}].up_to_hours", tiers.len() - 1), "the last tier must be open-ended");
+            v.err(
+                format!("{base}[{}].up_to_hours", tiers.len() - 1),
+                "the last tier must be open-ended",
+            );
         }
     }
 }
@@ -397,7 +557,10 @@ fn limits(v: &mut V, t: &Terms) {
         v.err("penalties.caps.per_month_monthly_fees", "must be positive");
     }
     if c.per_year_monthly_fees.0 < c.per_month_monthly_fees.0 {
-        v.err("penalties.caps.per_year_monthly_fees", "the yearly cap cannot be below the monthly cap");
+        v.err(
+            "penalties.caps.per_year_monthly_fees",
+            "the yearly cap cannot be below the monthly cap",
+        );
     }
     if t.backup.immutability_max_months.value == 0 {
         v.err("backup.immutability_max_months.value", "must be positive");
