@@ -1,1 +1,230 @@
-fn main() {}
+//! `ciel`: the one binary. Subcommands run the server, the migrations, the
+//! demo data, account bootstrap and the contract tools. This file only parses
+//! the command line, loads the configuration and calls the library crates.
+
+mod config;
+mod contract_cmds;
+
+use ciel_domain::StaffRole;
+use ciel_server::clock::SystemClock;
+use ciel_server::config::LogFormat;
+use ciel_server::{AppState, Config, bootstrap, serve};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// ciel — operations and billing platform of a cloud and hosting provider.
+///
+/// Configuration comes from defaults, then --config FILE, then CIEL_SECTION__KEY
+/// environment variables (e.g. CIEL_DATABASE__URL), then these flags.
+#[derive(Debug, Parser)]
+#[command(name = "ciel", version, propagate_version = true)]
+struct Cli {
+    /// TOML configuration file (see `ciel default-config`).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://FILE (default sqlite://ciel.db) or postgres://...
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web portal, the API and the job workers.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Load the demo data (provider, three client companies, staff) and
+        /// print the demo logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply the pending database migrations and exit.
+    Migrate,
+    /// Load the demo data into the database and print the demo logins.
+    Demo,
+    /// Print the documented default configuration file.
+    DefaultConfig,
+    /// Manage accounts from the shell.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// The terms documents (contract as code): list, show, validate, diff.
+    #[command(subcommand)]
+    Terms(contract_cmds::TermsCmd),
+    /// SLA statements: recompute one from its evidence file.
+    #[command(subcommand)]
+    Sla(contract_cmds::SlaCmd),
+    /// Support desk calculators (ticket deadlines).
+    #[command(subcommand)]
+    Support(contract_cmds::SupportCmd),
+    /// Contract calculators (early termination, notice, late interest).
+    #[command(subcommand)]
+    Calc(contract_cmds::CalcCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// Create a staff account with a password (the way in on a new install).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, support, billing or datacenter.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Read the password from the first line of standard input instead of
+        /// generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli, listen: Option<String>) -> anyhow::Result<Config> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let flags = config::Overrides {
+        listen,
+        database_url: cli.database_url.clone(),
+        log_format: cli.log_format.clone(),
+    };
+    config::load(cli.config.as_deref(), &env, &flags)
+}
+
+fn init_logs(c: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&c.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match c.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::DefaultConfig => {
+            print!("{}", ciel_server::config::DEFAULT_CONFIG_TOML);
+            Ok(())
+        }
+        Command::Terms(cmd) => cmd.run(),
+        Command::Sla(cmd) => cmd.run(),
+        Command::Support(cmd) => cmd.run(),
+        Command::Calc(cmd) => cmd.run(),
+        Command::Serve { ref listen, demo } => {
+            let c = load_config(&cli, listen.clone())?;
+            init_logs(&c);
+            runtime()?.block_on(serve_cmd(c, demo))
+        }
+        Command::Migrate => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let store = serve::open_store(&c).await?;
+                println!("database migrated ({:?})", store.backend());
+                store.close().await;
+                Ok(())
+            })
+        }
+        Command::Demo => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                let logins = bootstrap::load_demo(&state).await?;
+                print_logins(&logins);
+                state.store().close().await;
+                Ok(())
+            })
+        }
+        Command::User(UserCmd::Create { ref email, ref name, ref role, password_stdin }) => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            let role = StaffRole::parse(role).ok_or_else(|| anyhow::anyhow!("--role: expected admin, support, billing or datacenter"))?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (ciel_store::secrets::new_secret("")[..20].to_owned(), true)
+            };
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                let user = bootstrap::create_staff_user(&state, email, name, role, &password).await?;
+                println!("staff account created: {} ({}, role {})", user.email, user.id, role.code());
+                if generated {
+                    println!("password (shown once): {password}");
+                }
+                state.store().close().await;
+                Ok(())
+            })
+        }
+    }
+}
+
+async fn state(c: Config) -> anyhow::Result<AppState> {
+    let store = serve::open_store(&c).await?;
+    Ok(AppState::new(store, c, Arc::new(SystemClock)))
+}
+
+fn print_logins(logins: &[bootstrap::DemoLogin]) {
+    println!("Demo logins (password for all: {}):", bootstrap::DEMO_PASSWORD);
+    for l in logins {
+        println!("  {:<48} {}", l.email, l.who);
+    }
+}
+
+async fn serve_cmd(c: Config, demo: bool) -> anyhow::Result<()> {
+    let public_url = c.server.public_url.clone();
+    let running = serve::start(c, Arc::new(SystemClock)).await?;
+    if demo {
+        let logins = bootstrap::load_demo(&running.state).await?;
+        print_logins(&logins);
+    }
+    println!("ciel is listening on http://{} (public URL {public_url})", running.addr);
+    tracing::info!(addr = %running.addr, "ready");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod clock;
+pub mod company;
 pub mod email;
 pub mod id;
 pub mod lang;

@@ -1,1 +1,24 @@
-//! placeholder
+//! ciel's HTTP shell around the pure core: the JSON API (`/api/v1`, with its
+//! OpenAPI document), the portal (client space and back office), the
+//! authentication and tenancy guard, the job runner and the mail outbox.
+//!
+//! Only this crate knows HTTP. It reads the wall clock in one place
+//! ([`clock::SystemClock`]); everything else receives an injected clock.
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod clock;
+pub mod config;
+pub mod i18n;
+pub mod jobs;
+pub mod password;
+pub mod portal;
+pub mod problem;
+pub mod serve;
+pub mod state;
+
+pub use config::Config;
+pub use state::AppState;

@@ -124,8 +124,9 @@ impl Store {
         &self.read
     }
 
-    /// The pool for single-statement writes outside a transaction.
-    pub(crate) fn db_writer(&self) -> &AnyPool {
+    /// The pool for single-statement writes outside a transaction (on
+    /// SQLite, the one writer connection).
+    pub fn writer(&self) -> &AnyPool {
         &self.write
     }
 

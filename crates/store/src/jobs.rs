@@ -94,7 +94,7 @@ pub async fn complete(store: &Store, id: &Id, worker: &str, now: Timestamp) -> R
     let mut q = Sql::new("UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = ");
     q.bind(now).push(" WHERE status = 'running' AND id = ").bind(id);
     q.push(" AND locked_by = ").bind(worker);
-    Ok(q.query().execute(store.db_writer()).await?.rows_affected() == 1)
+    Ok(q.query().execute(store.writer()).await?.rows_affected() == 1)
 }
 
 /// Records a failure: the job is retried at `retry_at`, or marked failed when
@@ -120,7 +120,7 @@ pub async fn fail(
     }
     q.push(" WHERE status = 'running' AND id = ").bind(&job.id);
     q.push(" AND locked_by = ").bind(worker);
-    q.query().execute(store.db_writer()).await?;
+    q.query().execute(store.writer()).await?;
     Ok(())
 }
 

@@ -128,13 +128,18 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     Ok(crate::paginate(&mut items, limit, |t| t.id.to_string()))
 }
 
-/// Revokes a token visible to `scope` (idempotent; audited once).
-pub async fn revoke(tx: &mut Tx, actor: &Actor, scope: &Scope, id: &str) -> Result<ApiToken> {
+/// Reads a token visible to `scope`.
+pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, scope: &Scope, id: &str) -> Result<ApiToken> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = "));
     q.bind(id);
     scope.restrict(&mut q, "org_id");
-    let row = q.query().fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
-    let before = from_row(&row)?;
+    let row = q.query().fetch_optional(ex).await?.ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// Revokes a token visible to `scope` (idempotent; audited once).
+pub async fn revoke(tx: &mut Tx, actor: &Actor, scope: &Scope, id: &str) -> Result<ApiToken> {
+    let before = get(&mut **tx, scope, id).await?;
     if before.revoked_at.is_some() {
         return Ok(before);
     }

@@ -1,0 +1,254 @@
+//! Configuration: defaults, then a TOML file, then `CIEL_SECTION__KEY`
+//! variables, then command-line flags (loaded by the binary). Unknown keys are
+//! rejected; secrets are wrapped so that `Debug` never prints them.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub mail: MailConfig,
+    pub security: SecurityConfig,
+    pub jobs: JobsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Public base URL, used in links sent by e-mail. An `https` URL also
+    /// turns on `Secure` cookies and HSTS.
+    pub public_url: String,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Whether the service is reached through TLS.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://ciel.db` (default, created if missing) or `postgres://...`.
+    /// May hold a password: never printed.
+    pub url: SecretString,
+    /// Connections in the pool.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: SecretString::from("sqlite://ciel.db"),
+            max_connections: 8,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(self.url.expose_secret()))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// A database URL with its password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("REDACTED"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Mail delivery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtp` or `file`.
+    pub transport: MailTransport,
+    /// Sender of every message.
+    pub from: String,
+    /// Folder of `.eml` files for the `file` transport.
+    pub file_dir: PathBuf,
+    pub smtp: SmtpConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    Smtp,
+    File,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            transport: MailTransport::File,
+            from: "ciel <noreply@ciel.localhost>".into(),
+            file_dir: PathBuf::from("outbox"),
+            smtp: SmtpConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: ciel_mail::TlsMode,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: 25,
+            tls: ciel_mail::TlsMode::Starttls,
+            username: None,
+            password: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl MailConfig {
+    /// The transport settings of the mail crate.
+    pub fn transport_settings(&self) -> ciel_mail::TransportSettings {
+        match self.transport {
+            MailTransport::File => ciel_mail::TransportSettings::File(self.file_dir.clone()),
+            MailTransport::Smtp => ciel_mail::TransportSettings::Smtp(ciel_mail::SmtpSettings {
+                host: self.smtp.host.clone(),
+                port: self.smtp.port,
+                tls: self.smtp.tls,
+                username: self.smtp.username.clone(),
+                password: self.smtp.password.clone(),
+                timeout: std::time::Duration::from_secs(self.smtp.timeout_secs),
+            }),
+        }
+    }
+
+    /// Domain of generated Message-IDs: the sender's domain.
+    pub fn domain(&self) -> String {
+        let addr = self.from.rsplit('<').next().unwrap_or(&self.from);
+        addr.rsplit('@')
+            .next()
+            .unwrap_or("ciel.localhost")
+            .trim_end_matches('>')
+            .to_owned()
+    }
+}
+
+/// Sessions, links and throttling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Idle lifetime of a session (sliding).
+    pub session_ttl_minutes: i64,
+    /// Lifetime of an invitation link.
+    pub invitation_ttl_hours: i64,
+    /// Lifetime of a password-reset link.
+    pub reset_ttl_minutes: i64,
+    /// Failed logins per account within the window before it is throttled.
+    pub max_failures_per_account: i64,
+    /// Failed logins or reset requests per client address within the window.
+    pub max_failures_per_address: i64,
+    /// Sliding window of the throttling, in minutes.
+    pub throttle_window_minutes: i64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            session_ttl_minutes: 8 * 60,
+            invitation_ttl_hours: 7 * 24,
+            reset_ttl_minutes: 60,
+            max_failures_per_account: 5,
+            max_failures_per_address: 30,
+            throttle_window_minutes: 15,
+        }
+    }
+}
+
+/// The job runner.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Concurrent workers in this process (0: this process runs no job).
+    pub workers: usize,
+    /// Idle polling interval.
+    pub poll_interval_ms: u64,
+    /// How long a claimed job is reserved before another worker may retry it.
+    pub lease_seconds: i64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: 2,
+            poll_interval_ms: 500,
+            lease_seconds: 300,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `ciel_server=debug,info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// The documented configuration file printed by `ciel default-config`; a
+/// test checks that it parses to [`Config::default`].
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../ciel.default.toml");

@@ -1,0 +1,176 @@
+//! The job runner: workers claim due jobs from the database queue and run
+//! their handler. Handlers are idempotent, because a job whose worker died is
+//! run again when its lease expires.
+
+use crate::state::AppState;
+use ciel_mail::{Mailer, Outgoing};
+use ciel_store::jobs::{self, Job};
+use ciel_store::{outbox, sessions, throttle};
+use jiff::SignedDuration;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Kind of the daily housekeeping job.
+pub const HOUSEKEEPING_JOB: &str = "housekeeping";
+
+/// Outcome of a handler.
+pub enum Outcome {
+    Done,
+    /// Try again later (with backoff).
+    Retry(String),
+    /// Give up: retrying cannot help.
+    Fail(String),
+}
+
+/// Runs jobs until `shutdown` turns true.
+pub struct Runner {
+    state: AppState,
+    mailer: Arc<Mailer>,
+    worker: String,
+}
+
+impl Runner {
+    pub fn new(state: AppState, mailer: Arc<Mailer>, worker: String) -> Runner {
+        Runner { state, mailer, worker }
+    }
+
+    /// Claims and runs one due job; returns whether there was one.
+    pub async fn run_once(&self) -> anyhow::Result<bool> {
+        let now = self.state.now();
+        let lease = SignedDuration::from_secs(self.state.config().jobs.lease_seconds);
+        let Some(job) = jobs::claim(self.state.store(), &self.worker, now, lease).await? else {
+            return Ok(false);
+        };
+        let span = tracing::info_span!("job", job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts);
+        let _enter = span.enter();
+        let outcome = self.handle(&job).await;
+        let now = self.state.now();
+        match outcome {
+            Outcome::Done => {
+                jobs::complete(self.state.store(), &job.id, &self.worker, now).await?;
+                metrics::counter!("ciel_jobs_total", "kind" => job.kind.clone(), "outcome" => "done").increment(1);
+            }
+            Outcome::Retry(e) => {
+                // Exponential backoff: 30 s, 1 min, 2 min... capped at 1 h.
+                let secs = (30i64 << (job.attempts - 1).clamp(0, 7)).min(3600);
+                let at = now.saturating_add(SignedDuration::from_secs(secs)).unwrap_or(now);
+                tracing::warn!(error = %e, retry_in_s = secs, "job failed, will retry");
+                jobs::fail(self.state.store(), &job, &self.worker, &e, now, Some(at)).await?;
+                metrics::counter!("ciel_jobs_total", "kind" => job.kind.clone(), "outcome" => "retry").increment(1);
+            }
+            Outcome::Fail(e) => {
+                tracing::error!(error = %e, "job failed permanently");
+                jobs::fail(self.state.store(), &job, &self.worker, &e, now, None).await?;
+                metrics::counter!("ciel_jobs_total", "kind" => job.kind.clone(), "outcome" => "failed").increment(1);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn handle(&self, job: &Job) -> Outcome {
+        match job.kind.as_str() {
+            outbox::DELIVER_JOB => self.deliver(job).await,
+            HOUSEKEEPING_JOB => self.housekeeping().await,
+            other => Outcome::Fail(format!("unknown job kind {other}")),
+        }
+    }
+
+    /// Sends one outbox message; a message already sent is not sent again.
+    async fn deliver(&self, job: &Job) -> Outcome {
+        let Some(id) = job.payload.get("message").and_then(|v| v.as_str()) else {
+            return Outcome::Fail("payload without message id".into());
+        };
+        let db = self.state.store().writer();
+        let msg = match outbox::get(db, id).await {
+            Ok(m) => m,
+            Err(ciel_store::StoreError::NotFound) => return Outcome::Fail(format!("message {id} not found")),
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        if msg.status != "pending" {
+            return Outcome::Done;
+        }
+        let sent = self
+            .mailer
+            .send(Outgoing {
+                to: &msg.to_addr,
+                subject: &msg.subject,
+                text: &msg.body_text,
+                message_id: &msg.message_id,
+            })
+            .await;
+        let now = self.state.now();
+        match sent {
+            Ok(()) => match outbox::mark_sent(db, &msg.id, now).await {
+                Ok(()) => {
+                    tracing::info!(mail.id = %msg.id, mail.template = %msg.template, "mail sent");
+                    Outcome::Done
+                }
+                Err(e) => Outcome::Retry(e.to_string()),
+            },
+            Err(e) => {
+                let last = e.permanent || job.attempts >= job.max_attempts;
+                let _ = outbox::mark_error(db, &msg.id, &e.message, last).await;
+                if e.permanent { Outcome::Fail(e.message) } else { Outcome::Retry(e.message) }
+            }
+        }
+    }
+
+    /// Purges expired sessions and old throttling records.
+    async fn housekeeping(&self) -> Outcome {
+        let now = self.state.now();
+        let db = self.state.store().writer();
+        let day_ago = now.saturating_sub(SignedDuration::from_hours(24)).unwrap_or(now);
+        match (sessions::purge_expired(db, now).await, throttle::purge_before(db, day_ago).await) {
+            (Ok(s), Ok(t)) => {
+                tracing::info!(sessions = s, throttle_records = t, "housekeeping done");
+                Outcome::Done
+            }
+            (Err(e), _) | (_, Err(e)) => Outcome::Retry(e.to_string()),
+        }
+    }
+
+    /// Loops until shutdown: runs jobs while there are due ones, else waits
+    /// for the poll interval.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let idle = Duration::from_millis(self.state.config().jobs.poll_interval_ms.max(10));
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let busy = match self.run_once().await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "job runner error");
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+/// Enqueues today's housekeeping (once per day, whatever the number of
+/// processes: the dedup key is the date).
+pub async fn schedule_housekeeping(state: &AppState) -> anyhow::Result<()> {
+    let now = state.now();
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    jobs::enqueue(
+        state.store().writer(),
+        jobs::NewJob {
+            kind: HOUSEKEEPING_JOB,
+            payload: serde_json::json!({}),
+            run_at: now,
+            dedup_key: Some(format!("housekeeping:{day}")),
+            max_attempts: 3,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}

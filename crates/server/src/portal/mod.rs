@@ -1,0 +1,424 @@
+//! The portal: server-rendered pages (askama, compiled templates) for the
+//! client space ("Espace Client") and the staff back office, in French and
+//! English. Every form carries a CSRF token; pages of another organisation
+//! answer 404, like the API.
+
+mod account;
+mod back_office;
+mod client;
+mod members;
+mod records;
+mod session;
+
+use crate::auth::{self, CSRF_COOKIE, Principal, Via};
+use crate::i18n::Tr;
+use crate::problem::Problem;
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use ciel_domain::{Lang, Permission};
+use jiff::Timestamp;
+use std::collections::HashMap;
+
+/// The portal's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::home))
+        .route("/static/app.css", get(session::css))
+        .route("/static/htmx.min.js", get(session::htmx))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang", post(session::set_lang))
+        .route("/password/forgot", get(session::forgot_page).post(session::forgot))
+        .route("/password/reset/{token}", get(session::reset_page).post(session::reset))
+        .route("/invitation/{token}", get(session::invitation_page).post(session::invitation))
+        .route("/account", get(account::page))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/espace-client", get(client::home))
+        .route("/espace-client/users", get(client::users).post(client::invite))
+        .route("/espace-client/users/{id}", get(client::user_page).post(client::user_save))
+        .route("/espace-client/users/{id}/invitation", post(client::user_resend))
+        .route("/espace-client/audit", get(client::audit))
+        .route("/back-office", get(back_office::orgs).post(back_office::create_org))
+        .route("/back-office/organizations", post(back_office::create_org))
+        .route("/back-office/organizations/{id}", get(back_office::org))
+        .route("/back-office/organizations/{id}/users", post(back_office::invite))
+        .route("/back-office/users/{id}", get(back_office::user_page).post(back_office::user_save))
+        .route("/back-office/users/{id}/invitation", post(back_office::user_resend))
+        .route("/back-office/staff", get(back_office::staff).post(back_office::create_staff))
+        .route("/back-office/audit", get(back_office::audit))
+        .route("/back-office/messages", get(back_office::messages))
+}
+
+/// What the layout needs.
+pub struct Ctx {
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub path: String,
+    pub flash: Option<String>,
+}
+
+/// The logged-in user, as the navigation shows it.
+pub struct NavUser {
+    pub name: String,
+    pub is_staff: bool,
+    pub can_manage_users: bool,
+    pub org_name: Option<String>,
+}
+
+/// The visitor of a page: maybe a logged-in principal, their language, and
+/// the CSRF token their forms must carry.
+pub struct Viewer {
+    pub principal: Option<Principal>,
+    pub tr: Tr,
+    pub csrf: String,
+    new_csrf_cookie: bool,
+    pub path: String,
+    query: String,
+    pub flash: Option<String>,
+    pub org_name: Option<String>,
+    pub state: AppState,
+}
+
+/// Language of an anonymous visitor: the `ciel_lang` cookie, else the
+/// browser's first preference if it is English, else French.
+pub fn anonymous_lang(headers: &HeaderMap) -> Lang {
+    auth::cookie(headers, "ciel_lang")
+        .and_then(Lang::parse)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(Lang::parse)
+        })
+        .unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        // Only sessions log into the portal; a bearer token is for the API.
+        let principal = if parts.headers.contains_key(header::AUTHORIZATION) {
+            None
+        } else {
+            auth::authenticate(state, parts).await.unwrap_or(None)
+        };
+        let (csrf, new_csrf_cookie) = match &principal {
+            Some(Principal { via: Via::Session { csrf, .. }, .. }) => (csrf.clone(), false),
+            _ => match auth::cookie(&parts.headers, CSRF_COOKIE) {
+                Some(c) if c.len() == 43 => (c.to_owned(), false),
+                _ => (ciel_store::secrets::new_secret(""), true),
+            },
+        };
+        let lang = principal.as_ref().map(|p| p.user.lang).unwrap_or_else(|| anonymous_lang(&parts.headers));
+        let tr = Tr::new(lang);
+        let flash = parts
+            .uri
+            .query()
+            .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "flash"))
+            .map(|(_, v)| v.into_owned())
+            .filter(|k| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'))
+            .map(|k| tr.t(flash_key(&k)).to_owned());
+        let org_name = match &principal {
+            Some(p) if !p.is_staff() => ciel_store::orgs::get(state.store().db(), &p.scope, p.user.org_id.as_str())
+                .await
+                .ok()
+                .map(|o| o.name),
+            _ => None,
+        };
+        Ok(Viewer {
+            principal,
+            tr,
+            csrf,
+            new_csrf_cookie,
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            flash,
+            org_name,
+            state: state.clone(),
+        })
+    }
+}
+
+/// Flash keys are looked up in the static tables; only known keys resolve.
+fn flash_key(k: &str) -> &'static str {
+    const KEYS: &[&str] = &[
+        "users.invited",
+        "users.updated",
+        "users.resent",
+        "orgs.created",
+        "staff.created",
+        "tokens.created",
+        "tokens.revoked",
+    ];
+    KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
+}
+
+impl Viewer {
+    /// Whether the query string holds `key=value` (e.g. `warn=generic`).
+    pub fn path_query_has(&self, kv: &str) -> bool {
+        self.query.split('&').any(|p| p == kv)
+    }
+
+    /// The `cursor` query parameter, if it looks like one.
+    pub fn cursor(&self) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == "cursor")
+            .map(|(_, v)| v.into_owned())
+            .filter(|c| c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    }
+
+    /// The layout context.
+    pub fn ctx(&self) -> Ctx {
+        Ctx {
+            user: self.principal.as_ref().map(|p| NavUser {
+                name: p.user.name.clone(),
+                is_staff: p.is_staff(),
+                can_manage_users: p.can(Permission::ManageUsers),
+                org_name: self.org_name.clone(),
+            }),
+            csrf: self.csrf.clone(),
+            path: self.path.clone(),
+            flash: self.flash.clone().filter(|f| !f.is_empty()),
+        }
+    }
+
+    /// Renders a page, setting the anonymous CSRF cookie if it was new.
+    pub fn render(&self, page: impl Template) -> Response {
+        self.render_status(StatusCode::OK, page)
+    }
+
+    pub fn render_status(&self, status: StatusCode, page: impl Template) -> Response {
+        let mut res = match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "template failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        };
+        if self.new_csrf_cookie
+            && let Ok(v) = HeaderValue::from_str(&auth::set_cookie(&self.state, CSRF_COOKIE, &self.csrf, None))
+        {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+        res
+    }
+
+    /// Checks a form's CSRF token against the session's (or the anonymous
+    /// cookie's, before login).
+    pub fn check_csrf(&self, form: &Form) -> Result<(), Response> {
+        let sent = form.get("_csrf");
+        if !self.new_csrf_cookie && !sent.is_empty() && constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(self.message(StatusCode::FORBIDDEN, "error.forbidden", self.tr.t("error.csrf"), None))
+        }
+    }
+
+    /// A simple page with a title, a text and an optional link.
+    pub fn message(&self, status: StatusCode, title_key: &'static str, body: &str, link: Option<(String, String)>) -> Response {
+        self.render_status(
+            status,
+            MessagePage { t: self.tr, ctx: self.ctx(), title: self.tr.t(title_key).to_owned(), body: body.to_owned(), link },
+        )
+    }
+
+    /// The 404 page (also for what exists but is not the visitor's).
+    pub fn not_found(&self) -> Response {
+        self.message(
+            StatusCode::NOT_FOUND,
+            "error.not_found_title",
+            self.tr.t("error.not_found_body"),
+            Some(("/".into(), self.tr.t("common.back_home").into())),
+        )
+    }
+
+    /// The logged-in principal, or a redirect to the login page.
+    pub fn require_login(&self) -> Result<&Principal, Response> {
+        self.principal.as_ref().ok_or_else(|| {
+            let next: String = url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect();
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        })
+    }
+
+    /// A client user; staff get the 404 page.
+    pub fn require_client(&self) -> Result<&Principal, Response> {
+        let p = self.require_login()?;
+        if p.is_staff() { Err(self.not_found()) } else { Ok(p) }
+    }
+
+    /// A staff user; clients get the 404 page (the back office does not
+    /// exist for them).
+    pub fn require_staff(&self) -> Result<&Principal, Response> {
+        let p = self.require_login()?;
+        if p.is_staff() { Ok(p) } else { Err(self.not_found()) }
+    }
+
+    /// A problem from a workflow, as the text shown next to a form.
+    pub fn problem_text(&self, p: &Problem) -> String {
+        let key = match p.code.as_str() {
+            "validation_failed" => "error.validation_failed",
+            "conflict" => "error.conflict",
+            "forbidden" => "error.forbidden",
+            "not_found" => "error.not_found",
+            "rate_limited" => "error.rate_limited",
+            _ => "error.internal",
+        };
+        let mut s = self.tr.t(key).to_owned();
+        if let Some(f) = &p.field {
+            s.push_str(&format!(" ({f})"));
+        }
+        if let Some(d) = &p.detail {
+            s.push_str(" : ");
+            s.push_str(d);
+        }
+        s
+    }
+
+    /// Instants are shown in Paris time.
+    pub fn time(&self, t: Timestamp) -> String {
+        fmt_time(t, self.tr.lang)
+    }
+}
+
+/// Formats an instant in Europe/Paris for a language.
+pub fn fmt_time(t: Timestamp, lang: Lang) -> String {
+    let z = t.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC));
+    match lang {
+        Lang::Fr => z.strftime("%d/%m/%Y %H:%M").to_string(),
+        Lang::En => z.strftime("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A submitted form as text fields (the last value of a repeated name wins).
+/// Parsing cannot fail; each handler validates the fields it reads.
+pub struct Form(HashMap<String, String>);
+
+impl Form {
+    pub fn get(&self, k: &str) -> &str {
+        self.0.get(k).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn checked(&self, k: &str) -> bool {
+        !self.get(k).is_empty()
+    }
+
+    /// The permissions ticked as `perm_<code>` checkboxes.
+    pub fn permissions(&self) -> ciel_domain::Permissions {
+        Permission::ALL.into_iter().filter(|p| self.checked(&format!("perm_{}", p.code()))).collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| (StatusCode::PAYLOAD_TOO_LARGE, e.body_text()).into_response())?;
+        Ok(Form(url::form_urlencoded::parse(&bytes).into_owned().collect()))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub t: Tr,
+    pub ctx: Ctx,
+    pub title: String,
+    pub body: String,
+    pub link: Option<(String, String)>,
+}
+
+/// The 404 page for unknown paths (no state: rendered for anyone).
+pub fn not_found_page(req: &Request) -> Response {
+    let tr = Tr::new(anonymous_lang(req.headers()));
+    let page = MessagePage {
+        t: tr,
+        ctx: Ctx { user: None, csrf: String::new(), path: req.uri().path().to_owned(), flash: None },
+        title: tr.t("error.not_found_title").to_owned(),
+        body: tr.t("error.not_found_body").to_owned(),
+        link: Some(("/".into(), tr.t("common.back_home").into())),
+    };
+    match page.render() {
+        Ok(html) => (StatusCode::NOT_FOUND, Html(html)).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A redirect after a successful form (POST-redirect-GET), with a flash key.
+pub fn done(to: &str, flash: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{to}{sep}flash={flash}")).into_response()
+}
+
+/// A user row of the lists.
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub profile: String,
+    pub status: String,
+    pub generic: bool,
+}
+
+impl UserRow {
+    pub fn new(u: &ciel_store::users::User, tr: Tr) -> UserRow {
+        let profile = if let Some(role) = u.staff_role {
+            tr.t(role_key(role)).to_owned()
+        } else if u.is_org_admin {
+            tr.t("role.administrator").to_owned()
+        } else {
+            let perms: Vec<&str> = u.permissions.iter().map(|p| tr.t(perm_key(p))).collect();
+            if perms.is_empty() { tr.t("perm.none").to_owned() } else { perms.join(", ") }
+        };
+        UserRow {
+            id: u.id.to_string(),
+            name: u.name.clone(),
+            email: u.email.clone(),
+            profile,
+            status: tr.t(status_key(u.status)).to_owned(),
+            generic: u.generic_warning,
+        }
+    }
+}
+
+pub fn perm_key(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewServices => "perm.view_services",
+        Permission::ViewInvoices => "perm.view_invoices",
+        Permission::OpenTickets => "perm.open_tickets",
+        Permission::ManageUsers => "perm.manage_users",
+        Permission::TriggerPraFailover => "perm.trigger_pra_failover",
+    }
+}
+
+fn role_key(r: ciel_domain::StaffRole) -> &'static str {
+    match r {
+        ciel_domain::StaffRole::Admin => "role.admin",
+        ciel_domain::StaffRole::Support => "role.support",
+        ciel_domain::StaffRole::Billing => "role.billing",
+        ciel_domain::StaffRole::Datacenter => "role.datacenter",
+    }
+}
+
+pub fn status_key(s: ciel_store::users::UserStatus) -> &'static str {
+    match s {
+        ciel_store::users::UserStatus::Invited => "status.invited",
+        ciel_store::users::UserStatus::Active => "status.active",
+        ciel_store::users::UserStatus::Disabled => "status.disabled",
+    }
+}
