@@ -42,12 +42,28 @@ fn engine() -> ApiResult<&'static Engine> {
 /// Engine errors are the caller's inputs, except a broken terms version.
 fn problem(e: EngineError) -> Problem {
     match e {
-        EngineError::MissingEcbRate(d) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "ecb_rate_missing", "No ECB rate")
-            .field("due")
-            .detail(format!("no ECB main refinancing rate in force on {d}")),
-        EngineError::Invalid(m) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Invalid value").detail(m),
-        EngineError::Calendar(c) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Invalid value").detail(c.to_string()),
-        EngineError::UnknownTerms(v) => Problem::invalid("terms_version", format!("unknown terms version {v:?}")),
+        EngineError::MissingEcbRate(d) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ecb_rate_missing",
+            "No ECB rate",
+        )
+        .field("due")
+        .detail(format!("no ECB main refinancing rate in force on {d}")),
+        EngineError::Invalid(m) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Invalid value",
+        )
+        .detail(m),
+        EngineError::Calendar(c) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Invalid value",
+        )
+        .detail(c.to_string()),
+        EngineError::UnknownTerms(v) => {
+            Problem::invalid("terms_version", format!("unknown terms version {v:?}"))
+        }
         EngineError::Terms(m) => {
             tracing::error!(error = %m, "terms version inconsistent");
             Problem::internal()
@@ -56,15 +72,22 @@ fn problem(e: EngineError) -> Problem {
 }
 
 fn date(field: &str, s: &str) -> ApiResult<Date> {
-    s.parse().map_err(|_| Problem::invalid(field, "a date YYYY-MM-DD"))
+    s.parse()
+        .map_err(|_| Problem::invalid(field, "a date YYYY-MM-DD"))
 }
 
 fn instant(field: &str, s: &str) -> ApiResult<Timestamp> {
-    s.parse().map_err(|_| Problem::invalid(field, "an RFC 3339 instant with offset, e.g. 2026-05-07T17:30:00+02:00"))
+    s.parse().map_err(|_| {
+        Problem::invalid(
+            field,
+            "an RFC 3339 instant with offset, e.g. 2026-05-07T17:30:00+02:00",
+        )
+    })
 }
 
 fn decimal(field: &str, s: &str) -> ApiResult<Decimal> {
-    Decimal::from_str_exact(s.trim()).map_err(|_| Problem::invalid(field, "a decimal written as a string, e.g. \"1200.00\""))
+    Decimal::from_str_exact(s.trim())
+        .map_err(|_| Problem::invalid(field, "a decimal written as a string, e.g. \"1200.00\""))
 }
 
 /// Language of the rendered explanation.
@@ -123,13 +146,24 @@ fn respond<T: Serialize>(x: Explained<T>, lang: CalcLang) -> ApiResult<Json<Calc
         .map(|s| StepView {
             rule: s.rule,
             clause: s.clause,
-            inputs: s.inputs.into_iter().map(|i| InputView { name: i.name, value: i.value }).collect(),
+            inputs: s
+                .inputs
+                .into_iter()
+                .map(|i| InputView {
+                    name: i.name,
+                    value: i.value,
+                })
+                .collect(),
             outcome: s.outcome,
             fr: s.fr,
             en: s.en,
         })
         .collect();
-    Ok(Json(CalcResponse { result, explanation, text }))
+    Ok(Json(CalcResponse {
+        result,
+        explanation,
+        text,
+    }))
 }
 
 /// A suspension of a ticket's clocks (R4.4).
@@ -163,9 +197,14 @@ pub struct TicketDeadlinesRequest {
 /// GTI and GTR deadlines of a ticket (R4.2-R4.4).
 #[utoipa::path(post, path = "/api/v1/calc/ticket-deadlines", tag = "calc", request_body = TicketDeadlinesRequest,
     responses((status = 200, body = CalcResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn ticket_deadlines(_p: Principal, ApiJson(r): ApiJson<TicketDeadlinesRequest>) -> ApiResult<Json<CalcResponse>> {
-    let level = SupportLevel::try_from(r.level.to_ascii_lowercase()).map_err(|e| Problem::invalid("level", e))?;
-    let criticality = Criticality::try_from(r.criticality.to_ascii_uppercase()).map_err(|e| Problem::invalid("criticality", e))?;
+pub async fn ticket_deadlines(
+    _p: Principal,
+    ApiJson(r): ApiJson<TicketDeadlinesRequest>,
+) -> ApiResult<Json<CalcResponse>> {
+    let level = SupportLevel::try_from(r.level.to_ascii_lowercase())
+        .map_err(|e| Problem::invalid("level", e))?;
+    let criticality = Criticality::try_from(r.criticality.to_ascii_uppercase())
+        .map_err(|e| Problem::invalid("criticality", e))?;
     let impact = match r.impact.to_ascii_uppercase().as_str() {
         "I1" => Impact::I1,
         "I2" => Impact::I2,
@@ -178,14 +217,32 @@ pub async fn ticket_deadlines(_p: Principal, ApiJson(r): ApiJson<TicketDeadlines
         let start = instant(&format!("pauses[{i}].start"), &p.start)?;
         let end = instant(&format!("pauses[{i}].end"), &p.end)?;
         if end < start {
-            return Err(Problem::invalid(&format!("pauses[{i}].end"), "before the pause's start"));
+            return Err(Problem::invalid(
+                &format!("pauses[{i}].end"),
+                "before the pause's start",
+            ));
         }
-        pauses.push(Pause { start, end, reason: None });
+        pauses.push(Pause {
+            start,
+            end,
+            reason: None,
+        });
     }
-    let t = TicketInput { level, criticality, impact, notified_at: instant("notified_at", &r.notified_at)?, pauses, maintenance: vec![] };
+    let t = TicketInput {
+        level,
+        criticality,
+        impact,
+        notified_at: instant("notified_at", &r.notified_at)?,
+        pauses,
+        maintenance: vec![],
+    };
     let e = engine()?;
     match r.at {
-        Some(at) => respond(e.ticket_status(&t, instant("at", &at)?, None, None).map_err(problem)?, r.lang),
+        Some(at) => respond(
+            e.ticket_status(&t, instant("at", &at)?, None, None)
+                .map_err(problem)?,
+            r.lang,
+        ),
         None => respond(e.ticket_deadlines(&t).map_err(problem)?, r.lang),
     }
 }
@@ -214,7 +271,10 @@ pub struct EarlyTerminationRequest {
 /// Early-termination fee (R3.1).
 #[utoipa::path(post, path = "/api/v1/calc/early-termination", tag = "calc", request_body = EarlyTerminationRequest,
     responses((status = 200, body = CalcResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn early_termination(_p: Principal, ApiJson(r): ApiJson<EarlyTerminationRequest>) -> ApiResult<Json<CalcResponse>> {
+pub async fn early_termination(
+    _p: Principal,
+    ApiJson(r): ApiJson<EarlyTerminationRequest>,
+) -> ApiResult<Json<CalcResponse>> {
     let i = EarlyTerminationInput {
         start: date("start", &r.start)?,
         term_months: r.term_months,
@@ -241,10 +301,20 @@ pub struct NoticeEndRequest {
 /// Last day of service after a notice (R3.2).
 #[utoipa::path(post, path = "/api/v1/calc/notice-end", tag = "calc", request_body = NoticeEndRequest,
     responses((status = 200, body = CalcResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn notice_end(_p: Principal, ApiJson(r): ApiJson<NoticeEndRequest>) -> ApiResult<Json<CalcResponse>> {
+pub async fn notice_end(
+    _p: Principal,
+    ApiJson(r): ApiJson<NoticeEndRequest>,
+) -> ApiResult<Json<CalcResponse>> {
     let received = date("received", &r.received)?;
-    let term = r.term_last_day.as_deref().map(|t| date("term_last_day", t)).transpose()?;
-    respond(engine()?.notice_end(received, term).map_err(problem)?, r.lang)
+    let term = r
+        .term_last_day
+        .as_deref()
+        .map(|t| date("term_last_day", t))
+        .transpose()?;
+    respond(
+        engine()?.notice_end(received, term).map_err(problem)?,
+        r.lang,
+    )
 }
 
 /// A late payment.
@@ -262,13 +332,21 @@ pub struct LateInterestRequest {
 /// Late-payment interest per half-year and the 40 EUR indemnity (R2.6).
 #[utoipa::path(post, path = "/api/v1/calc/late-interest", tag = "calc", request_body = LateInterestRequest,
     responses((status = 200, body = CalcResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn late_interest(_p: Principal, ApiJson(r): ApiJson<LateInterestRequest>) -> ApiResult<Json<CalcResponse>> {
+pub async fn late_interest(
+    _p: Principal,
+    ApiJson(r): ApiJson<LateInterestRequest>,
+) -> ApiResult<Json<CalcResponse>> {
     let amount = decimal("amount", &r.amount)?;
     if amount < Decimal::ZERO {
         return Err(Problem::invalid("amount", "must not be negative"));
     }
     let (due, paid) = (date("due", &r.due)?, date("paid", &r.paid)?);
-    respond(engine()?.late_interest(amount, due, paid).map_err(problem)?, r.lang)
+    respond(
+        engine()?
+            .late_interest(amount, due, paid)
+            .map_err(problem)?,
+        r.lang,
+    )
 }
 
 /// Recomputes a service-month SLA statement from its evidence
@@ -277,10 +355,16 @@ pub async fn late_interest(_p: Principal, ApiJson(r): ApiJson<LateInterestReques
 #[utoipa::path(post, path = "/api/v1/calc/sla-statement", tag = "calc",
     request_body(content = Object, description = "Evidence document, format ciel-sla-evidence/1"),
     responses((status = 200, body = CalcResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn sla_statement(_p: Principal, ApiJson(ev): ApiJson<Evidence>) -> ApiResult<Json<CalcResponse>> {
+pub async fn sla_statement(
+    _p: Principal,
+    ApiJson(ev): ApiJson<Evidence>,
+) -> ApiResult<Json<CalcResponse>> {
     let e = engine()?;
     if ev.terms_version != e.terms().version.id {
-        return Err(Problem::invalid("terms_version", format!("only {} is known to this server", e.terms().version.id)));
+        return Err(Problem::invalid(
+            "terms_version",
+            format!("only {} is known to this server", e.terms().version.id),
+        ));
     }
     respond(e.statement(&ev).map_err(problem)?, CalcLang::Fr)
 }
