@@ -289,6 +289,31 @@ impl ServiceCalendar {
         dur(total.max(0))
     }
 
+    /// Public holidays that closed an otherwise open day of this calendar
+    /// between two instants (local days, at most 1 000 days are scanned): what
+    /// an explanation cites when a deadline jumps over a holiday.
+    pub fn closed_holidays_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Vec<(civil::Date, Holiday)> {
+        let mut out = Vec::new();
+        if self.always || self.holidays == HolidaySet::None || to <= from {
+            return out;
+        }
+        let (first, last) = (self.local_day(from), self.local_day(to));
+        for day in first..=last.min(first + 1000) {
+            if self.hours[weekday_from_days(day) as usize].is_none() {
+                continue;
+            }
+            let (y, m, d) = civil_from_days(day);
+            if let Some(h) = holiday_on(self.holidays, y, m, d) {
+                out.push((civil::date(y as i16, m as i8, d as i8), h));
+            }
+        }
+        out
+    }
+
     // ---- internals -------------------------------------------------------
 
     fn local_day(&self, t: Timestamp) -> i32 {

@@ -152,6 +152,13 @@ fn ceil_s(t: Timestamp) -> i64 {
     (n.div_euclid(1_000_000_000) + i128::from(n.rem_euclid(1_000_000_000) != 0)) as i64
 }
 
+/// An instant as local wall-clock time with its offset: "2026-04-22 02:00:00+02:00".
+pub(crate) fn local(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    t.to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M:%S%:z")
+        .to_string()
+}
+
 fn ceil_to(x: i64, slot: i64) -> i64 {
     (x + slot - 1).div_euclid(slot) * slot
 }
@@ -225,8 +232,20 @@ fn reason_fr(r: ExclusionReason) -> &'static str {
     }
 }
 
-fn reason_en(r: ExclusionReason) -> String {
-    format!("{r:?}")
+fn reason_en(r: ExclusionReason) -> &'static str {
+    use ExclusionReason::*;
+    match r {
+        NotifiedMaintenance => "notified scheduled works",
+        UrgentSecurityMaintenance => "urgent security maintenance",
+        PraTest => "PRA test",
+        ClientChange => "change requested by the client",
+        ClientFault => "client's fault or breach",
+        ClientApplication => "client's applications",
+        ForceMajeure => "force majeure",
+        ThirdParty => "third party (not a supplier)",
+        NotProviderElement => "element not installed or run by the provider",
+        RegulatoryChange => "regulatory requirement",
+    }
 }
 
 impl Engine {
@@ -246,16 +265,24 @@ impl Engine {
                 match (w.notified_at, latest) {
                     (Some(n), Ok(latest)) if n <= latest => (
                         true,
-                        format!("notifiés le {n}, au moins {days} jours avant le début : exclus"),
-                        format!("notified on {n}, at least {days} days before the start: excluded"),
+                        format!(
+                            "notifiés le {}, au moins {days} jours avant le début : exclus",
+                            local(n, &self.month_tz)
+                        ),
+                        format!(
+                            "notified on {}, at least {days} days before the start: excluded",
+                            local(n, &self.month_tz)
+                        ),
                     ),
                     (Some(n), _) => (
                         false,
                         format!(
-                            "notifiés le {n}, moins de {days} jours avant le début : non exclus"
+                            "notifiés le {}, moins de {days} jours avant le début : non exclus",
+                            local(n, &self.month_tz)
                         ),
                         format!(
-                            "notified on {n}, less than {days} days before the start: not excluded"
+                            "notified on {}, less than {days} days before the start: not excluded",
+                            local(n, &self.month_tz)
                         ),
                     ),
                     (None, _) => (
@@ -428,40 +455,21 @@ impl Engine {
                 }
                 _ => (ex_reasons.rule.as_str(), ex_reasons.clause.as_str()),
             };
+            let name = if w.id.is_empty() {
+                format!("#{i}")
+            } else {
+                w.id.clone()
+            };
+            let (ls, le) = (local(w.start, &self.month_tz), local(w.end, &self.month_tz));
             ex.push(
                 Step::new(rule, clause)
-                    .input(
-                        "window",
-                        if w.id.is_empty() {
-                            format!("#{i}")
-                        } else {
-                            w.id.clone()
-                        },
-                    )
+                    .input("window", &name)
                     .input("start", w.start)
                     .input("end", w.end)
                     .outcome(format!("excluded={excluded}"))
                     .text(
-                        format!(
-                            "fenêtre {} ({} → {}) : {fr}",
-                            if w.id.is_empty() {
-                                format!("#{i}")
-                            } else {
-                                w.id.clone()
-                            },
-                            w.start,
-                            w.end
-                        ),
-                        format!(
-                            "window {} ({} → {}): {en}",
-                            if w.id.is_empty() {
-                                format!("#{i}")
-                            } else {
-                                w.id.clone()
-                            },
-                            w.start,
-                            w.end
-                        ),
+                        format!("fenêtre {name} ({ls} → {le}) : {fr}"),
+                        format!("window {name} ({ls} → {le}): {en}"),
                     ),
             );
             if excluded {
@@ -532,12 +540,12 @@ impl Engine {
                 .text(
                     format!(
                         "taux garanti {} % : {}",
-                        num(g, Lang::Fr),
+                        num_dp(g, 2, Lang::Fr),
                         if met { "respecté" } else { "non respecté" }
                     ),
                     format!(
                         "guaranteed rate {} %: {}",
-                        num(g, Lang::En),
+                        num_dp(g, 2, Lang::En),
                         if met { "met" } else { "missed" }
                     ),
                 ),

@@ -292,6 +292,39 @@ impl Engine {
             )?),
             _ => None,
         };
+        let last_due = gtr.iter().chain(gti.iter()).map(|d| d.due_at).max();
+        if let Some(last) = last_due {
+            let closed = cal.closed_holidays_between(t.notified_at, last);
+            if !closed.is_empty() {
+                let entry = s.calendars.get(cal_name);
+                let (rule, clause) = entry.map_or(("R4.1", "CG 14.1"), |c| {
+                    (c.rule.as_str(), c.clause.as_str())
+                });
+                let fr: Vec<String> = closed
+                    .iter()
+                    .map(|(d, h)| format!("{d} ({})", h.name_fr()))
+                    .collect();
+                let en: Vec<String> = closed
+                    .iter()
+                    .map(|(d, h)| format!("{d} ({})", h.name_en()))
+                    .collect();
+                ex.push(
+                    Step::new(rule, clause)
+                        .input("calendar", cal_name)
+                        .outcome(format!("holidays_skipped={}", closed.len()))
+                        .text(
+                            format!(
+                                "jour(s) férié(s) non ouvré(s) sur la période : {}",
+                                fr.join(", ")
+                            ),
+                            format!(
+                                "public holiday(s) closed during the period: {}",
+                                en.join(", ")
+                            ),
+                        ),
+                );
+            }
+        }
         if gti.is_none() && gtr.is_none() {
             ex.push(
                 Step::new(&s.targets.rule, &s.targets.clause)

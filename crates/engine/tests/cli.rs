@@ -61,6 +61,8 @@ fn support_deadlines_issue_example() {
         "{out}"
     );
     assert!(out.contains("CG 14.2 (R4.2)"), "{out}");
+    // The explanation names the holiday the clocks jumped over.
+    assert!(out.contains("2026-05-08 (Victoire 1945)"), "{out}");
     // JSON, with a pause Saturday 08:00-09:00 moving both deadlines by 1 h.
     let out = run(&[
         "support",
