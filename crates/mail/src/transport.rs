@@ -1,7 +1,8 @@
 //! Delivery: SMTP (production and tests, through a real server) or `.eml`
 //! files in a folder (development).
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
@@ -78,6 +79,8 @@ pub struct Outgoing<'a> {
     pub text: &'a str,
     /// Stable Message-ID (`<id@domain>`), fixed when the message was stored.
     pub message_id: &'a str,
+    /// The `Date` header: the injected clock's now, not the system's.
+    pub date: jiff::Timestamp,
 }
 
 impl Mailer {
@@ -118,13 +121,18 @@ impl Mailer {
     /// Sends one message.
     pub async fn send(&self, out: Outgoing<'_>) -> Result<(), SendError> {
         let to: Mailbox = out.to.parse().map_err(SendError::permanent)?;
+        // Quoted-printable: readable, 7-bit safe for any relay, and links
+        // stay intact for the reader.
+        let body = Body::new_with_encoding(out.text.to_owned(), ContentTransferEncoding::QuotedPrintable)
+            .map_err(|_| SendError::permanent("body cannot be encoded"))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(out.subject)
             .message_id(Some(out.message_id.to_owned()))
+            .date(std::time::SystemTime::from(out.date))
             .header(ContentType::TEXT_PLAIN)
-            .body(out.text.to_owned())
+            .body(body)
             .map_err(SendError::permanent)?;
         match &self.inner {
             Inner::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
@@ -157,6 +165,7 @@ mod tests {
                 subject: "Test é",
                 text: "Bonjour\n",
                 message_id: "<msg_1@ciel.example>",
+                date: "2026-03-29T01:30:00Z".parse().unwrap(),
             })
             .await
             .unwrap();
@@ -165,6 +174,7 @@ mod tests {
         let eml = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
         assert!(eml.contains("Message-ID: <msg_1@ciel.example>"), "{eml}");
         assert!(eml.contains("To: jeanne@acme.fr"), "{eml}");
+        assert!(eml.contains("Date: Sun, 29 Mar 2026 01:30:00 +0000"), "{eml}");
     }
 
     #[tokio::test]
@@ -173,7 +183,13 @@ mod tests {
         let mailer =
             Mailer::new(&TransportSettings::File(dir.path().to_owned()), "noreply@ciel.example").unwrap();
         let err = mailer
-            .send(Outgoing { to: "not an address", subject: "s", text: "t", message_id: "<a@b>" })
+            .send(Outgoing {
+                to: "not an address",
+                subject: "s",
+                text: "t",
+                message_id: "<a@b>",
+                date: jiff::Timestamp::UNIX_EPOCH,
+            })
             .await
             .unwrap_err();
         assert!(err.permanent);

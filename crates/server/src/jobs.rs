@@ -97,6 +97,7 @@ impl Runner {
                 subject: &msg.subject,
                 text: &msg.body_text,
                 message_id: &msg.message_id,
+                date: self.state.now(),
             })
             .await;
         let now = self.state.now();

@@ -113,14 +113,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
-        let (code, field) = if let Some(rest) = msg.strip_prefix("unknown field `") {
-            let name = rest.split('`').next().unwrap_or_default();
-            let field = if path == "." || path.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            };
-            ("unknown_field", field)
+        // serde_path_to_error's path already ends with an unknown field's name.
+        let (code, field) = if msg.starts_with("unknown field `") {
+            ("unknown_field", path)
         } else if inner.is_syntax() || inner.is_eof() {
             ("malformed_json", path)
         } else {

@@ -1,0 +1,60 @@
+//! Story tests: each story drives a real ciel server through HTTP, as a
+//! browser or an API client would, and runs on both backends. PostgreSQL
+//! stories run when `CIEL_TEST_DATABASE_URL` is set and are reported as
+//! ignored otherwise.
+
+mod accounts;
+mod isolation;
+mod platform;
+mod smtp;
+mod support;
+
+use libtest_mimic::{Arguments, Trial};
+use std::future::Future;
+use std::pin::Pin;
+use support::Backend;
+
+type Story = fn(Backend) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+macro_rules! stories {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        vec![$((concat!(stringify!($module), "::", stringify!($name)), (|b| Box::pin($module::$name(b))) as Story)),*]
+    };
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let all: Vec<(&str, Story)> = stories![
+        accounts::onboarding_invitation_and_first_login,
+        accounts::password_reset_rotates_sessions_and_links_expire,
+        accounts::login_is_throttled_then_recovers,
+        accounts::generic_accounts_are_warned,
+        accounts::profiles_and_the_last_administrator,
+        accounts::api_tokens_are_scoped_shown_once_and_revocable,
+        accounts::staff_can_back_date_and_the_audit_keeps_both_times,
+        isolation::no_api_route_leaks_another_organisation,
+        isolation::no_page_leaks_another_organisation,
+        platform::bad_input_gets_problem_json_and_writes_nothing,
+        platform::health_metrics_openapi_and_request_ids,
+        platform::mail_is_delivered_once_and_kept_as_evidence,
+        platform::concurrent_workers_claim_each_job_once,
+        platform::migrations_are_forward_only_and_idempotent,
+    ];
+    let pg = support::pg_admin_url().is_some();
+    let mut trials = Vec::new();
+    for (name, story) in all {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let label = match backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            };
+            let trial = Trial::test(format!("{label}::{name}"), move || {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+                rt.block_on(story(backend));
+                Ok(())
+            });
+            trials.push(trial.with_ignored_flag(backend == Backend::Postgres && !pg));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
