@@ -78,6 +78,17 @@ pub struct ContractSection {
     pub provisioning_contest_days: Param<u32>,
     /// Warn on generic shared accounts (R1.8).
     pub warn_generic_accounts: Param<bool>,
+    /// An option added to a running order is priced at the tariff in force on
+    /// the day its written request is received (R1.5).
+    pub option_priced_at: Param<OptionPricing>,
+    /// Delivery dates are indicative: a late provisioning gives no damages (R1.6).
+    pub delivery_dates_indicative: Param<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionPricing {
+    WrittenRequestReceived,
 }
 
 // ---- billing (R2) -------------------------------------------------------
@@ -91,6 +102,8 @@ pub struct BillingSection {
     /// Day of month on which the monthly invoice is issued (R2.4).
     pub invoice_day: Param<u8>,
     pub subscriptions_in_advance: Param<bool>,
+    /// Provisioning delayed by the client counts as done at the planned date (R2.5).
+    pub client_delay_provisions_at_planned_date: Param<bool>,
     pub prorata_basis: Param<ProrataBasis>,
     pub rounding: Rounding,
     pub invoice_contest_days: Param<u32>,
@@ -224,10 +237,12 @@ pub struct TerminationSection {
     pub breach_formal_notice_days: Param<u32>,
     pub non_payment_regularise_days: Param<u32>,
     pub secure_infrastructure_days: Param<u32>,
+    pub billing_continues_during_suspension: Param<bool>,
     pub product_return_months: Param<u32>,
     pub product_return_indemnity_eur: Param<Dec>,
     pub liability_cap_percent_of_paid: Param<Dec>,
     pub liability_lookback_months: Param<u32>,
+    pub liability_prescription_months: Param<u32>,
     pub force_majeure_power_cut_hours: Param<u32>,
 }
 
@@ -701,8 +716,17 @@ pub struct PraPenalties {
     pub clause: String,
     pub rule: String,
     pub criticalities: BTreeMap<MachineCriticality, Vec<DelayTier>>,
+    /// How a machine not reachable again by the statement is counted.
+    pub unrestored_machine: UnrestoredMachine,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnrestoredMachine {
+    /// Late, with a delay beyond every tier (the open-ended last tier applies).
+    BeyondEveryTier,
 }
 
 /// above < delay <= up_to (hours).
