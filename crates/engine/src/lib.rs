@@ -27,6 +27,7 @@ pub mod interest;
 pub mod percentile;
 pub mod recovery;
 pub mod support;
+pub mod usage;
 
 use std::collections::BTreeMap;
 
@@ -158,6 +159,7 @@ mod tests {
             include_str!("percentile.rs"),
             include_str!("recovery.rs"),
             include_str!("support.rs"),
+            include_str!("usage.rs"),
         ];
         let needles = [
             concat!("Timestamp::", "now"),

@@ -882,3 +882,56 @@ fn hour_book_table() {
     let b = e.hour_book_apply(d("60"), d("75"), true).unwrap();
     assert_eq!((b.after_minutes, b.overrun_minutes), (d("0"), d("15")));
 }
+
+// ------------------------------------------------------------- R2.9-10 ----
+
+#[test]
+fn usage_overage_and_failover_days() {
+    let e = eng();
+    let day = |n: i8, v: &str| (date(2026, 4, n), d(v));
+    let tiers = [d("1000"), d("2000"), d("5000")];
+    // 5 days above 1 000 is not "more than 5 days": no adjustment.
+    let five: Vec<_> = (1..=5)
+        .map(|n| day(n, "1500"))
+        .chain([day(20, "900")])
+        .collect();
+    let r = e.usage_overage(d("1000"), &five, &tiers).unwrap().value;
+    assert_eq!((r.days_over, r.adjust, r.new_level), (5, false, None));
+    // 6 days, peak 2 400: adjusted to the smallest tier covering it, 5 000.
+    let six: Vec<_> = (1..=6)
+        .map(|n| day(n, if n == 3 { "2400" } else { "1500" }))
+        .collect();
+    let r = e.usage_overage(d("1000"), &six, &tiers).unwrap().value;
+    assert_eq!(
+        (r.days_over, r.adjust, r.new_level),
+        (6, true, Some(d("5000")))
+    );
+    // Failover Fri 10 April 23:30 -> Sun 12 April 00:00 (Paris): started days are
+    // 10 and 11 April (the end instant, midnight, starts no day): 2.
+    let f = e
+        .failover_days(
+            ts("2026-04-10T23:30:00+02:00"),
+            ts("2026-04-12T00:00:00+02:00"),
+        )
+        .unwrap()
+        .value;
+    assert_eq!(f.days, 2);
+    // Ten minutes across midnight: 2 started days.
+    let f = e
+        .failover_days(
+            ts("2026-04-10T23:55:00+02:00"),
+            ts("2026-04-11T00:05:00+02:00"),
+        )
+        .unwrap()
+        .value;
+    assert_eq!(f.days, 2);
+    // Across the October DST night, 25 Oct 00:00 -> 26 Oct 00:00 (25 real hours): 1 day.
+    let f = e
+        .failover_days(
+            ts("2026-10-25T00:00:00+02:00"),
+            ts("2026-10-26T00:00:00+01:00"),
+        )
+        .unwrap()
+        .value;
+    assert_eq!(f.days, 1);
+}
