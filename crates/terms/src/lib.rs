@@ -129,7 +129,7 @@ pub fn parse(text: &str) -> Result<Terms, TermsErrors> {
     let de = toml::Deserializer::parse(text).map_err(|e| {
         TermsErrors(vec![TermsError {
             path: String::new(),
-            message: format!("TOML syntax: {}", e.message()),
+            message: format!("TOML syntax{}: {}", at_line(text, e.span()), e.message()),
         }])
     })?;
     let terms: Terms = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -137,11 +137,23 @@ pub fn parse(text: &str) -> Result<Terms, TermsErrors> {
         let inner = e.into_inner();
         TermsErrors(vec![TermsError {
             path: if path == "." { String::new() } else { path },
-            message: inner.message().to_string(),
+            message: format!("{}{}", inner.message(), at_line(text, inner.span())),
         }])
     })?;
     validate(&terms).map_err(TermsErrors)?;
     Ok(terms)
+}
+
+/// " (line L, column C)" of a byte span, for error messages.
+fn at_line(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let start = span.start.min(text.len());
+    let before = text.get(..start).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!(" (line {line}, column {col})")
 }
 
 /// The embedded default version, parsed once.
