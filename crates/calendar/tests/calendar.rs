@@ -406,3 +406,42 @@ proptest! {
         prop_assert_eq!(cal.business_between_paused(start, with, &pauses), d);
     }
 }
+
+#[test]
+fn alsace_moselle_extras_are_a_parameter() {
+    use Weekday::*;
+    let alsace = ServiceCalendar::weekly(
+        paris(),
+        &[Mon, Tue, Wed, Thu, Fri],
+        9 * 3600,
+        18 * 3600,
+        HolidaySet::FranceAlsaceMoselle,
+    )
+    .unwrap();
+    // Good Friday 2026 = Easter (5 April) − 2 = Friday 3 April: closed in
+    // Alsace-Moselle, open elsewhere.
+    assert!(!alsace.is_open(ts("2026-04-03T10:00:00+02:00")));
+    assert!(standard().is_open(ts("2026-04-03T10:00:00+02:00")));
+    // 26 December 2025 is a Friday: closed in Alsace-Moselle only.
+    assert!(!alsace.is_open(ts("2025-12-26T10:00:00+01:00")));
+    assert!(standard().is_open(ts("2025-12-26T10:00:00+01:00")));
+    // Thu 2 April 17:00 + 2 h: 1 h Thursday; Friday 3 (Good Friday) and Monday 6
+    // (Easter Monday) closed; Tuesday 7 April 09:00 + 1 h = 10:00.
+    assert_eq!(
+        alsace
+            .add_business(ts("2026-04-02T17:00:00+02:00"), h(2))
+            .unwrap(),
+        ts("2026-04-07T10:00:00+02:00")
+    );
+    let closed = alsace.closed_holidays_between(
+        ts("2026-04-02T17:00:00+02:00"),
+        ts("2026-04-07T10:00:00+02:00"),
+    );
+    assert_eq!(
+        closed,
+        vec![
+            (jiff::civil::date(2026, 4, 3), Holiday::GoodFriday),
+            (jiff::civil::date(2026, 4, 6), Holiday::EasterMonday)
+        ]
+    );
+}
