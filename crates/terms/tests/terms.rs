@@ -227,3 +227,14 @@ proptest! {
         }
     }
 }
+
+/// Pathological nesting must be an error, not a stack overflow.
+#[test]
+fn deep_nesting_is_an_error() {
+    for open in ["[", "{a="] {
+        let doc = format!("x = {}", open.repeat(20_000));
+        assert!(parse(&doc).is_err());
+    }
+    let doc = format!("{}1", "a.".repeat(5_000));
+    assert!(parse(&doc).is_err());
+}
