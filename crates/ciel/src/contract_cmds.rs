@@ -365,7 +365,12 @@ impl SlaCmd {
                 ));
             }
             for n in &s.not_counted {
-                head.push_str(&format!("  - {} ({}): {:?}\n", n.id, n.source, n.status));
+                head.push_str(&format!(
+                    "  - {} ({}) : {}\n",
+                    n.id,
+                    n.source,
+                    n.status.label(l)
+                ));
             }
             head
         })?;

@@ -79,6 +79,34 @@ pub enum EpisodeStatus {
     EmptyOrReversed,
 }
 
+impl EpisodeStatus {
+    /// What happened to the episode, in words.
+    pub fn label(self, lang: Lang) -> String {
+        match (self, lang) {
+            (EpisodeStatus::Counted, Lang::Fr) => "compté".into(),
+            (EpisodeStatus::Counted, Lang::En) => "counted".into(),
+            (EpisodeStatus::TooShort, Lang::Fr) => "moins de 4 minutes consécutives".into(),
+            (EpisodeStatus::TooShort, Lang::En) => "shorter than 4 consecutive minutes".into(),
+            (EpisodeStatus::NoServiceImpact, Lang::Fr) => "sans impact sur le service".into(),
+            (EpisodeStatus::NoServiceImpact, Lang::En) => "no impact on the service".into(),
+            (EpisodeStatus::KindNotCounted, Lang::Fr) => "type d'épisode non retenu".into(),
+            (EpisodeStatus::KindNotCounted, Lang::En) => "kind not counted".into(),
+            (EpisodeStatus::Excluded(r), Lang::Fr) => format!("exclu : {}", reason_fr(r)),
+            (EpisodeStatus::Excluded(r), Lang::En) => format!("excluded: {}", reason_en(r)),
+            (EpisodeStatus::WithinExcludedWindow, Lang::Fr) => {
+                "entièrement dans une fenêtre exclue".into()
+            }
+            (EpisodeStatus::WithinExcludedWindow, Lang::En) => {
+                "entirely within an excluded window".into()
+            }
+            (EpisodeStatus::OutsideMonth, Lang::Fr) => "hors du mois".into(),
+            (EpisodeStatus::OutsideMonth, Lang::En) => "outside the month".into(),
+            (EpisodeStatus::EmptyOrReversed, Lang::Fr) => "fin avant le début".into(),
+            (EpisodeStatus::EmptyOrReversed, Lang::En) => "ends before it starts".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpisodeOutcome {
     pub index: u32,

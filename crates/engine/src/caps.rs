@@ -58,6 +58,16 @@ pub struct CapResult {
     pub year_cap_applied: bool,
 }
 
+/// A commitment id ("availability", "pra_rto:<activation>") in words.
+fn commitment_label(c: &str, lang: Lang) -> String {
+    match (c.split_once(':'), lang) {
+        (None, Lang::Fr) if c == "availability" => "disponibilité".into(),
+        (Some(("pra_rto", a)), Lang::Fr) => format!("RTO du PRA (activation {a})"),
+        (Some(("pra_rto", a)), Lang::En) => format!("PRA RTO (activation {a})"),
+        _ => c.to_string(),
+    }
+}
+
 impl Engine {
     /// Combine candidates per event and apply the monthly and yearly caps.
     pub fn combine_and_cap(
@@ -121,7 +131,7 @@ impl Engine {
                         format!(
                             "événement {} : {} {} % × {} = {}{fr_extra}",
                             e.event,
-                            e.commitment,
+                            commitment_label(&e.commitment, Lang::Fr),
                             num(e.percent, Lang::Fr),
                             eur(monthly_fee, Lang::Fr),
                             eur(e.amount, Lang::Fr)
@@ -129,7 +139,7 @@ impl Engine {
                         format!(
                             "event {}: {} {} % × {} = {}{en_extra}",
                             e.event,
-                            e.commitment,
+                            commitment_label(&e.commitment, Lang::En),
                             num(e.percent, Lang::En),
                             eur(monthly_fee, Lang::En),
                             eur(e.amount, Lang::En)
@@ -175,7 +185,7 @@ impl Engine {
                 .outcome(format!("credit={credit}"))
                 .text(
                     format!(
-                        "avoir arrondi au centime (demi au-dessus de zéro) : {}",
+                        "avoir arrondi au centime le plus proche (moitié arrondie en s'éloignant de zéro) : {}",
                         eur(credit, Lang::Fr)
                     ),
                     format!(
