@@ -294,3 +294,135 @@ impl Engine {
         })
     }
 }
+
+/// A disaster on the primary site of a cloud service and how its machines
+/// restarted on the secondary site (R6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudRecoveryInput {
+    pub offer: ciel_terms::Offer,
+    /// When the disaster on the primary site began.
+    pub disaster_at: Timestamp,
+    pub machines: Vec<CloudMachine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudMachine {
+    pub name: String,
+    /// Restart on the secondary site; absent = not restarted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarted_at: Option<Timestamp>,
+    /// Point in time of the data it restarted from (backup or replica).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_as_of: Option<Timestamp>,
+}
+
+/// Report of inter-site recovery objectives; no penalty table applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudRecoveryReport {
+    pub rto_hours: Option<u32>,
+    pub rpo_minutes: Option<u32>,
+    pub machines: u32,
+    pub late: u32,
+    pub performance_percent: Decimal,
+    pub min_performance_percent: Decimal,
+    pub rto_met: bool,
+    pub rpo_missed: u32,
+}
+
+impl Engine {
+    /// Inter-site RTO/RPO of a cloud offer after a disaster (R6.1): reported,
+    /// with the same one-late-machine allowance as R6.3; no penalty.
+    pub fn cloud_recovery(
+        &self,
+        i: &CloudRecoveryInput,
+    ) -> Result<Explained<CloudRecoveryReport>, EngineError> {
+        let c = &self.terms.recovery.cloud;
+        let obj = c
+            .offers
+            .get(&i.offer)
+            .cloned()
+            .unwrap_or(ciel_terms::CloudObjective {
+                rto_hours: None,
+                rpo_minutes: None,
+                condition: None,
+            });
+        let n = u32::try_from(i.machines.len()).map_err(|_| crate::invalid("too many machines"))?;
+        if n == 0 {
+            return Err(crate::invalid("no machine to report on"));
+        }
+        let late = match obj.rto_hours {
+            Some(h) => i
+                .machines
+                .iter()
+                .filter(|m| {
+                    m.restarted_at.is_none_or(|t| {
+                        t.duration_since(i.disaster_at).as_secs() > i64::from(h) * 3600
+                    })
+                })
+                .count() as u32,
+            None => 0,
+        };
+        let rpo_missed = match obj.rpo_minutes {
+            Some(m) => i
+                .machines
+                .iter()
+                .filter(|x| {
+                    x.data_as_of.is_none_or(|p| {
+                        i.disaster_at.duration_since(p).as_secs() > i64::from(m) * 60
+                    })
+                })
+                .count() as u32,
+            None => 0,
+        };
+        let perf = Decimal::from(n - late) * Decimal::ONE_HUNDRED / Decimal::from(n);
+        let min = c.min_performance_percent.0;
+        let allowed = self.terms.recovery.allowance.late_machines_allowed;
+        let rto_met = obj.rto_hours.is_none()
+            || Decimal::from(n - late) * Decimal::ONE_HUNDRED >= min * Decimal::from(n)
+            || late <= allowed;
+        let mut ex = Explanation::default();
+        let rto_txt = obj
+            .rto_hours
+            .map_or("sans engagement".to_string(), |h| format!("{h} h"));
+        let rto_txt_en = obj
+            .rto_hours
+            .map_or("no commitment".to_string(), |h| format!("{h} h"));
+        let rpo_txt = obj
+            .rpo_minutes
+            .map_or("-".to_string(), |m| hms(i64::from(m) * 60));
+        ex.push(
+            Step::new(&c.rule, &c.clause)
+                .input("offer", format!("{:?}", i.offer))
+                .input("machines", n)
+                .input("late", late)
+                .outcome(format!("rto_met={rto_met} rpo_missed={rpo_missed}"))
+                .text(
+                    format!(
+                        "sinistre sur site primaire : RTO {rto_txt}, {late} VM en retard sur {n} (performance {} %, minimum {} % ou une VM en retard) → {} ; RPO {rpo_txt} : {rpo_missed} VM au-delà (rapporté, sans pénalité)",
+                        num_dp(perf, 2, Lang::Fr),
+                        num(min, Lang::Fr),
+                        if rto_met { "respecté" } else { "non respecté" }
+                    ),
+                    format!(
+                        "disaster on the primary site: RTO {rto_txt_en}, {late} late VM(s) of {n} (performance {} %, minimum {} % or one late VM) → {}; RPO {rpo_txt}: {rpo_missed} VM(s) beyond it (reported, no penalty)",
+                        num_dp(perf, 2, Lang::En),
+                        num(min, Lang::En),
+                        if rto_met { "met" } else { "missed" }
+                    ),
+                ),
+        );
+        Ok(Explained {
+            value: CloudRecoveryReport {
+                rto_hours: obj.rto_hours,
+                rpo_minutes: obj.rpo_minutes,
+                machines: n,
+                late,
+                performance_percent: perf,
+                min_performance_percent: min,
+                rto_met,
+                rpo_missed,
+            },
+            explanation: ex,
+        })
+    }
+}

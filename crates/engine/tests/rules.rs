@@ -935,3 +935,59 @@ fn usage_overage_and_failover_days() {
         .value;
     assert_eq!(f.days, 1);
 }
+
+#[test]
+fn cloud_inter_site_recovery_reported() {
+    use ciel_engine::recovery::{CloudMachine, CloudRecoveryInput};
+    let e = eng();
+    let at = ts("2026-04-10T10:00:00Z");
+    let m = |name: &str, restart_min: i64, data_age_min: i64| CloudMachine {
+        name: name.into(),
+        restarted_at: Some(
+            at.checked_add(jiff::SignedDuration::from_mins(restart_min))
+                .unwrap(),
+        ),
+        data_as_of: Some(
+            at.checked_sub(jiff::SignedDuration::from_mins(data_age_min))
+                .unwrap(),
+        ),
+    };
+    // Dual DC: RTO 2 h, RPO 0. 20 VMs, one restarted at 2 h 01: performance 95 %
+    // = minimum → met. Replicated data 0 min old: RPO met; one VM 1 min old: missed.
+    let mut vms: Vec<CloudMachine> = (0..19).map(|k| m(&format!("vm{k}"), 60, 0)).collect();
+    vms.push(m("late", 121, 1));
+    let r = e
+        .cloud_recovery(&CloudRecoveryInput {
+            offer: Offer::DualDc,
+            disaster_at: at,
+            machines: vms.clone(),
+        })
+        .unwrap()
+        .value;
+    assert_eq!(
+        (r.rto_hours, r.late, r.rto_met, r.rpo_missed),
+        (Some(2), 1, true, 1)
+    );
+    assert_eq!(r.performance_percent, d("95"));
+    // Two late of 20: 90 % < 95 % and 2 > 1 → missed.
+    vms[0] = m("late2", 200, 0);
+    let r = e
+        .cloud_recovery(&CloudRecoveryInput {
+            offer: Offer::DualDc,
+            disaster_at: at,
+            machines: vms,
+        })
+        .unwrap()
+        .value;
+    assert!(!r.rto_met);
+    // Mono Site: no RTO commitment.
+    let r = e
+        .cloud_recovery(&CloudRecoveryInput {
+            offer: Offer::MonoSite,
+            disaster_at: at,
+            machines: vec![m("a", 5000, 10)],
+        })
+        .unwrap()
+        .value;
+    assert_eq!((r.rto_hours, r.rto_met), (None, true));
+}
