@@ -43,7 +43,10 @@ impl StaffRole {
     /// Whether this role may create and manage client organisations and their
     /// Administrators (onboarding is done by sales support and admins).
     pub fn manages_clients(self) -> bool {
-        matches!(self, StaffRole::Admin | StaffRole::Support | StaffRole::Billing)
+        matches!(
+            self,
+            StaffRole::Admin | StaffRole::Support | StaffRole::Billing
+        )
     }
 
     /// Whether this role may manage staff accounts.
@@ -118,12 +121,17 @@ impl Permissions {
 
     /// The permissions in their canonical order.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.into_iter().filter(move |p| self.contains(*p))
+        Permission::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 
     /// Comma-separated codes, the storage form.
     pub fn to_codes(self) -> String {
-        self.iter().map(Permission::code).collect::<Vec<_>>().join(",")
+        self.iter()
+            .map(Permission::code)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Parses the storage form; unknown codes are an error so that a typo in

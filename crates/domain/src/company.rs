@@ -17,7 +17,7 @@ fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Parses a SIREN (spaces allowed), returning its 9 digits.
@@ -84,10 +84,16 @@ mod tests {
         // 97 × 3 918 606 = 380 104 782, so 380 104 877 mod 97 = 95;
         // (12 + 3 × 95) mod 97 = 297 mod 97 = 6 → key 06.
         assert_eq!(french_vat_number("380104877"), "FR06380104877");
-        assert_eq!(parse_vat_number("fr 06 380104877", Some("380104877")), Ok("FR06380104877".into()));
+        assert_eq!(
+            parse_vat_number("fr 06 380104877", Some("380104877")),
+            Ok("FR06380104877".into())
+        );
         assert!(parse_vat_number("FR07380104877", Some("380104877")).is_err());
         assert!(parse_vat_number("FR06380104877", None).is_err());
-        assert_eq!(parse_vat_number("DE123456789", None), Ok("DE123456789".into()));
+        assert_eq!(
+            parse_vat_number("DE123456789", None),
+            Ok("DE123456789".into())
+        );
         assert!(parse_vat_number("12", None).is_err());
     }
 }

@@ -133,7 +133,9 @@ mod tests {
     #[test]
     fn accepts_and_normalises() {
         assert_eq!(
-            Email::parse("  Jeanne.Martin@Example.FR ").unwrap().as_str(),
+            Email::parse("  Jeanne.Martin@Example.FR ")
+                .unwrap()
+                .as_str(),
             "jeanne.martin@example.fr"
         );
     }
@@ -163,10 +165,16 @@ mod tests {
     #[test]
     fn detects_generic_shared_accounts() {
         for generic in ["admin@acme.fr", "Contact@acme.fr", "support+ciel@acme.fr"] {
-            assert!(Email::parse(generic).unwrap().is_generic_shared(), "{generic}");
+            assert!(
+                Email::parse(generic).unwrap().is_generic_shared(),
+                "{generic}"
+            );
         }
         for person in ["jeanne.martin@acme.fr", "administrator.jm@acme.fr"] {
-            assert!(!Email::parse(person).unwrap().is_generic_shared(), "{person}");
+            assert!(
+                !Email::parse(person).unwrap().is_generic_shared(),
+                "{person}"
+            );
         }
     }
 

@@ -40,11 +40,17 @@ mod tests {
 
     #[test]
     fn boundaries() {
-        assert_eq!(check(&"x".repeat(11), "a@b.fr"), Err(PasswordError::TooShort));
+        assert_eq!(
+            check(&"x".repeat(11), "a@b.fr"),
+            Err(PasswordError::TooShort)
+        );
         assert_eq!(check(&"x".repeat(12), "a@b.fr"), Ok(()));
         assert_eq!(check(&"é".repeat(12), "a@b.fr"), Ok(()));
         assert_eq!(check(&"x".repeat(256), "a@b.fr"), Ok(()));
-        assert_eq!(check(&"x".repeat(257), "a@b.fr"), Err(PasswordError::TooLong));
+        assert_eq!(
+            check(&"x".repeat(257), "a@b.fr"),
+            Err(PasswordError::TooLong)
+        );
         assert_eq!(
             check("my-Jeanne.Martin-2026", "jeanne.martin@b.fr"),
             Err(PasswordError::ContainsEmail)

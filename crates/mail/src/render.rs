@@ -74,20 +74,86 @@ template!(ChangedEn, "en/password_changed.txt", { name: &'a str, at: String });
 pub fn render(mail: &Mail, lang: Lang) -> Rendered {
     let p = std::marker::PhantomData;
     let out = match (mail, lang) {
-        (Mail::Invitation { name, org_name, invited_by, is_admin, link, expires_at }, Lang::Fr) => {
-            InvitationFr { name, org_name, invited_by, is_admin: *is_admin, link, expires: paris(*expires_at, lang), _p: p }.render()
+        (
+            Mail::Invitation {
+                name,
+                org_name,
+                invited_by,
+                is_admin,
+                link,
+                expires_at,
+            },
+            Lang::Fr,
+        ) => InvitationFr {
+            name,
+            org_name,
+            invited_by,
+            is_admin: *is_admin,
+            link,
+            expires: paris(*expires_at, lang),
+            _p: p,
         }
-        (Mail::Invitation { name, org_name, invited_by, is_admin, link, expires_at }, Lang::En) => {
-            InvitationEn { name, org_name, invited_by, is_admin: *is_admin, link, expires: paris(*expires_at, lang), _p: p }.render()
+        .render(),
+        (
+            Mail::Invitation {
+                name,
+                org_name,
+                invited_by,
+                is_admin,
+                link,
+                expires_at,
+            },
+            Lang::En,
+        ) => InvitationEn {
+            name,
+            org_name,
+            invited_by,
+            is_admin: *is_admin,
+            link,
+            expires: paris(*expires_at, lang),
+            _p: p,
         }
-        (Mail::PasswordReset { name, link, expires_at }, Lang::Fr) => {
-            ResetFr { name, link, expires: paris(*expires_at, lang), _p: p }.render()
+        .render(),
+        (
+            Mail::PasswordReset {
+                name,
+                link,
+                expires_at,
+            },
+            Lang::Fr,
+        ) => ResetFr {
+            name,
+            link,
+            expires: paris(*expires_at, lang),
+            _p: p,
         }
-        (Mail::PasswordReset { name, link, expires_at }, Lang::En) => {
-            ResetEn { name, link, expires: paris(*expires_at, lang), _p: p }.render()
+        .render(),
+        (
+            Mail::PasswordReset {
+                name,
+                link,
+                expires_at,
+            },
+            Lang::En,
+        ) => ResetEn {
+            name,
+            link,
+            expires: paris(*expires_at, lang),
+            _p: p,
         }
-        (Mail::PasswordChanged { name, at }, Lang::Fr) => ChangedFr { name, at: paris(*at, lang), _p: p }.render(),
-        (Mail::PasswordChanged { name, at }, Lang::En) => ChangedEn { name, at: paris(*at, lang), _p: p }.render(),
+        .render(),
+        (Mail::PasswordChanged { name, at }, Lang::Fr) => ChangedFr {
+            name,
+            at: paris(*at, lang),
+            _p: p,
+        }
+        .render(),
+        (Mail::PasswordChanged { name, at }, Lang::En) => ChangedEn {
+            name,
+            at: paris(*at, lang),
+            _p: p,
+        }
+        .render(),
     };
     // Templates are compiled and their inputs are plain strings: rendering
     // cannot fail short of a bug, which a test would catch.
@@ -120,7 +186,11 @@ mod tests {
         let r = render(&invitation(), Lang::Fr);
         assert_eq!(r.subject, "Invitation à l'Espace Client de Acme Industrie");
         assert!(r.text.contains("https://ciel.example/invitation/abc"));
-        assert!(r.text.contains("29/03/2026 à 03:30 (heure de Paris)"), "{}", r.text);
+        assert!(
+            r.text.contains("29/03/2026 à 03:30 (heure de Paris)"),
+            "{}",
+            r.text
+        );
         assert!(r.text.contains("Administrateur"));
     }
 
@@ -128,7 +198,11 @@ mod tests {
     fn invitation_in_english() {
         let r = render(&invitation(), Lang::En);
         assert_eq!(r.subject, "Invitation to the Acme Industrie client space");
-        assert!(r.text.contains("2026-03-29 03:30 (Paris time)"), "{}", r.text);
+        assert!(
+            r.text.contains("2026-03-29 03:30 (Paris time)"),
+            "{}",
+            r.text
+        );
     }
 
     #[test]
@@ -136,13 +210,23 @@ mod tests {
         let t: Timestamp = "2026-10-25T00:30:00Z".parse().unwrap();
         let mails = [
             invitation(),
-            Mail::PasswordReset { name: "J".into(), link: "https://x/reset/t".into(), expires_at: t },
-            Mail::PasswordChanged { name: "J".into(), at: t },
+            Mail::PasswordReset {
+                name: "J".into(),
+                link: "https://x/reset/t".into(),
+                expires_at: t,
+            },
+            Mail::PasswordChanged {
+                name: "J".into(),
+                at: t,
+            },
         ];
         for m in &mails {
             for lang in Lang::ALL {
                 let r = render(m, lang);
-                assert!(!r.subject.is_empty() && !r.subject.contains('\n'), "{m:?} {lang:?}");
+                assert!(
+                    !r.subject.is_empty() && !r.subject.contains('\n'),
+                    "{m:?} {lang:?}"
+                );
                 assert!(r.text.len() > 40, "{m:?} {lang:?}");
                 assert!(!r.text.contains("{{"), "unrendered template {m:?} {lang:?}");
             }

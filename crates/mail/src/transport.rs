@@ -100,17 +100,17 @@ impl Mailer {
                     TlsMode::None => {
                         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
                     }
-                    TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
-                        .map_err(|e| format!("mail.smtp.host {}: {e}", s.host))?,
+                    TlsMode::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
+                            .map_err(|e| format!("mail.smtp.host {}: {e}", s.host))?
+                    }
                     TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
                         .map_err(|e| format!("mail.smtp.host {}: {e}", s.host))?,
                 };
                 let mut builder = builder.port(s.port).timeout(Some(s.timeout));
                 if let (Some(u), Some(p)) = (&s.username, &s.password) {
-                    builder = builder.credentials(Credentials::new(
-                        u.clone(),
-                        p.expose_secret().to_owned(),
-                    ));
+                    builder = builder
+                        .credentials(Credentials::new(u.clone(), p.expose_secret().to_owned()));
                 }
                 Inner::Smtp(builder.build())
             }
@@ -123,8 +123,11 @@ impl Mailer {
         let to: Mailbox = out.to.parse().map_err(SendError::permanent)?;
         // Quoted-printable: readable, 7-bit safe for any relay, and links
         // stay intact for the reader.
-        let body = Body::new_with_encoding(out.text.to_owned(), ContentTransferEncoding::QuotedPrintable)
-            .map_err(|_| SendError::permanent("body cannot be encoded"))?;
+        let body = Body::new_with_encoding(
+            out.text.to_owned(),
+            ContentTransferEncoding::QuotedPrintable,
+        )
+        .map_err(|_| SendError::permanent("body cannot be encoded"))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -174,14 +177,20 @@ mod tests {
         let eml = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
         assert!(eml.contains("Message-ID: <msg_1@ciel.example>"), "{eml}");
         assert!(eml.contains("To: jeanne@acme.fr"), "{eml}");
-        assert!(eml.contains("Date: Sun, 29 Mar 2026 01:30:00 +0000"), "{eml}");
+        assert!(
+            eml.contains("Date: Sun, 29 Mar 2026 01:30:00 +0000"),
+            "{eml}"
+        );
     }
 
     #[tokio::test]
     async fn invalid_recipient_is_a_permanent_error() {
         let dir = tempfile::tempdir().unwrap();
-        let mailer =
-            Mailer::new(&TransportSettings::File(dir.path().to_owned()), "noreply@ciel.example").unwrap();
+        let mailer = Mailer::new(
+            &TransportSettings::File(dir.path().to_owned()),
+            "noreply@ciel.example",
+        )
+        .unwrap();
         let err = mailer
             .send(Outgoing {
                 to: "not an address",
@@ -197,7 +206,9 @@ mod tests {
 
     #[test]
     fn bad_sender_is_refused_with_the_key() {
-        let err = Mailer::new(&TransportSettings::File("/tmp".into()), "nope").err().unwrap();
+        let err = Mailer::new(&TransportSettings::File("/tmp".into()), "nope")
+            .err()
+            .unwrap();
         assert!(err.contains("mail.from"));
     }
 }

@@ -9,7 +9,9 @@ use crate::auth::{Principal, require_staff};
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 use axum::http::StatusCode;
-use ciel_domain::{Email, Id, Lang, Permission, Permissions, StaffRole, company, password as policy};
+use ciel_domain::{
+    Email, Id, Lang, Permission, Permissions, StaffRole, company, password as policy,
+};
 use ciel_mail::{Mail, render};
 use ciel_store::orgs::{NewOrg, Org};
 use ciel_store::tokens::{ApiToken, OneTimePurpose};
@@ -80,7 +82,7 @@ fn warnings_for(email: &Email) -> Vec<Warning> {
 pub async fn send_mail(state: &AppState, tx: &mut Tx, to: &User, mail: Mail) -> ApiResult<Id> {
     let rendered = render(&mail, to.lang);
     let id = outbox::enqueue(
-        &mut **tx,
+        tx,
         outbox::NewMessage {
             org_id: Some(to.org_id.clone()),
             template: mail.template(),
@@ -101,7 +103,8 @@ async fn invite(state: &AppState, tx: &mut Tx, user: &User, org: &Org, by: &str)
     let now = state.now();
     let ttl = SignedDuration::from_hours(state.config().security.invitation_ttl_hours);
     let expires_at = now.saturating_add(ttl).unwrap_or(now);
-    let secret = tokens::issue_one_time(&mut **tx, &user.id, OneTimePurpose::Invite, now, expires_at).await?;
+    let secret =
+        tokens::issue_one_time(tx, &user.id, OneTimePurpose::Invite, now, expires_at).await?;
     let mail = Mail::Invitation {
         name: user.name.clone(),
         org_name: org.name.clone(),
@@ -123,7 +126,11 @@ fn inviter_label(p: &Principal) -> String {
 }
 
 /// Staff onboard a client company and invite its Administrator.
-pub async fn create_client(state: &AppState, p: &Principal, new: NewClient) -> ApiResult<(Org, User, Vec<Warning>)> {
+pub async fn create_client(
+    state: &AppState,
+    p: &Principal,
+    new: NewClient,
+) -> ApiResult<(Org, User, Vec<Warning>)> {
     require_staff(p, StaffRole::manages_clients)?;
     let name = clean_name("name", &new.name)?;
     let siren = new
@@ -136,7 +143,10 @@ pub async fn create_client(state: &AppState, p: &Principal, new: NewClient) -> A
         .vat_number
         .as_deref()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| company::parse_vat_number(s, siren.as_deref()).map_err(|e| Problem::invalid("vat_number", e)))
+        .map(|s| {
+            company::parse_vat_number(s, siren.as_deref())
+                .map_err(|e| Problem::invalid("vat_number", e))
+        })
         .transpose()?;
     let address = new.address.trim().to_owned();
     if address.chars().count() > 500 {
@@ -146,7 +156,18 @@ pub async fn create_client(state: &AppState, p: &Principal, new: NewClient) -> A
     let admin_email = parse_email("administrator.email", &new.administrator.email)?;
     let actor = p.actor(state.now());
     let mut tx = state.store().begin().await?;
-    let org = orgs::create(&mut tx, &actor, NewOrg { kind: "client", name, siren, vat_number, address }).await?;
+    let org = orgs::create(
+        &mut tx,
+        &actor,
+        NewOrg {
+            kind: "client",
+            name,
+            siren,
+            vat_number,
+            address,
+        },
+    )
+    .await?;
     let warnings = warnings_for(&admin_email);
     let admin = users::create(
         &mut tx,
@@ -172,7 +193,9 @@ pub async fn create_client(state: &AppState, p: &Principal, new: NewClient) -> A
 
 fn field_conflict(e: StoreError, field: &str) -> Problem {
     match e {
-        StoreError::Conflict(_) => Problem::conflict(field, "a user with this e-mail address already exists"),
+        StoreError::Conflict(_) => {
+            Problem::conflict(field, "a user with this e-mail address already exists")
+        }
         other => other.into(),
     }
 }
@@ -190,7 +213,9 @@ async fn check_manage_users(state: &AppState, p: &Principal, org_id: &str) -> Ap
         None => p.can(Permission::ManageUsers),
     };
     if !allowed {
-        return Err(Problem::forbidden("managing users needs the manage_users permission"));
+        return Err(Problem::forbidden(
+            "managing users needs the manage_users permission",
+        ));
     }
     Ok(org)
 }
@@ -200,12 +225,20 @@ fn check_admin_grant(p: &Principal) -> ApiResult<()> {
     if p.is_staff() || p.user.is_org_admin {
         Ok(())
     } else {
-        Err(Problem::forbidden("only an Administrator can make another Administrator").field("is_admin"))
+        Err(
+            Problem::forbidden("only an Administrator can make another Administrator")
+                .field("is_admin"),
+        )
     }
 }
 
 /// Invites a user into a client organisation.
-pub async fn invite_member(state: &AppState, p: &Principal, org_id: &str, new: NewMember) -> ApiResult<(User, Vec<Warning>)> {
+pub async fn invite_member(
+    state: &AppState,
+    p: &Principal,
+    org_id: &str,
+    new: NewMember,
+) -> ApiResult<(User, Vec<Warning>)> {
     let org = check_manage_users(state, p, org_id).await?;
     if new.is_admin {
         check_admin_grant(p)?;
@@ -225,7 +258,11 @@ pub async fn invite_member(state: &AppState, p: &Principal, org_id: &str, new: N
             name,
             staff_role: None,
             is_org_admin: new.is_admin,
-            permissions: if new.is_admin { Permissions::all() } else { new.permissions },
+            permissions: if new.is_admin {
+                Permissions::all()
+            } else {
+                new.permissions
+            },
             lang: new.lang,
             password_hash: None,
         },
@@ -247,7 +284,10 @@ pub async fn resend_invitation(state: &AppState, p: &Principal, user_id: &str) -
         check_manage_users(state, p, user.org_id.as_str()).await?
     };
     if user.status != UserStatus::Invited {
-        return Err(Problem::conflict("status", "this user has already set a password"));
+        return Err(Problem::conflict(
+            "status",
+            "this user has already set a password",
+        ));
     }
     let mut tx = state.store().begin().await?;
     invite(state, &mut tx, &user, &org, &inviter_label(p)).await?;
@@ -269,11 +309,20 @@ pub async fn resend_invitation(state: &AppState, p: &Principal, user_id: &str) -
 }
 
 /// Staff admins create staff accounts (invited by e-mail).
-pub async fn create_staff(state: &AppState, p: &Principal, name: &str, email: &str, role: StaffRole, lang: Lang) -> ApiResult<(User, Vec<Warning>)> {
+pub async fn create_staff(
+    state: &AppState,
+    p: &Principal,
+    name: &str,
+    email: &str,
+    role: StaffRole,
+    lang: Lang,
+) -> ApiResult<(User, Vec<Warning>)> {
     require_staff(p, StaffRole::manages_staff)?;
     let name = clean_name("name", name)?;
     let email = parse_email("email", email)?;
-    let provider = orgs::provider(state.store().db()).await?.ok_or_else(Problem::internal)?;
+    let provider = orgs::provider(state.store().db())
+        .await?
+        .ok_or_else(Problem::internal)?;
     let warnings = warnings_for(&email);
     let actor = p.actor(state.now());
     let mut tx = state.store().begin().await?;
@@ -300,7 +349,12 @@ pub async fn create_staff(state: &AppState, p: &Principal, name: &str, email: &s
 }
 
 /// Changes a user's profile, with the rules of who may change what.
-pub async fn update_member(state: &AppState, p: &Principal, user_id: &str, change: ProfileChange) -> ApiResult<User> {
+pub async fn update_member(
+    state: &AppState,
+    p: &Principal,
+    user_id: &str,
+    change: ProfileChange,
+) -> ApiResult<User> {
     let target = users::get(state.store().db(), &p.scope, user_id).await?;
     let is_self = target.id == p.user.id;
     let self_service = is_self
@@ -312,25 +366,45 @@ pub async fn update_member(state: &AppState, p: &Principal, user_id: &str, chang
         if target.staff_role.is_some() {
             require_staff(p, StaffRole::manages_staff)?;
             if change.is_org_admin.is_some() || change.permissions.is_some() {
-                return Err(Problem::invalid("permissions", "staff have roles, not client permissions"));
+                return Err(Problem::invalid(
+                    "permissions",
+                    "staff have roles, not client permissions",
+                ));
             }
         } else {
             check_manage_users(state, p, target.org_id.as_str()).await?;
             if change.staff_role.is_some() {
-                return Err(Problem::invalid("staff_role", "client users have no staff role"));
+                return Err(Problem::invalid(
+                    "staff_role",
+                    "client users have no staff role",
+                ));
             }
-            if change.is_org_admin.is_some_and(|a| a != target.is_org_admin) || (target.is_org_admin && !p.is_staff()) {
+            if change
+                .is_org_admin
+                .is_some_and(|a| a != target.is_org_admin)
+                || (target.is_org_admin && !p.is_staff())
+            {
                 check_admin_grant(p)?;
             }
         }
         if is_self && change.status == Some(UserStatus::Disabled) {
-            return Err(Problem::invalid("status", "you cannot disable your own account"));
+            return Err(Problem::invalid(
+                "status",
+                "you cannot disable your own account",
+            ));
         }
     }
     if change.status == Some(UserStatus::Invited) {
-        return Err(Problem::invalid("status", "a user can only be made active or disabled"));
+        return Err(Problem::invalid(
+            "status",
+            "a user can only be made active or disabled",
+        ));
     }
-    let name = change.name.as_deref().map(|n| clean_name("name", n)).transpose()?;
+    let name = change
+        .name
+        .as_deref()
+        .map(|n| clean_name("name", n))
+        .transpose()?;
     let loses_admin = target.is_org_admin
         && (change.is_org_admin == Some(false) || change.status == Some(UserStatus::Disabled));
     let actor = p.actor(state.now());
@@ -341,7 +415,14 @@ pub async fn update_member(state: &AppState, p: &Principal, user_id: &str, chang
             "an organisation keeps at least one Administrator (R1.8): name another one first",
         ));
     }
-    let updated = users::update_profile(&mut tx, &actor, &p.scope, user_id, ProfileChange { name, ..change }).await?;
+    let updated = users::update_profile(
+        &mut tx,
+        &actor,
+        &p.scope,
+        user_id,
+        ProfileChange { name, ..change },
+    )
+    .await?;
     commit(tx).await?;
     Ok(updated)
 }
@@ -357,13 +438,20 @@ pub enum LoginError {
 
 fn window(state: &AppState) -> jiff::Timestamp {
     let now = state.now();
-    now.saturating_sub(SignedDuration::from_mins(state.config().security.throttle_window_minutes))
-        .unwrap_or(now)
+    now.saturating_sub(SignedDuration::from_mins(
+        state.config().security.throttle_window_minutes,
+    ))
+    .unwrap_or(now)
 }
 
 /// Checks a login and opens a new session (a fresh secret: sessions rotate at
 /// login). Failures are counted per account and per client address.
-pub async fn login(state: &AppState, email: &str, password: &str, addr: IpAddr) -> Result<(User, String), LoginError> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    addr: IpAddr,
+) -> Result<(User, String), LoginError> {
     let sec = &state.config().security;
     let email = email.trim().to_ascii_lowercase();
     let acct_key = format!("login:acct:{email}");
@@ -371,9 +459,15 @@ pub async fn login(state: &AppState, email: &str, password: &str, addr: IpAddr) 
     let db = state.store().db();
     let since = window(state);
     let internal = |_| LoginError::Invalid;
-    let acct_failures = throttle::count_since(db, &acct_key, since).await.map_err(internal)?;
-    let addr_failures = throttle::count_since(db, &addr_key, since).await.map_err(internal)?;
-    if acct_failures >= sec.max_failures_per_account || addr_failures >= sec.max_failures_per_address {
+    let acct_failures = throttle::count_since(db, &acct_key, since)
+        .await
+        .map_err(internal)?;
+    let addr_failures = throttle::count_since(db, &addr_key, since)
+        .await
+        .map_err(internal)?;
+    if acct_failures >= sec.max_failures_per_account
+        || addr_failures >= sec.max_failures_per_address
+    {
         return Err(LoginError::Throttled);
     }
     let user = users::find_by_email(db, &email).await.map_err(internal)?;
@@ -384,17 +478,28 @@ pub async fn login(state: &AppState, email: &str, password: &str, addr: IpAddr) 
         Some(user) if ok && user.status == UserStatus::Active => {
             let ttl = SignedDuration::from_mins(sec.session_ttl_minutes);
             let mut tx = state.store().begin().await.map_err(internal)?;
-            throttle::clear(&mut *tx, &acct_key).await.map_err(internal)?;
-            let secret = sessions::create(&mut *tx, &user.id, now, now.saturating_add(ttl).unwrap_or(now))
+            throttle::clear(&mut *tx, &acct_key)
                 .await
                 .map_err(internal)?;
+            let secret = sessions::create(
+                &mut *tx,
+                &user.id,
+                now,
+                now.saturating_add(ttl).unwrap_or(now),
+            )
+            .await
+            .map_err(internal)?;
             tx.commit().await.map_err(|_| LoginError::Invalid)?;
             Ok((user, secret))
         }
         _ => {
             let mut tx = state.store().begin().await.map_err(internal)?;
-            throttle::record(&mut *tx, &acct_key, now).await.map_err(internal)?;
-            throttle::record(&mut *tx, &addr_key, now).await.map_err(internal)?;
+            throttle::record(&mut *tx, &acct_key, now)
+                .await
+                .map_err(internal)?;
+            throttle::record(&mut *tx, &addr_key, now)
+                .await
+                .map_err(internal)?;
             tx.commit().await.map_err(|_| LoginError::Invalid)?;
             Err(LoginError::Invalid)
         }
@@ -431,9 +536,21 @@ pub async fn request_reset(state: &AppState, email: &str, addr: IpAddr) -> ApiRe
     {
         let ttl = SignedDuration::from_mins(sec.reset_ttl_minutes);
         let expires_at = now.saturating_add(ttl).unwrap_or(now);
-        let secret = tokens::issue_one_time(&mut *tx, &user.id, OneTimePurpose::Reset, now, expires_at).await?;
+        let secret =
+            tokens::issue_one_time(&mut tx, &user.id, OneTimePurpose::Reset, now, expires_at)
+                .await?;
         let link = state.link(&format!("/password/reset/{secret}"));
-        send_mail(state, &mut tx, &user, Mail::PasswordReset { name: user.name.clone(), link, expires_at }).await?;
+        send_mail(
+            state,
+            &mut tx,
+            &user,
+            Mail::PasswordReset {
+                name: user.name.clone(),
+                link,
+                expires_at,
+            },
+        )
+        .await?;
     }
     commit(tx).await
 }
@@ -442,25 +559,35 @@ pub async fn request_reset(state: &AppState, email: &str, addr: IpAddr) -> ApiRe
 pub fn link_problem(p: tokens::OneTimeProblem) -> Problem {
     let (code, detail) = match p {
         tokens::OneTimeProblem::Unknown => ("link_invalid", "this link is not valid"),
-        tokens::OneTimeProblem::Expired => ("link_expired", "this link has expired: ask for a new one"),
+        tokens::OneTimeProblem::Expired => {
+            ("link_expired", "this link has expired: ask for a new one")
+        }
         tokens::OneTimeProblem::Used => ("link_used", "this link was already used"),
     };
     Problem::new(StatusCode::GONE, code, "Link unusable").detail(detail)
 }
 
 /// Sets a password from an invitation or reset link (used once).
-pub async fn redeem(state: &AppState, secret: &str, purpose: OneTimePurpose, password: &str) -> ApiResult<User> {
+pub async fn redeem(
+    state: &AppState,
+    secret: &str,
+    purpose: OneTimePurpose,
+    password: &str,
+) -> ApiResult<User> {
     let now = state.now();
     let user_id = match tokens::check_one_time(state.store().db(), secret, purpose, now).await? {
         Ok(id) => id,
         Err(p) => return Err(link_problem(p)),
     };
     let user = users::get(state.store().db(), &Scope::Staff, user_id.as_str()).await?;
-    policy::check(password, &user.email).map_err(|e| Problem::invalid("password", e.to_string()))?;
-    let hash = crate::password::hash(password.to_owned()).await.map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        Problem::internal()
-    })?;
+    policy::check(password, &user.email)
+        .map_err(|e| Problem::invalid("password", e.to_string()))?;
+    let hash = crate::password::hash(password.to_owned())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            Problem::internal()
+        })?;
     let mut tx = state.store().begin().await?;
     if let Err(p) = tokens::consume_one_time(&mut tx, secret, purpose, now).await? {
         return Err(link_problem(p));
@@ -473,20 +600,42 @@ pub async fn redeem(state: &AppState, secret: &str, purpose: OneTimePurpose, pas
     };
     users::set_password(&mut tx, &actor, &user.id, &hash).await?;
     if purpose == OneTimePurpose::Reset {
-        send_mail(state, &mut tx, &user, Mail::PasswordChanged { name: user.name.clone(), at: now }).await?;
+        send_mail(
+            state,
+            &mut tx,
+            &user,
+            Mail::PasswordChanged {
+                name: user.name.clone(),
+                at: now,
+            },
+        )
+        .await?;
     }
     commit(tx).await?;
     Ok(users::get(state.store().db(), &Scope::Staff, user.id.as_str()).await?)
 }
 
 /// Creates an API token acting as the caller, within the caller's scope.
-pub async fn create_token(state: &AppState, p: &Principal, name: &str) -> ApiResult<(ApiToken, String)> {
+pub async fn create_token(
+    state: &AppState,
+    p: &Principal,
+    name: &str,
+) -> ApiResult<(ApiToken, String)> {
     if !matches!(p.via, crate::auth::Via::Session { .. }) {
-        return Err(Problem::forbidden("API tokens are created from a logged-in session, not with another token"));
+        return Err(Problem::forbidden(
+            "API tokens are created from a logged-in session, not with another token",
+        ));
     }
     let name = clean_name("name", name)?;
     let mut tx = state.store().begin().await?;
-    let created = tokens::create(&mut tx, &p.actor(state.now()), &p.user.id, &p.user.org_id, &name).await?;
+    let created = tokens::create(
+        &mut tx,
+        &p.actor(state.now()),
+        &p.user.id,
+        &p.user.org_id,
+        &name,
+    )
+    .await?;
     commit(tx).await?;
     Ok(created)
 }

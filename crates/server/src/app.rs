@@ -73,7 +73,12 @@ pub fn build(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || {
                 let doc = openapi_json.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()) }
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        doc.as_ref().clone(),
+                    )
+                }
             }),
         )
         .route("/healthz", get(|| async { "ok" }))
@@ -138,12 +143,19 @@ async fn record_metrics(req: Request, next: Next) -> Response {
 /// Unknown paths: problem+json under `/api`, the portal's page elsewhere.
 async fn fallback(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
-        Problem::not_found().detail("no such endpoint").into_response()
+        Problem::not_found()
+            .detail("no such endpoint")
+            .into_response()
     } else {
         crate::portal::not_found_page(&req).into_response()
     }
 }
 
 async fn method_not_allowed() -> Response {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed").into_response()
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+    )
+    .into_response()
 }

@@ -60,9 +60,19 @@ impl Principal {
     /// The audit actor for a change made now by this principal.
     pub fn actor(&self, now: Timestamp) -> Actor {
         let (kind, id, label) = match &self.via {
-            Via::Token { id, name } => ("token", Some(id.clone()), format!("{} ({name})", self.user.email)),
-            Via::Session { .. } if self.is_staff() => ("staff", Some(self.user.id.clone()), self.user.email.clone()),
-            Via::Session { .. } => ("client", Some(self.user.id.clone()), self.user.email.clone()),
+            Via::Token { id, name } => (
+                "token",
+                Some(id.clone()),
+                format!("{} ({name})", self.user.email),
+            ),
+            Via::Session { .. } if self.is_staff() => {
+                ("staff", Some(self.user.id.clone()), self.user.email.clone())
+            }
+            Via::Session { .. } => (
+                "client",
+                Some(self.user.id.clone()),
+                self.user.email.clone(),
+            ),
         };
         Actor {
             kind,
@@ -134,7 +144,13 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         if stale {
             tokens::mark_used(state.store().writer(), &token.id, now).await?;
         }
-        (token.user_id.clone(), Via::Token { id: token.id, name: token.name })
+        (
+            token.user_id.clone(),
+            Via::Token {
+                id: token.id,
+                name: token.name,
+            },
+        )
     } else if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
         let Some(session) = sessions::find(db, secret, now).await? else {
             return Ok(None);
@@ -146,7 +162,10 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         }
         (
             session.user_id,
-            Via::Session { secret: secret.to_owned(), csrf: session.csrf_token },
+            Via::Session {
+                secret: secret.to_owned(),
+                csrf: session.csrf_token,
+            },
         )
     } else {
         return Ok(None);
@@ -175,17 +194,24 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
 /// Staff are members of the provider organisation; a staff role on a client
 /// user (which the API never creates) grants nothing.
 async fn is_provider(state: &AppState, user: &User) -> Result<bool, Problem> {
-    let org = ciel_store::orgs::get(state.store().db(), &Scope::Staff, user.org_id.as_str()).await?;
+    let org =
+        ciel_store::orgs::get(state.store().db(), &Scope::Staff, user.org_id.as_str()).await?;
     Ok(org.kind == "provider")
 }
 
 /// Parses `Ciel-Occurred-At`: staff only, RFC 3339, not in the future.
-fn occurred_at(p: &Principal, headers: &HeaderMap, now: Timestamp) -> Result<Option<Timestamp>, Problem> {
+fn occurred_at(
+    p: &Principal,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, Problem> {
     let Some(v) = headers.get(OCCURRED_AT_HEADER) else {
         return Ok(None);
     };
     if !p.is_staff() {
-        return Err(Problem::forbidden("only staff may back-date an event").field(OCCURRED_AT_HEADER));
+        return Err(
+            Problem::forbidden("only staff may back-date an event").field(OCCURRED_AT_HEADER)
+        );
     }
     parse_occurred_at(v.to_str().unwrap_or_default(), now)
         .map(Some)
@@ -209,7 +235,9 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let p = authenticate(state, parts).await?.ok_or_else(Problem::unauthenticated)?;
+        let p = authenticate(state, parts)
+            .await?
+            .ok_or_else(Problem::unauthenticated)?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if let Via::Session { csrf, .. } = &p.via {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -228,7 +256,9 @@ impl FromRequestParts<AppState> for Principal {
 pub fn require_staff(p: &Principal, allowed: fn(StaffRole) -> bool) -> Result<StaffRole, Problem> {
     match p.staff_role() {
         Some(r) if allowed(r) => Ok(r),
-        _ => Err(Problem::forbidden("this action is reserved to provider staff with the right role")),
+        _ => Err(Problem::forbidden(
+            "this action is reserved to provider staff with the right role",
+        )),
     }
 }
 
@@ -239,7 +269,10 @@ mod tests {
     #[test]
     fn cookie_lookup() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; ciel_session=abc; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; ciel_session=abc; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, "ciel_session"), Some("abc"));
         assert_eq!(cookie(&h, "ciel"), None);
     }

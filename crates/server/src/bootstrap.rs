@@ -12,7 +12,8 @@ use ciel_store::{Actor, StoreError, orgs, users};
 pub const PROVIDER_NAME: &str = "Bouygues Telecom Business Solution";
 const PROVIDER_SIREN: &str = "380104877";
 const PROVIDER_VAT: &str = "FR06380104877";
-const PROVIDER_ADDRESS: &str = "Paroi Nord de la Grande Arche, 1 Parvis de la Défense, 92044 Paris La Défense Cedex";
+const PROVIDER_ADDRESS: &str =
+    "Paroi Nord de la Grande Arche, 1 Parvis de la Défense, 92044 Paris La Défense Cedex";
 
 /// Password of every demo account (printed by `ciel serve --demo`).
 pub const DEMO_PASSWORD: &str = "ciel-demo-2026!";
@@ -41,9 +42,16 @@ pub async fn ensure_provider(state: &AppState) -> anyhow::Result<Org> {
 
 /// Creates a staff account with a password, from the shell (`ciel user
 /// create`): the way in on a new installation.
-pub async fn create_staff_user(state: &AppState, email: &str, name: &str, role: StaffRole, password: &str) -> anyhow::Result<users::User> {
+pub async fn create_staff_user(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    role: StaffRole,
+    password: &str,
+) -> anyhow::Result<users::User> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-    ciel_domain::password::check(password, email.as_str()).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    ciel_domain::password::check(password, email.as_str())
+        .map_err(|e| anyhow::anyhow!("password: {e}"))?;
     if name.trim().is_empty() {
         anyhow::bail!("--name: required");
     }
@@ -67,7 +75,9 @@ pub async fn create_staff_user(state: &AppState, email: &str, name: &str, role: 
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => anyhow::anyhow!("--email: a user with this address already exists"),
+        StoreError::Conflict(_) => {
+            anyhow::anyhow!("--email: a user with this address already exists")
+        }
         other => other.into(),
     })?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -96,8 +106,18 @@ const CLIENTS: &[DemoClient] = &[
         vat: "FR19812345676",
         address: "12 rue de la République, 69002 Lyon",
         users: &[
-            ("Jeanne Martin", "jeanne.martin@atelier-numerique.example", true, &[]),
-            ("Paul Durand", "paul.durand@atelier-numerique.example", false, &[Permission::ViewServices, Permission::OpenTickets]),
+            (
+                "Jeanne Martin",
+                "jeanne.martin@atelier-numerique.example",
+                true,
+                &[],
+            ),
+            (
+                "Paul Durand",
+                "paul.durand@atelier-numerique.example",
+                false,
+                &[Permission::ViewServices, Permission::OpenTickets],
+            ),
         ],
     },
     DemoClient {
@@ -106,8 +126,18 @@ const CLIENTS: &[DemoClient] = &[
         vat: "FR31523456788",
         address: "3 quai des Chartrons, 33000 Bordeaux",
         users: &[
-            ("Sophie Laurent", "sophie.laurent@transports-garonne.example", true, &[]),
-            ("Karim Haddad", "karim.haddad@transports-garonne.example", false, &[Permission::ViewInvoices]),
+            (
+                "Sophie Laurent",
+                "sophie.laurent@transports-garonne.example",
+                true,
+                &[],
+            ),
+            (
+                "Karim Haddad",
+                "karim.haddad@transports-garonne.example",
+                false,
+                &[Permission::ViewInvoices],
+            ),
         ],
     },
     DemoClient {
@@ -116,22 +146,47 @@ const CLIENTS: &[DemoClient] = &[
         vat: "FR70445566771",
         address: "8 avenue Foch, 21000 Dijon",
         users: &[
-            ("Lucas Bernard", "lucas.bernard@clinique-du-parc.example", true, &[]),
+            (
+                "Lucas Bernard",
+                "lucas.bernard@clinique-du-parc.example",
+                true,
+                &[],
+            ),
             (
                 "Emma Petit",
                 "emma.petit@clinique-du-parc.example",
                 false,
-                &[Permission::ViewServices, Permission::OpenTickets, Permission::TriggerPraFailover],
+                &[
+                    Permission::ViewServices,
+                    Permission::OpenTickets,
+                    Permission::TriggerPraFailover,
+                ],
             ),
         ],
     },
 ];
 
 const STAFF: &[(&str, &str, StaffRole)] = &[
-    ("Claire Morel", "claire.morel@bytel-cloud.example", StaffRole::Admin),
-    ("Hugo Lefèvre", "hugo.lefevre@bytel-cloud.example", StaffRole::Support),
-    ("Inès Garnier", "ines.garnier@bytel-cloud.example", StaffRole::Billing),
-    ("Malik Benali", "malik.benali@bytel-cloud.example", StaffRole::Datacenter),
+    (
+        "Claire Morel",
+        "claire.morel@bytel-cloud.example",
+        StaffRole::Admin,
+    ),
+    (
+        "Hugo Lefèvre",
+        "hugo.lefevre@bytel-cloud.example",
+        StaffRole::Support,
+    ),
+    (
+        "Inès Garnier",
+        "ines.garnier@bytel-cloud.example",
+        StaffRole::Billing,
+    ),
+    (
+        "Malik Benali",
+        "malik.benali@bytel-cloud.example",
+        StaffRole::Datacenter,
+    ),
 ];
 
 /// Loads the demo data once (a second call changes nothing) and returns the
@@ -139,14 +194,23 @@ const STAFF: &[(&str, &str, StaffRole)] = &[
 pub async fn load_demo(state: &AppState) -> anyhow::Result<Vec<DemoLogin>> {
     let provider = ensure_provider(state).await?;
     let mut logins = Vec::new();
-    if users::find_by_email(state.store().db(), STAFF[0].1).await?.is_some() {
+    if users::find_by_email(state.store().db(), STAFF[0].1)
+        .await?
+        .is_some()
+    {
         for (name, email, role) in STAFF {
-            logins.push(DemoLogin { email: (*email).into(), who: format!("{name}, staff {}", role.code()) });
+            logins.push(DemoLogin {
+                email: (*email).into(),
+                who: format!("{name}, staff {}", role.code()),
+            });
         }
         for c in CLIENTS {
             for (name, email, admin, _) in c.users {
                 let what = if *admin { "Administrator" } else { "user" };
-                logins.push(DemoLogin { email: (*email).into(), who: format!("{name}, {what} of {}", c.name) });
+                logins.push(DemoLogin {
+                    email: (*email).into(),
+                    who: format!("{name}, {what} of {}", c.name),
+                });
             }
         }
         return Ok(logins);
@@ -171,7 +235,10 @@ pub async fn load_demo(state: &AppState) -> anyhow::Result<Vec<DemoLogin>> {
             },
         )
         .await?;
-        logins.push(DemoLogin { email: (*email).into(), who: format!("{name}, staff {}", role.code()) });
+        logins.push(DemoLogin {
+            email: (*email).into(),
+            who: format!("{name}, staff {}", role.code()),
+        });
     }
     for c in CLIENTS {
         let org = orgs::create(
@@ -197,14 +264,21 @@ pub async fn load_demo(state: &AppState) -> anyhow::Result<Vec<DemoLogin>> {
                     name: (*name).into(),
                     staff_role: None,
                     is_org_admin: *admin,
-                    permissions: if *admin { Permissions::all() } else { perms.iter().copied().collect() },
+                    permissions: if *admin {
+                        Permissions::all()
+                    } else {
+                        perms.iter().copied().collect()
+                    },
                     lang: Lang::Fr,
                     password_hash: Some(hash.clone()),
                 },
             )
             .await?;
             let what = if *admin { "Administrator" } else { "user" };
-            logins.push(DemoLogin { email: (*email).into(), who: format!("{name}, {what} of {}", c.name) });
+            logins.push(DemoLogin {
+                email: (*email).into(),
+                who: format!("{name}, {what} of {}", c.name),
+            });
         }
     }
     tx.commit().await.map_err(StoreError::from)?;
@@ -219,12 +293,18 @@ mod tests {
     fn demo_identities_are_valid() {
         for c in CLIENTS {
             let siren = ciel_domain::company::parse_siren(c.siren).unwrap();
-            assert_eq!(ciel_domain::company::parse_vat_number(c.vat, Some(&siren)).unwrap(), c.vat);
+            assert_eq!(
+                ciel_domain::company::parse_vat_number(c.vat, Some(&siren)).unwrap(),
+                c.vat
+            );
             for (_, email, _, _) in c.users {
                 assert!(!Email::parse(email).unwrap().is_generic_shared());
             }
         }
-        assert_eq!(ciel_domain::company::french_vat_number(PROVIDER_SIREN), PROVIDER_VAT);
+        assert_eq!(
+            ciel_domain::company::french_vat_number(PROVIDER_SIREN),
+            PROVIDER_VAT
+        );
         assert!(ciel_domain::password::check(DEMO_PASSWORD, "x@y.fr").is_ok());
     }
 }

@@ -24,7 +24,11 @@ fn parse(src: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
     fn walk(prefix: &str, t: &toml::Table, out: &mut HashMap<String, String>) {
         for (k, v) in t {
-            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             match v {
                 toml::Value::Table(t) => walk(&key, t, out),
                 toml::Value::String(s) => {
@@ -89,7 +93,11 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             for part in text.split("t.t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
-                assert!(fr.contains_key(key), "{}: missing key {key}", path.display());
+                assert!(
+                    fr.contains_key(key),
+                    "{}: missing key {key}",
+                    path.display()
+                );
             }
         }
     }

@@ -32,7 +32,11 @@ pub struct Runner {
 
 impl Runner {
     pub fn new(state: AppState, mailer: Arc<Mailer>, worker: String) -> Runner {
-        Runner { state, mailer, worker }
+        Runner {
+            state,
+            mailer,
+            worker,
+        }
     }
 
     /// Claims and runs one due job; returns whether there was one.
@@ -54,7 +58,9 @@ impl Runner {
             Outcome::Retry(e) => {
                 // Exponential backoff: 30 s, 1 min, 2 min... capped at 1 h.
                 let secs = (30i64 << (job.attempts - 1).clamp(0, 7)).min(3600);
-                let at = now.saturating_add(SignedDuration::from_secs(secs)).unwrap_or(now);
+                let at = now
+                    .saturating_add(SignedDuration::from_secs(secs))
+                    .unwrap_or(now);
                 tracing::warn!(error = %e, retry_in_s = secs, "job failed, will retry");
                 jobs::fail(self.state.store(), &job, &self.worker, &e, now, Some(at)).await?;
                 metrics::counter!("ciel_jobs_total", "kind" => job.kind.clone(), "outcome" => "retry").increment(1);
@@ -84,7 +90,9 @@ impl Runner {
         let db = self.state.store().writer();
         let msg = match outbox::get(db, id).await {
             Ok(m) => m,
-            Err(ciel_store::StoreError::NotFound) => return Outcome::Fail(format!("message {id} not found")),
+            Err(ciel_store::StoreError::NotFound) => {
+                return Outcome::Fail(format!("message {id} not found"));
+            }
             Err(e) => return Outcome::Retry(e.to_string()),
         };
         if msg.status != "pending" {
@@ -112,7 +120,11 @@ impl Runner {
             Err(e) => {
                 let last = e.permanent || job.attempts >= job.max_attempts;
                 let _ = outbox::mark_error(db, &msg.id, &e.message, last).await;
-                if e.permanent { Outcome::Fail(e.message) } else { Outcome::Retry(e.message) }
+                if e.permanent {
+                    Outcome::Fail(e.message)
+                } else {
+                    Outcome::Retry(e.message)
+                }
             }
         }
     }
@@ -121,8 +133,13 @@ impl Runner {
     async fn housekeeping(&self) -> Outcome {
         let now = self.state.now();
         let db = self.state.store().writer();
-        let day_ago = now.saturating_sub(SignedDuration::from_hours(24)).unwrap_or(now);
-        match (sessions::purge_expired(db, now).await, throttle::purge_before(db, day_ago).await) {
+        let day_ago = now
+            .saturating_sub(SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        match (
+            sessions::purge_expired(db, now).await,
+            throttle::purge_before(db, day_ago).await,
+        ) {
             (Ok(s), Ok(t)) => {
                 tracing::info!(sessions = s, throttle_records = t, "housekeeping done");
                 Outcome::Done

@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (OWASP's first choice), off the async
 //! threads because a hash takes tens of milliseconds on purpose.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
 pub async fn hash(password: String) -> anyhow::Result<String> {
@@ -25,7 +25,11 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let phc = stored.unwrap_or_else(|| DUMMY.to_owned());
         let ok = PasswordHash::new(&phc)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && has_hash
     })

@@ -52,9 +52,13 @@ impl Problem {
 
     /// 400: a field's value is invalid.
     pub fn invalid(field: &str, detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Invalid value")
-            .field(field)
-            .detail(detail)
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Invalid value",
+        )
+        .field(field)
+        .detail(detail)
     }
 
     pub fn not_found() -> Problem {
@@ -62,8 +66,12 @@ impl Problem {
     }
 
     pub fn unauthenticated() -> Problem {
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required")
-            .detail("log in, or send an API token as 'Authorization: Bearer <token>'")
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+        )
+        .detail("log in, or send an API token as 'Authorization: Bearer <token>'")
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Problem {
@@ -77,13 +85,21 @@ impl Problem {
     }
 
     pub fn rate_limited() -> Problem {
-        Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many attempts")
-            .detail("too many failed attempts; wait and try again")
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many attempts",
+        )
+        .detail("too many failed attempts; wait and try again")
     }
 
     pub fn internal() -> Problem {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
-            .detail("the error was logged with this response's request id")
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+        .detail("the error was logged with this response's request id")
     }
 
     pub fn status_code(&self) -> StatusCode {

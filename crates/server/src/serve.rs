@@ -39,8 +39,15 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
 }
 
 /// Like [`start`], on an already opened store.
-pub async fn start_with_store(mut config: Config, clock: Arc<dyn Clock>, store: Store) -> anyhow::Result<Running> {
-    let mailer = Arc::new(Mailer::new(&config.mail.transport_settings(), &config.mail.from).map_err(anyhow::Error::msg)?);
+pub async fn start_with_store(
+    mut config: Config,
+    clock: Arc<dyn Clock>,
+    store: Store,
+) -> anyhow::Result<Running> {
+    let mailer = Arc::new(
+        Mailer::new(&config.mail.transport_settings(), &config.mail.from)
+            .map_err(anyhow::Error::msg)?,
+    );
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| anyhow::anyhow!("server.listen {}: {e}", config.server.listen))?;
@@ -60,24 +67,39 @@ pub async fn start_with_store(mut config: Config, clock: Arc<dyn Clock>, store: 
     let app = crate::app::build(state.clone());
     let mut server_rx = rx.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = server_rx.wait_for(|stop| *stop).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_rx.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     let host = hostname();
     let workers = (0..workers_n)
         .map(|i| {
-            let runner = crate::jobs::Runner::new(state.clone(), mailer.clone(), format!("{host}:{}:{i}", std::process::id()));
+            let runner = crate::jobs::Runner::new(
+                state.clone(),
+                mailer.clone(),
+                format!("{host}:{}:{i}", std::process::id()),
+            );
             tokio::spawn(runner.run(rx.clone()))
         })
         .collect();
-    Ok(Running { addr, state, shutdown, server, workers })
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        server,
+        workers,
+    })
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "ciel".into())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "ciel".into())
 }
 
 impl Running {

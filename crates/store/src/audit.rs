@@ -90,8 +90,13 @@ where
     );
     q.bind(&id).push(", ").bind(change.org_id.map(Id::as_str));
     q.push(", ").bind(actor.kind).push(", ");
-    q.bind(actor.id.as_ref().map(Id::as_str)).push(", ").bind(&actor.label);
-    q.push(", ").bind(change.action).push(", ").bind(change.entity_kind);
+    q.bind(actor.id.as_ref().map(Id::as_str))
+        .push(", ")
+        .bind(&actor.label);
+    q.push(", ")
+        .bind(change.action)
+        .push(", ")
+        .bind(change.entity_kind);
     q.push(", ").bind(change.entity_id).push(", ").bind(before);
     q.push(", ").bind(after).push(", ").bind(actor.recorded_at);
     q.push(", ").bind(actor.occurred_at).push(", ");

@@ -47,7 +47,9 @@ pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
         "INSERT INTO jobs (id, kind, payload, dedup_key, status, attempts, max_attempts, run_at, created_at) VALUES (",
     );
     q.bind(&id).push(", ").bind(job.kind).push(", ");
-    q.bind(job.payload.to_string()).push(", ").bind(job.dedup_key);
+    q.bind(job.payload.to_string())
+        .push(", ")
+        .bind(job.dedup_key);
     q.push(", 'queued', 0, ").bind(job.max_attempts).push(", ");
     q.bind(job.run_at).push(", ").bind(now);
     q.push(") ON CONFLICT (dedup_key) DO NOTHING");
@@ -77,10 +79,15 @@ pub async fn claim(
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let mut q = Sql::new("UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ");
-    q.bind(worker).push(", locked_until = ").bind(now.saturating_add(lease).unwrap_or(now));
+    let mut q =
+        Sql::new("UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ");
+    q.bind(worker)
+        .push(", locked_until = ")
+        .bind(now.saturating_add(lease).unwrap_or(now));
     q.push(" WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= ");
-    q.bind(now).push(") OR (status = 'running' AND locked_until <= ").bind(now);
+    q.bind(now)
+        .push(") OR (status = 'running' AND locked_until <= ")
+        .bind(now);
     q.push(") ORDER BY run_at, id LIMIT 1").push(lock).push(")");
     q.push(" RETURNING id, kind, payload, attempts, max_attempts");
     let mut tx = store.begin().await?;
@@ -91,8 +98,12 @@ pub async fn claim(
 
 /// Marks a job done, if `worker` still holds it.
 pub async fn complete(store: &Store, id: &Id, worker: &str, now: Timestamp) -> Result<bool> {
-    let mut q = Sql::new("UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = ");
-    q.bind(now).push(" WHERE status = 'running' AND id = ").bind(id);
+    let mut q = Sql::new(
+        "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = ",
+    );
+    q.bind(now)
+        .push(" WHERE status = 'running' AND id = ")
+        .bind(id);
     q.push(" AND locked_by = ").bind(worker);
     Ok(q.query().execute(store.writer()).await?.rows_affected() == 1)
 }

@@ -58,8 +58,14 @@ pub async fn create(tx: &mut Tx, actor: &Actor, new: NewOrg) -> Result<Org> {
         created_at: actor.recorded_at,
     };
     let mut q = Sql::new(&format!("INSERT INTO organizations ({COLUMNS}) VALUES ("));
-    q.bind(&org.id).push(", ").bind(org.kind.as_str()).push(", ");
-    q.bind(&org.name).push(", ").bind(org.siren.clone()).push(", ");
+    q.bind(&org.id)
+        .push(", ")
+        .bind(org.kind.as_str())
+        .push(", ");
+    q.bind(&org.name)
+        .push(", ")
+        .bind(org.siren.clone())
+        .push(", ");
     q.bind(org.vat_number.clone()).push(", ").bind(&org.address);
     q.push(", ").bind(org.created_at).push(")");
     q.query().execute(&mut **tx).await?;
@@ -80,11 +86,19 @@ pub async fn create(tx: &mut Tx, actor: &Actor, new: NewOrg) -> Result<Org> {
 }
 
 /// Reads one organisation visible to `scope`.
-pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, scope: &Scope, id: &str) -> Result<Org> {
+pub async fn get<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    scope: &Scope,
+    id: &str,
+) -> Result<Org> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM organizations WHERE id = "));
     q.bind(id);
     scope.restrict(&mut q, "id");
-    let row = q.query().fetch_optional(ex).await?.ok_or(StoreError::NotFound)?;
+    let row = q
+        .query()
+        .fetch_optional(ex)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -93,7 +107,12 @@ pub async fn provider<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Opti
     let q = Sql::new(&format!(
         "SELECT {COLUMNS} FROM organizations WHERE kind = 'provider' ORDER BY id LIMIT 1"
     ));
-    q.query().fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    q.query()
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Lists the client organisations visible to `scope`, oldest first.

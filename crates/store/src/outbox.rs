@@ -66,14 +66,27 @@ fn from_row(r: &AnyRow) -> Result<Message> {
 
 /// Stores a message and enqueues its delivery; call inside the change's
 /// transaction.
-pub async fn enqueue(conn: &mut AnyConnection, msg: NewMessage, now: Timestamp, mail_domain: &str) -> Result<Id> {
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    msg: NewMessage,
+    now: Timestamp,
+    mail_domain: &str,
+) -> Result<Id> {
     let id = new_id(prefix::MAIL, now);
     let message_id = format!("<{id}@{mail_domain}>");
     let mut q = Sql::new(&format!("INSERT INTO outbox ({COLUMNS}) VALUES ("));
-    q.bind(&id).push(", ").bind(msg.org_id.as_ref().map(Id::as_str));
-    q.push(", ").bind(msg.template).push(", ").bind(msg.lang.code());
+    q.bind(&id)
+        .push(", ")
+        .bind(msg.org_id.as_ref().map(Id::as_str));
+    q.push(", ")
+        .bind(msg.template)
+        .push(", ")
+        .bind(msg.lang.code());
     q.push(", ").bind(msg.to_addr).push(", ").bind(msg.subject);
-    q.push(", ").bind(msg.body_text).push(", 'pending', ").bind(now);
+    q.push(", ")
+        .bind(msg.body_text)
+        .push(", 'pending', ")
+        .bind(now);
     q.push(", NULL, ").bind(message_id).push(", NULL)");
     q.query().execute(&mut *conn).await?;
     jobs::enqueue(
@@ -95,14 +108,24 @@ pub async fn enqueue(conn: &mut AnyConnection, msg: NewMessage, now: Timestamp, 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result<Message> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM outbox WHERE id = "));
     q.bind(id);
-    let row = q.query().fetch_optional(ex).await?.ok_or(StoreError::NotFound)?;
+    let row = q
+        .query()
+        .fetch_optional(ex)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
 /// Records the delivery time (evidence of the notice).
-pub async fn mark_sent<'e, E: Executor<'e, Database = Any>>(ex: E, id: &Id, now: Timestamp) -> Result<()> {
+pub async fn mark_sent<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &Id,
+    now: Timestamp,
+) -> Result<()> {
     let mut q = Sql::new("UPDATE outbox SET status = 'sent', last_error = NULL, sent_at = ");
-    q.bind(now).push(" WHERE status <> 'sent' AND id = ").bind(id);
+    q.bind(now)
+        .push(" WHERE status <> 'sent' AND id = ")
+        .bind(id);
     q.query().execute(ex).await?;
     Ok(())
 }

@@ -28,7 +28,10 @@ pub async fn create<'e, E: Executor<'e, Database = Any>>(
     let mut q = Sql::new(
         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES (",
     );
-    q.bind(hash_secret(&secret)).push(", ").bind(user_id).push(", ");
+    q.bind(hash_secret(&secret))
+        .push(", ")
+        .bind(user_id)
+        .push(", ");
     q.bind(new_secret("")).push(", ").bind(now).push(", ");
     q.bind(expires_at).push(", ").bind(now).push(")");
     q.query().execute(ex).await?;
@@ -44,7 +47,9 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
     let mut q = Sql::new(
         "SELECT user_id, csrf_token, expires_at, last_seen_at FROM sessions WHERE token_hash = ",
     );
-    q.bind(hash_secret(secret)).push(" AND expires_at > ").bind(now);
+    q.bind(hash_secret(secret))
+        .push(" AND expires_at > ")
+        .bind(now);
     let Some(r) = q.query().fetch_optional(ex).await? else {
         return Ok(None);
     };
@@ -79,7 +84,10 @@ pub async fn delete<'e, E: Executor<'e, Database = Any>>(ex: E, secret: &str) ->
 }
 
 /// Ends every session of a user (password change, account disabled).
-pub async fn delete_for_user<'e, E: Executor<'e, Database = Any>>(ex: E, user_id: &Id) -> Result<()> {
+pub async fn delete_for_user<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    user_id: &Id,
+) -> Result<()> {
     let mut q = Sql::new("DELETE FROM sessions WHERE user_id = ");
     q.bind(user_id);
     q.query().execute(ex).await?;
@@ -87,7 +95,10 @@ pub async fn delete_for_user<'e, E: Executor<'e, Database = Any>>(ex: E, user_id
 }
 
 /// Removes expired sessions (housekeeping job).
-pub async fn purge_expired<'e, E: Executor<'e, Database = Any>>(ex: E, now: Timestamp) -> Result<u64> {
+pub async fn purge_expired<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    now: Timestamp,
+) -> Result<u64> {
     let mut q = Sql::new("DELETE FROM sessions WHERE expires_at <= ");
     q.bind(now);
     Ok(q.query().execute(ex).await?.rows_affected())

@@ -7,7 +7,11 @@ use jiff::Timestamp;
 use sqlx::{Any, Executor, Row};
 
 /// Records one failure for `key` (e.g. `login:acct:jeanne@acme.fr`).
-pub async fn record<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str, now: Timestamp) -> Result<()> {
+pub async fn record<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    key: &str,
+    now: Timestamp,
+) -> Result<()> {
     let mut q = Sql::new("INSERT INTO login_failures (throttle_key, at) VALUES (");
     q.bind(key).push(", ").bind(now).push(")");
     q.query().execute(ex).await?;
@@ -34,7 +38,10 @@ pub async fn clear<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str) -> Res
 }
 
 /// Removes failures older than `before` (housekeeping job).
-pub async fn purge_before<'e, E: Executor<'e, Database = Any>>(ex: E, before: Timestamp) -> Result<u64> {
+pub async fn purge_before<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    before: Timestamp,
+) -> Result<u64> {
     let mut q = Sql::new("DELETE FROM login_failures WHERE at <= ");
     q.bind(before);
     Ok(q.query().execute(ex).await?.rows_affected())

@@ -10,7 +10,11 @@ pub fn to_db(t: Timestamp) -> i64 {
 /// Converts a stored value back; out-of-range values (a corrupt row) clamp to
 /// the representable range rather than panic.
 pub fn from_db(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 { Timestamp::MIN } else { Timestamp::MAX })
+    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
 }
 
 /// Optional variant of [`from_db`].

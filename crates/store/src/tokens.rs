@@ -60,8 +60,15 @@ pub async fn create(
     let mut q = Sql::new(
         "INSERT INTO api_tokens (id, token_hash, name, user_id, org_id, created_at) VALUES (",
     );
-    q.bind(&token.id).push(", ").bind(hash_secret(&secret)).push(", ");
-    q.bind(name).push(", ").bind(user_id).push(", ").bind(org_id);
+    q.bind(&token.id)
+        .push(", ")
+        .bind(hash_secret(&secret))
+        .push(", ");
+    q.bind(name)
+        .push(", ")
+        .bind(user_id)
+        .push(", ")
+        .bind(org_id);
     q.push(", ").bind(token.created_at).push(")");
     q.query().execute(&mut **tx).await?;
     audit::record(
@@ -89,11 +96,20 @@ pub async fn authenticate<'e, E: Executor<'e, Database = Any>>(
         "SELECT {COLUMNS} FROM api_tokens WHERE revoked_at IS NULL AND token_hash = "
     ));
     q.bind(hash_secret(secret));
-    q.query().fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    q.query()
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Records a token's last use (best effort, outside the request's writes).
-pub async fn mark_used<'e, E: Executor<'e, Database = Any>>(ex: E, id: &Id, now: Timestamp) -> Result<()> {
+pub async fn mark_used<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &Id,
+    now: Timestamp,
+) -> Result<()> {
     let mut q = Sql::new("UPDATE api_tokens SET last_used_at = ");
     q.bind(now).push(" WHERE id = ").bind(id);
     q.query().execute(ex).await?;
@@ -129,11 +145,19 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Reads a token visible to `scope`.
-pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, scope: &Scope, id: &str) -> Result<ApiToken> {
+pub async fn get<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    scope: &Scope,
+    id: &str,
+) -> Result<ApiToken> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = "));
     q.bind(id);
     scope.restrict(&mut q, "org_id");
-    let row = q.query().fetch_optional(ex).await?.ok_or(StoreError::NotFound)?;
+    let row = q
+        .query()
+        .fetch_optional(ex)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -148,7 +172,9 @@ pub async fn revoke(tx: &mut Tx, actor: &Actor, scope: &Scope, id: &str) -> Resu
         ..before.clone()
     };
     let mut q = Sql::new("UPDATE api_tokens SET revoked_at = ");
-    q.bind(actor.recorded_at).push(" WHERE id = ").bind(&before.id);
+    q.bind(actor.recorded_at)
+        .push(" WHERE id = ")
+        .bind(&before.id);
     q.query().execute(&mut **tx).await?;
     audit::record(
         &mut **tx,
@@ -186,15 +212,17 @@ impl OneTimePurpose {
 
 /// Issues a one-time token for a user; earlier unused tokens of the same
 /// purpose are invalidated, so only the latest e-mailed link works.
-pub async fn issue_one_time<'c>(
-    conn: &'c mut sqlx::AnyConnection,
+pub async fn issue_one_time(
+    conn: &mut sqlx::AnyConnection,
     user_id: &Id,
     purpose: OneTimePurpose,
     now: Timestamp,
     expires_at: Timestamp,
 ) -> Result<String> {
     let mut q = Sql::new("UPDATE one_time_tokens SET used_at = ");
-    q.bind(now).push(" WHERE used_at IS NULL AND user_id = ").bind(user_id);
+    q.bind(now)
+        .push(" WHERE used_at IS NULL AND user_id = ")
+        .bind(user_id);
     q.push(" AND purpose = ").bind(purpose.code());
     q.query().execute(&mut *conn).await?;
     let secret = new_secret("");
@@ -202,7 +230,13 @@ pub async fn issue_one_time<'c>(
         "INSERT INTO one_time_tokens (token_hash, purpose, user_id, created_at, expires_at) VALUES (",
     );
     q.bind(hash_secret(&secret)).push(", ").bind(purpose.code());
-    q.push(", ").bind(user_id).push(", ").bind(now).push(", ").bind(expires_at).push(")");
+    q.push(", ")
+        .bind(user_id)
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(expires_at)
+        .push(")");
     q.query().execute(&mut *conn).await?;
     Ok(secret)
 }
@@ -222,8 +256,11 @@ pub async fn check_one_time<'e, E: Executor<'e, Database = Any>>(
     purpose: OneTimePurpose,
     now: Timestamp,
 ) -> Result<Result<Id, OneTimeProblem>> {
-    let mut q = Sql::new("SELECT user_id, expires_at, used_at FROM one_time_tokens WHERE token_hash = ");
-    q.bind(hash_secret(secret)).push(" AND purpose = ").bind(purpose.code());
+    let mut q =
+        Sql::new("SELECT user_id, expires_at, used_at FROM one_time_tokens WHERE token_hash = ");
+    q.bind(hash_secret(secret))
+        .push(" AND purpose = ")
+        .bind(purpose.code());
     let Some(r) = q.query().fetch_optional(ex).await? else {
         return Ok(Err(OneTimeProblem::Unknown));
     };
@@ -249,7 +286,13 @@ pub async fn consume_one_time(
         Err(p) => return Ok(Err(p)),
     };
     let mut q = Sql::new("UPDATE one_time_tokens SET used_at = ");
-    q.bind(now).push(" WHERE used_at IS NULL AND token_hash = ").bind(hash_secret(secret));
+    q.bind(now)
+        .push(" WHERE used_at IS NULL AND token_hash = ")
+        .bind(hash_secret(secret));
     let n = q.query().execute(&mut **tx).await?.rows_affected();
-    Ok(if n == 1 { Ok(user) } else { Err(OneTimeProblem::Used) })
+    Ok(if n == 1 {
+        Ok(user)
+    } else {
+        Err(OneTimeProblem::Used)
+    })
 }

@@ -160,7 +160,9 @@ pub async fn create(tx: &mut Tx, actor: &Actor, action: &str, new: NewUser) -> R
     q.bind(user.password_hash.clone()).push(", ");
     q.bind(user.staff_role.map(|r| r.code())).push(", ");
     q.bind(i64::from(user.is_org_admin)).push(", ");
-    q.bind(user.permissions.to_codes()).push(", ").bind(user.lang.code());
+    q.bind(user.permissions.to_codes())
+        .push(", ")
+        .bind(user.lang.code());
     q.push(", ").bind(user.status.code()).push(", ");
     q.bind(i64::from(user.generic_warning)).push(", ").bind(now);
     q.push(", ").bind(user.password_changed_at).push(")");
@@ -185,11 +187,19 @@ pub async fn create(tx: &mut Tx, actor: &Actor, action: &str, new: NewUser) -> R
 }
 
 /// Reads a user visible to `scope`.
-pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, scope: &Scope, id: &str) -> Result<User> {
+pub async fn get<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    scope: &Scope,
+    id: &str,
+) -> Result<User> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM users WHERE id = "));
     q.bind(id);
     scope.restrict(&mut q, "org_id");
-    let row = q.query().fetch_optional(ex).await?.ok_or(StoreError::NotFound)?;
+    let row = q
+        .query()
+        .fetch_optional(ex)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -201,7 +211,12 @@ pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Option<User>> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM users WHERE email = "));
     q.bind(email.trim().to_ascii_lowercase());
-    q.query().fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    q.query()
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Lists users of one organisation (or staff, with the provider's id)
@@ -269,11 +284,15 @@ pub async fn update_profile(
         after.staff_role = Some(v);
     }
     let mut q = Sql::new("UPDATE users SET name = ");
-    q.bind(&after.name).push(", is_org_admin = ").bind(i64::from(after.is_org_admin));
-    q.push(", permissions = ").bind(after.permissions.to_codes());
+    q.bind(&after.name)
+        .push(", is_org_admin = ")
+        .bind(i64::from(after.is_org_admin));
+    q.push(", permissions = ")
+        .bind(after.permissions.to_codes());
     q.push(", lang = ").bind(after.lang.code());
     q.push(", status = ").bind(after.status.code());
-    q.push(", staff_role = ").bind(after.staff_role.map(|r| r.code()));
+    q.push(", staff_role = ")
+        .bind(after.staff_role.map(|r| r.code()));
     q.push(" WHERE id = ").bind(&after.id);
     q.query().execute(&mut **tx).await?;
     if after.status == UserStatus::Disabled {
@@ -305,8 +324,13 @@ pub async fn set_password(tx: &mut Tx, actor: &Actor, id: &Id, hash: &str) -> Re
         before.status
     };
     let mut q = Sql::new("UPDATE users SET password_hash = ");
-    q.bind(hash).push(", password_changed_at = ").bind(actor.recorded_at);
-    q.push(", status = ").bind(status.code()).push(" WHERE id = ").bind(id);
+    q.bind(hash)
+        .push(", password_changed_at = ")
+        .bind(actor.recorded_at);
+    q.push(", status = ")
+        .bind(status.code())
+        .push(" WHERE id = ")
+        .bind(id);
     q.query().execute(&mut **tx).await?;
     crate::sessions::delete_for_user(&mut **tx, id).await?;
     let after = User {

@@ -27,7 +27,11 @@ pub async fn me(p: Principal) -> Json<UserView> {
 /// Lists client organisations (a client sees its own).
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "accounts", params(ListParams),
     responses((status = 200, body = OrgList), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn list_orgs(State(s): State<AppState>, p: Principal, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<OrgList>> {
+pub async fn list_orgs(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<Json<OrgList>> {
     let page = orgs::list(s.store().db(), &p.scope, q.cursor()?, q.limit()?).await?;
     Ok(Json(page.into()))
 }
@@ -62,7 +66,11 @@ pub struct CreateOrgRequest {
     params(("Ciel-Occurred-At" = Option<String>, Header, description = "Staff: actual time of the event (RFC 3339)")),
     responses((status = 201, body = CreatedOrg), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_org(State(s): State<AppState>, p: Principal, ApiJson(r): ApiJson<CreateOrgRequest>) -> ApiResult<(StatusCode, Json<CreatedOrg>)> {
+pub async fn create_org(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(r): ApiJson<CreateOrgRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedOrg>)> {
     let (org, admin, warnings) = accounts::create_client(
         &s,
         &p,
@@ -81,24 +89,49 @@ pub async fn create_org(State(s): State<AppState>, p: Principal, ApiJson(r): Api
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(CreatedOrg { organization: org.into(), administrator: admin.into(), warnings })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedOrg {
+            organization: org.into(),
+            administrator: admin.into(),
+            warnings,
+        }),
+    ))
 }
 
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}", tag = "accounts",
     params(("org_id" = String, Path)),
     responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
-pub async fn get_org(State(s): State<AppState>, p: Principal, Path(org_id): Path<String>) -> ApiResult<Json<OrgView>> {
-    Ok(Json(orgs::get(s.store().db(), &p.scope, &org_id).await?.into()))
+pub async fn get_org(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<OrgView>> {
+    Ok(Json(
+        orgs::get(s.store().db(), &p.scope, &org_id).await?.into(),
+    ))
 }
 
 /// Users of an organisation.
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/users", tag = "accounts",
     params(("org_id" = String, Path), ListParams),
     responses((status = 200, body = UserList), (status = 404, body = Problem)))]
-pub async fn list_users(State(s): State<AppState>, p: Principal, Path(org_id): Path<String>, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<UserList>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(org_id): Path<String>,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<Json<UserList>> {
     let org = orgs::get(s.store().db(), &p.scope, &org_id).await?;
-    let page = users::list(s.store().db(), &p.scope, org.id.as_str(), q.cursor()?, q.limit()?).await?;
+    let page = users::list(
+        s.store().db(),
+        &p.scope,
+        org.id.as_str(),
+        q.cursor()?,
+        q.limit()?,
+    )
+    .await?;
     Ok(Json(page.into()))
 }
 
@@ -122,7 +155,12 @@ pub struct InviteUserRequest {
     params(("org_id" = String, Path)), request_body = InviteUserRequest,
     responses((status = 201, body = CreatedUser), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn invite_user(State(s): State<AppState>, p: Principal, Path(org_id): Path<String>, ApiJson(r): ApiJson<InviteUserRequest>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+pub async fn invite_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(org_id): Path<String>,
+    ApiJson(r): ApiJson<InviteUserRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     let (user, warnings) = accounts::invite_member(
         &s,
         &p,
@@ -136,15 +174,27 @@ pub async fn invite_user(State(s): State<AppState>, p: Principal, Path(org_id): 
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(CreatedUser { user: user.into(), warnings })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            user: user.into(),
+            warnings,
+        }),
+    ))
 }
 
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "accounts",
     params(("user_id" = String, Path)),
     responses((status = 200, body = UserView), (status = 404, body = Problem)))]
-pub async fn get_user(State(s): State<AppState>, p: Principal, Path(user_id): Path<String>) -> ApiResult<Json<UserView>> {
-    Ok(Json(users::get(s.store().db(), &p.scope, &user_id).await?.into()))
+pub async fn get_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(
+        users::get(s.store().db(), &p.scope, &user_id).await?.into(),
+    ))
 }
 
 /// A settable account state.
@@ -173,7 +223,12 @@ pub struct UpdateUserRequest {
     params(("user_id" = String, Path)), request_body = UpdateUserRequest,
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_user(State(s): State<AppState>, p: Principal, Path(user_id): Path<String>, ApiJson(r): ApiJson<UpdateUserRequest>) -> ApiResult<Json<UserView>> {
+pub async fn update_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(user_id): Path<String>,
+    ApiJson(r): ApiJson<UpdateUserRequest>,
+) -> ApiResult<Json<UserView>> {
     let change = ProfileChange {
         name: r.name,
         is_org_admin: r.is_admin,
@@ -185,14 +240,22 @@ pub async fn update_user(State(s): State<AppState>, p: Principal, Path(user_id):
         }),
         staff_role: r.staff_role,
     };
-    Ok(Json(accounts::update_member(&s, &p, &user_id, change).await?.into()))
+    Ok(Json(
+        accounts::update_member(&s, &p, &user_id, change)
+            .await?
+            .into(),
+    ))
 }
 
 /// Sends a new invitation link to a user who has not set a password yet.
 #[utoipa::path(post, path = "/api/v1/users/{user_id}/invitation", tag = "accounts",
     params(("user_id" = String, Path)),
     responses((status = 202, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn resend_invitation(State(s): State<AppState>, p: Principal, Path(user_id): Path<String>) -> ApiResult<(StatusCode, Json<UserView>)> {
+pub async fn resend_invitation(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(user_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
     let u = accounts::resend_invitation(&s, &p, &user_id).await?;
     Ok((StatusCode::ACCEPTED, Json(u.into())))
 }
@@ -200,10 +263,23 @@ pub async fn resend_invitation(State(s): State<AppState>, p: Principal, Path(use
 /// Provider staff (staff only).
 #[utoipa::path(get, path = "/api/v1/staff", tag = "accounts", params(ListParams),
     responses((status = 200, body = UserList), (status = 403, body = Problem)))]
-pub async fn list_staff(State(s): State<AppState>, p: Principal, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<UserList>> {
+pub async fn list_staff(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<Json<UserList>> {
     require_staff(&p, |_| true)?;
-    let provider = orgs::provider(s.store().db()).await?.ok_or_else(Problem::internal)?;
-    let page = users::list(s.store().db(), &Scope::Staff, provider.id.as_str(), q.cursor()?, q.limit()?).await?;
+    let provider = orgs::provider(s.store().db())
+        .await?
+        .ok_or_else(Problem::internal)?;
+    let page = users::list(
+        s.store().db(),
+        &Scope::Staff,
+        provider.id.as_str(),
+        q.cursor()?,
+        q.limit()?,
+    )
+    .await?;
     Ok(Json(page.into()))
 }
 
@@ -220,16 +296,38 @@ pub struct CreateStaffRequest {
 /// Creates a staff account, invited by e-mail (staff admins).
 #[utoipa::path(post, path = "/api/v1/staff", tag = "accounts", request_body = CreateStaffRequest,
     responses((status = 201, body = CreatedUser), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_staff(State(s): State<AppState>, p: Principal, ApiJson(r): ApiJson<CreateStaffRequest>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
-    let (user, warnings) = accounts::create_staff(&s, &p, &r.name, &r.email, r.role, r.lang.unwrap_or_default()).await?;
-    Ok((StatusCode::CREATED, Json(CreatedUser { user: user.into(), warnings })))
+pub async fn create_staff(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(r): ApiJson<CreateStaffRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+    let (user, warnings) = accounts::create_staff(
+        &s,
+        &p,
+        &r.name,
+        &r.email,
+        r.role,
+        r.lang.unwrap_or_default(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            user: user.into(),
+            warnings,
+        }),
+    ))
 }
 
 /// The API tokens the caller may see: its own; all of its organisation's
 /// for an Administrator; all for staff admins.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", params(ListParams),
     responses((status = 200, body = TokenList)))]
-pub async fn list_tokens(State(s): State<AppState>, p: Principal, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<TokenList>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<Json<TokenList>> {
     let sees_all = p.staff_role() == Some(StaffRole::Admin) || p.can(Permission::ManageUsers);
     let only = (!sees_all).then_some(&p.user.id);
     let page = tokens::list(s.store().db(), &p.scope, only, q.cursor()?, q.limit()?).await?;
@@ -247,17 +345,33 @@ pub struct CreateTokenRequest {
 /// Creates an API token acting as the caller (from a session).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = CreateTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_token(State(s): State<AppState>, p: Principal, ApiJson(r): ApiJson<CreateTokenRequest>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(r): ApiJson<CreateTokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let (token, secret) = accounts::create_token(&s, &p, &r.name).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token: token.into(), secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token: token.into(),
+            secret,
+        }),
+    ))
 }
 
 /// Revokes an API token.
 #[utoipa::path(delete, path = "/api/v1/tokens/{token_id}", tag = "accounts",
     params(("token_id" = String, Path)),
     responses((status = 200, body = TokenView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn revoke_token(State(s): State<AppState>, p: Principal, Path(token_id): Path<String>) -> ApiResult<Json<TokenView>> {
-    Ok(Json(accounts::revoke_token(&s, &p, &token_id).await?.into()))
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(token_id): Path<String>,
+) -> ApiResult<Json<TokenView>> {
+    Ok(Json(
+        accounts::revoke_token(&s, &p, &token_id).await?.into(),
+    ))
 }
 
 /// A password reset request.
@@ -272,7 +386,11 @@ pub struct PasswordResetRequest {
 #[utoipa::path(post, path = "/api/v1/password-reset", tag = "accounts", request_body = PasswordResetRequest,
     security(()),
     responses((status = 202), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn request_password_reset(State(s): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, ApiJson(r): ApiJson<PasswordResetRequest>) -> ApiResult<StatusCode> {
+pub async fn request_password_reset(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiJson(r): ApiJson<PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
     accounts::request_reset(&s, &r.email, addr.ip()).await?;
     Ok(StatusCode::ACCEPTED)
 }

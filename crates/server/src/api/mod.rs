@@ -2,6 +2,7 @@
 //! from the handlers' annotations (`/api/openapi.json`).
 
 pub mod accounts;
+pub mod calc;
 pub mod records;
 pub mod views;
 
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
     tags(
         (name = "accounts", description = "Organisations, users, staff and API tokens (R1.8)"),
         (name = "records", description = "Audit log and sent notices (R13)"),
+        (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
 struct ApiDoc;
@@ -48,7 +50,9 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
         );
         openapi.security = Some(vec![
             utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
@@ -72,6 +76,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::request_password_reset))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
+        .routes(routes!(calc::ticket_deadlines))
+        .routes(routes!(calc::early_termination))
+        .routes(routes!(calc::notice_end))
+        .routes(routes!(calc::late_interest))
+        .routes(routes!(calc::sla_statement))
 }
 
 /// A JSON body: `application/json` required (415), unknown fields refused,
@@ -121,7 +130,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         } else {
             ("validation_failed", path)
         };
-        let mut p = Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code, "Invalid request body").detail(msg);
+        let mut p = Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "Invalid request body",
+        )
+        .detail(msg);
         if inner.is_syntax() || inner.is_eof() {
             p.status = 400;
         }
@@ -141,15 +155,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
         let q = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(q));
-        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
-            let msg = e.inner().to_string();
-            let field = msg
-                .strip_prefix("unknown field `")
-                .and_then(|r| r.split('`').next())
-                .map(str::to_owned)
-                .unwrap_or_else(|| e.path().to_string());
-            Problem::invalid(&field, msg).field(field.clone())
-        })
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let msg = e.inner().to_string();
+                let field = msg
+                    .strip_prefix("unknown field `")
+                    .and_then(|r| r.split('`').next())
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e.path().to_string());
+                Problem::invalid(&field, msg).field(field.clone())
+            })
     }
 }
 
@@ -183,8 +199,15 @@ impl ListParams {
     pub fn cursor(&self) -> Result<Option<&str>, Problem> {
         match self.cursor.as_deref() {
             None => Ok(None),
-            Some(c) if c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => Ok(Some(c)),
-            Some(_) => Err(Problem::invalid("cursor", "not a cursor returned by this API")),
+            Some(c)
+                if c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Ok(Some(c))
+            }
+            Some(_) => Err(Problem::invalid(
+                "cursor",
+                "not a cursor returned by this API",
+            )),
         }
     }
 }

@@ -15,7 +15,9 @@ fn require_oversight(p: &Principal) -> ApiResult<()> {
     if p.is_staff() || p.can(Permission::ManageUsers) {
         Ok(())
     } else {
-        Err(Problem::forbidden("the audit log is shown to Administrators and staff"))
+        Err(Problem::forbidden(
+            "the audit log is shown to Administrators and staff",
+        ))
     }
 }
 
@@ -23,7 +25,11 @@ fn require_oversight(p: &Principal) -> ApiResult<()> {
 /// organisation's).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "records", params(ListParams),
     responses((status = 200, body = AuditList), (status = 403, body = Problem)))]
-pub async fn list_audit(State(s): State<AppState>, p: Principal, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<AuditList>> {
+pub async fn list_audit(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<Json<AuditList>> {
     require_oversight(&p)?;
     let page = audit::list(s.store().db(), &p.scope, q.cursor()?, q.limit()?).await?;
     Ok(Json(page.into()))
@@ -32,7 +38,11 @@ pub async fn list_audit(State(s): State<AppState>, p: Principal, ApiQuery(q): Ap
 /// Notices e-mailed by ciel with their send times, newest first.
 #[utoipa::path(get, path = "/api/v1/messages", tag = "records", params(ListParams),
     responses((status = 200, body = MessageList), (status = 403, body = Problem)))]
-pub async fn list_messages(State(s): State<AppState>, p: Principal, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<MessageList>> {
+pub async fn list_messages(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<Json<MessageList>> {
     require_oversight(&p)?;
     let page = outbox::list(s.store().db(), &p.scope, q.cursor()?, q.limit()?).await?;
     Ok(Json(page.into()))

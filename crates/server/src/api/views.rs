@@ -3,7 +3,9 @@
 
 use crate::accounts::Warning;
 use ciel_domain::{Lang, Permission, StaffRole};
-use ciel_store::{Page, audit::AuditEntry, orgs::Org, outbox::Message, tokens::ApiToken, users::User};
+use ciel_store::{
+    Page, audit::AuditEntry, orgs::Org, outbox::Message, tokens::ApiToken, users::User,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -66,7 +68,11 @@ impl From<User> for UserView {
             org_id: u.org_id.to_string(),
             email: u.email.clone(),
             name: u.name.clone(),
-            kind: if u.staff_role.is_some() { "staff" } else { "client" },
+            kind: if u.staff_role.is_some() {
+                "staff"
+            } else {
+                "client"
+            },
             staff_role: u.staff_role,
             is_admin: u.is_org_admin,
             permissions: if u.staff_role.is_some() {
@@ -270,6 +276,9 @@ mod tests {
     #[test]
     fn links_are_redacted() {
         let t = "Bonjour\nhttps://x/invitation/SECRET123\nfin\n";
-        assert_eq!(super::redact_links(t), "Bonjour\nhttps://x/invitation/…\nfin\n");
+        assert_eq!(
+            super::redact_links(t),
+            "Bonjour\nhttps://x/invitation/…\nfin\n"
+        );
     }
 }

@@ -30,16 +30,27 @@ struct AccountPage {
     error: Option<String>,
 }
 
-async fn render(v: &Viewer, new_secret: Option<String>, error: Option<String>, status: StatusCode) -> Response {
+async fn render(
+    v: &Viewer,
+    new_secret: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let p = match v.require_login() {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let list = match tokens::list(v.state.store().db(), &p.scope, Some(&p.user.id), None, 200).await {
+    let list = match tokens::list(v.state.store().db(), &p.scope, Some(&p.user.id), None, 200).await
+    {
         Ok(page) => page.items,
         Err(e) => {
             tracing::error!(error = %e, "token list failed");
-            return v.message(StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "", None);
+            return v.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "",
+                None,
+            );
         }
     };
     let rows = list
@@ -48,8 +59,18 @@ async fn render(v: &Viewer, new_secret: Option<String>, error: Option<String>, s
             id: t.id.to_string(),
             name: t.name.clone(),
             created_at: v.time(t.created_at),
-            last_used: t.last_used_at.map(|x| v.time(x)).unwrap_or_else(|| "—".into()),
-            status: v.tr.t(if t.revoked_at.is_some() { "tokens.revoked_status" } else { "tokens.active" }).to_owned(),
+            last_used: t
+                .last_used_at
+                .map(|x| v.time(x))
+                .unwrap_or_else(|| "—".into()),
+            status: v
+                .tr
+                .t(if t.revoked_at.is_some() {
+                    "tokens.revoked_status"
+                } else {
+                    "tokens.active"
+                })
+                .to_owned(),
             active: t.revoked_at.is_none(),
         })
         .collect();
@@ -82,7 +103,15 @@ pub async fn create_token(v: Viewer, form: Form) -> Response {
     }
     match accounts::create_token(&v.state, p, form.get("name")).await {
         Ok((_, secret)) => render(&v, Some(secret), None, StatusCode::CREATED).await,
-        Err(problem) => render(&v, None, Some(v.problem_text(&problem)), problem.status_code()).await,
+        Err(problem) => {
+            render(
+                &v,
+                None,
+                Some(v.problem_text(&problem)),
+                problem.status_code(),
+            )
+            .await
+        }
     }
 }
 
@@ -97,6 +126,14 @@ pub async fn revoke_token(v: Viewer, Path(id): Path<String>, form: Form) -> Resp
     match accounts::revoke_token(&v.state, p, &id).await {
         Ok(_) => done("/account", "tokens.revoked"),
         Err(problem) if problem.status == 404 => v.not_found(),
-        Err(problem) => render(&v, None, Some(v.problem_text(&problem)), problem.status_code()).await,
+        Err(problem) => {
+            render(
+                &v,
+                None,
+                Some(v.problem_text(&problem)),
+                problem.status_code(),
+            )
+            .await
+        }
     }
 }

@@ -12,7 +12,10 @@ use axum::response::Response;
 use ciel_domain::{Lang, Permissions, StaffRole};
 use ciel_store::{Scope, orgs, users};
 
-const SIDE: Side = Side { base: "/back-office", show_org: true };
+const SIDE: Side = Side {
+    base: "/back-office",
+    show_org: true,
+};
 
 pub struct OrgRow {
     pub id: String,
@@ -46,7 +49,12 @@ struct OrgsPage {
     form: OrgForm,
 }
 
-async fn orgs_page(v: &Viewer, error: Option<String>, form: OrgForm, status: StatusCode) -> Response {
+async fn orgs_page(
+    v: &Viewer,
+    error: Option<String>,
+    form: OrgForm,
+    status: StatusCode,
+) -> Response {
     let p = match v.require_staff() {
         Ok(p) => p,
         Err(r) => return r,
@@ -55,7 +63,12 @@ async fn orgs_page(v: &Viewer, error: Option<String>, form: OrgForm, status: Sta
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "organisation list failed");
-            return v.message(StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "", None);
+            return v.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "",
+                None,
+            );
         }
     };
     let rows = page
@@ -77,7 +90,9 @@ async fn orgs_page(v: &Viewer, error: Option<String>, form: OrgForm, status: Sta
             next_cursor: page.next_cursor,
             can_create: p.staff_role().is_some_and(StaffRole::manages_clients),
             error,
-            warning: v.path_query_has("warn=generic").then(|| v.tr.t("warning.generic").to_owned()),
+            warning: v
+                .path_query_has("warn=generic")
+                .then(|| v.tr.t("warning.generic").to_owned()),
             form,
         },
     )
@@ -110,7 +125,13 @@ pub async fn create_org(v: Viewer, form: Form) -> Response {
             Ok(t) => p.occurred_at = Some(t),
             Err(e) => {
                 let problem = crate::problem::Problem::invalid("occurred_at", e);
-                return orgs_page(&v, Some(v.problem_text(&problem)), kept, StatusCode::UNPROCESSABLE_ENTITY).await;
+                return orgs_page(
+                    &v,
+                    Some(v.problem_text(&problem)),
+                    kept,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
             }
         }
     }
@@ -136,7 +157,15 @@ pub async fn create_org(v: Viewer, form: Form) -> Response {
             }
             done(&to, "orgs.created")
         }
-        Err(problem) => orgs_page(&v, Some(v.problem_text(&problem)), kept, problem.status_code()).await,
+        Err(problem) => {
+            orgs_page(
+                &v,
+                Some(v.problem_text(&problem)),
+                kept,
+                problem.status_code(),
+            )
+            .await
+        }
     }
 }
 
@@ -200,7 +229,12 @@ async fn staff_page(v: &Viewer, error: Option<String>, status: StatusCode) -> Re
         Ok(page) => page.items,
         Err(e) => {
             tracing::error!(error = %e, "staff list failed");
-            return v.message(StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "", None);
+            return v.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "",
+                None,
+            );
         }
     };
     let roles = StaffRole::ALL
@@ -242,10 +276,16 @@ pub async fn create_staff(v: Viewer, form: Form) -> Response {
     }
     let Some(role) = StaffRole::parse(form.get("role")) else {
         let problem = crate::problem::Problem::invalid("role", "unknown role");
-        return staff_page(&v, Some(v.problem_text(&problem)), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return staff_page(
+            &v,
+            Some(v.problem_text(&problem)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let lang = Lang::parse(form.get("lang")).unwrap_or_default();
-    match accounts::create_staff(&v.state, p, form.get("name"), form.get("email"), role, lang).await {
+    match accounts::create_staff(&v.state, p, form.get("name"), form.get("email"), role, lang).await
+    {
         Ok(_) => done("/back-office/staff", "staff.created"),
         Err(problem) => staff_page(&v, Some(v.problem_text(&problem)), problem.status_code()).await,
     }

@@ -10,7 +10,10 @@ use axum::response::Response;
 use ciel_domain::Permission;
 use ciel_store::orgs::{self, Org};
 
-const SIDE: Side = Side { base: "/espace-client", show_org: false };
+const SIDE: Side = Side {
+    base: "/espace-client",
+    show_org: false,
+};
 
 #[derive(Template)]
 #[template(path = "client_home.html")]
@@ -39,19 +42,39 @@ pub async fn home(v: Viewer) -> Response {
         me_name: p.user.name.clone(),
         me_email: p.user.email.clone(),
         is_admin: p.user.is_org_admin,
-        permissions: p.user.effective_permissions().iter().map(|pm| v.tr.t(perm_key(pm))).collect(),
+        permissions: p
+            .user
+            .effective_permissions()
+            .iter()
+            .map(|pm| v.tr.t(perm_key(pm)))
+            .collect(),
     })
 }
 
 /// Pages reserved to users who manage users (Administrators by default).
 fn manager(v: &Viewer) -> Result<&crate::auth::Principal, Response> {
     let p = v.require_client()?;
-    if p.can(Permission::ManageUsers) { Ok(p) } else { Err(v.not_found()) }
+    if p.can(Permission::ManageUsers) {
+        Ok(p)
+    } else {
+        Err(v.not_found())
+    }
 }
 
 pub async fn users(v: Viewer) -> Response {
     match manager(&v) {
-        Ok(p) => members::list(&v, p, p.user.org_id.as_str(), SIDE, None, None, StatusCode::OK).await,
+        Ok(p) => {
+            members::list(
+                &v,
+                p,
+                p.user.org_id.as_str(),
+                SIDE,
+                None,
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(r) => r,
     }
 }

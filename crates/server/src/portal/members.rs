@@ -64,7 +64,15 @@ fn may_manage(p: &Principal) -> bool {
 }
 
 /// The list of an organisation's users with the invitation form.
-pub async fn list(v: &Viewer, p: &Principal, org_id: &str, side: Side, error: Option<String>, form: Option<&Form>, status: StatusCode) -> Response {
+pub async fn list(
+    v: &Viewer,
+    p: &Principal,
+    org_id: &str,
+    side: Side,
+    error: Option<String>,
+    form: Option<&Form>,
+    status: StatusCode,
+) -> Response {
     let db = v.state.store().db();
     let org = match orgs::get(db, &p.scope, org_id).await {
         Ok(o) if o.kind == "client" => o,
@@ -74,7 +82,12 @@ pub async fn list(v: &Viewer, p: &Principal, org_id: &str, side: Side, error: Op
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "listing users failed");
-            return v.message(StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "", None);
+            return v.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "",
+                None,
+            );
         }
     };
     let warning = v
@@ -91,7 +104,10 @@ pub async fn list(v: &Viewer, p: &Principal, org_id: &str, side: Side, error: Op
             can_invite: may_manage(p),
             can_grant_admin: p.is_staff() || p.user.is_org_admin,
             invite_action: side.invite_action(&org),
-            permission_choices: Permission::ALL.iter().map(|&pm| (pm.code(), v.tr.t(perm_key(pm)))).collect(),
+            permission_choices: Permission::ALL
+                .iter()
+                .map(|&pm| (pm.code(), v.tr.t(perm_key(pm))))
+                .collect(),
             error,
             warning,
             form_name: form.map(|f| f.get("name").to_owned()).unwrap_or_default(),
@@ -122,7 +138,18 @@ pub async fn invite(v: &Viewer, p: &Principal, org_id: &str, side: Side, form: F
             done(&to, "users.invited")
         }
         Err(problem) if problem.status == 404 => v.not_found(),
-        Err(problem) => list(v, p, org_id, side, Some(v.problem_text(&problem)), Some(&form), problem.status_code()).await,
+        Err(problem) => {
+            list(
+                v,
+                p,
+                org_id,
+                side,
+                Some(v.problem_text(&problem)),
+                Some(&form),
+                problem.status_code(),
+            )
+            .await
+        }
     }
 }
 
@@ -145,7 +172,14 @@ struct UserPage {
 }
 
 /// A user's profile page.
-pub async fn page(v: &Viewer, p: &Principal, user_id: &str, side: Side, error: Option<String>, status: StatusCode) -> Response {
+pub async fn page(
+    v: &Viewer,
+    p: &Principal,
+    user_id: &str,
+    side: Side,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let Ok(u) = users::get(v.state.store().db(), &p.scope, user_id).await else {
         return v.not_found();
     };
@@ -201,7 +235,17 @@ pub async fn save(v: &Viewer, p: &Principal, user_id: &str, side: Side, form: Fo
     match accounts::update_member(&v.state, p, user_id, change).await {
         Ok(_) => done(&format!("{}/users/{}", side.base, user_id), "users.updated"),
         Err(problem) if problem.status == 404 => v.not_found(),
-        Err(problem) => page(v, p, user_id, side, Some(v.problem_text(&problem)), problem.status_code()).await,
+        Err(problem) => {
+            page(
+                v,
+                p,
+                user_id,
+                side,
+                Some(v.problem_text(&problem)),
+                problem.status_code(),
+            )
+            .await
+        }
     }
 }
 
@@ -213,6 +257,16 @@ pub async fn resend(v: &Viewer, p: &Principal, user_id: &str, side: Side, form: 
     match accounts::resend_invitation(&v.state, p, user_id).await {
         Ok(_) => done(&format!("{}/users/{}", side.base, user_id), "users.resent"),
         Err(problem) if problem.status == 404 => v.not_found(),
-        Err(problem) => page(v, p, user_id, side, Some(v.problem_text(&problem)), problem.status_code()).await,
+        Err(problem) => {
+            page(
+                v,
+                p,
+                user_id,
+                side,
+                Some(v.problem_text(&problem)),
+                problem.status_code(),
+            )
+            .await
+        }
     }
 }

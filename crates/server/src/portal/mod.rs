@@ -35,24 +35,57 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang", post(session::set_lang))
-        .route("/password/forgot", get(session::forgot_page).post(session::forgot))
-        .route("/password/reset/{token}", get(session::reset_page).post(session::reset))
-        .route("/invitation/{token}", get(session::invitation_page).post(session::invitation))
+        .route(
+            "/password/forgot",
+            get(session::forgot_page).post(session::forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(session::reset_page).post(session::reset),
+        )
+        .route(
+            "/invitation/{token}",
+            get(session::invitation_page).post(session::invitation),
+        )
         .route("/account", get(account::page))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/espace-client", get(client::home))
-        .route("/espace-client/users", get(client::users).post(client::invite))
-        .route("/espace-client/users/{id}", get(client::user_page).post(client::user_save))
-        .route("/espace-client/users/{id}/invitation", post(client::user_resend))
+        .route(
+            "/espace-client/users",
+            get(client::users).post(client::invite),
+        )
+        .route(
+            "/espace-client/users/{id}",
+            get(client::user_page).post(client::user_save),
+        )
+        .route(
+            "/espace-client/users/{id}/invitation",
+            post(client::user_resend),
+        )
         .route("/espace-client/audit", get(client::audit))
-        .route("/back-office", get(back_office::orgs).post(back_office::create_org))
+        .route(
+            "/back-office",
+            get(back_office::orgs).post(back_office::create_org),
+        )
         .route("/back-office/organizations", post(back_office::create_org))
         .route("/back-office/organizations/{id}", get(back_office::org))
-        .route("/back-office/organizations/{id}/users", post(back_office::invite))
-        .route("/back-office/users/{id}", get(back_office::user_page).post(back_office::user_save))
-        .route("/back-office/users/{id}/invitation", post(back_office::user_resend))
-        .route("/back-office/staff", get(back_office::staff).post(back_office::create_staff))
+        .route(
+            "/back-office/organizations/{id}/users",
+            post(back_office::invite),
+        )
+        .route(
+            "/back-office/users/{id}",
+            get(back_office::user_page).post(back_office::user_save),
+        )
+        .route(
+            "/back-office/users/{id}/invitation",
+            post(back_office::user_resend),
+        )
+        .route(
+            "/back-office/staff",
+            get(back_office::staff).post(back_office::create_staff),
+        )
         .route("/back-office/audit", get(back_office::audit))
         .route("/back-office/messages", get(back_office::messages))
 }
@@ -113,26 +146,37 @@ impl FromRequestParts<AppState> for Viewer {
             auth::authenticate(state, parts).await.unwrap_or(None)
         };
         let (csrf, new_csrf_cookie) = match &principal {
-            Some(Principal { via: Via::Session { csrf, .. }, .. }) => (csrf.clone(), false),
+            Some(Principal {
+                via: Via::Session { csrf, .. },
+                ..
+            }) => (csrf.clone(), false),
             _ => match auth::cookie(&parts.headers, CSRF_COOKIE) {
                 Some(c) if c.len() == 43 => (c.to_owned(), false),
                 _ => (ciel_store::secrets::new_secret(""), true),
             },
         };
-        let lang = principal.as_ref().map(|p| p.user.lang).unwrap_or_else(|| anonymous_lang(&parts.headers));
+        let lang = principal
+            .as_ref()
+            .map(|p| p.user.lang)
+            .unwrap_or_else(|| anonymous_lang(&parts.headers));
         let tr = Tr::new(lang);
         let flash = parts
             .uri
             .query()
             .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "flash"))
             .map(|(_, v)| v.into_owned())
-            .filter(|k| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'))
+            .filter(|k| {
+                k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+            })
             .map(|k| tr.t(flash_key(&k)).to_owned());
         let org_name = match &principal {
-            Some(p) if !p.is_staff() => ciel_store::orgs::get(state.store().db(), &p.scope, p.user.org_id.as_str())
-                .await
-                .ok()
-                .map(|o| o.name),
+            Some(p) if !p.is_staff() => {
+                ciel_store::orgs::get(state.store().db(), &p.scope, p.user.org_id.as_str())
+                    .await
+                    .ok()
+                    .map(|o| o.name)
+            }
             _ => None,
         };
         Ok(Viewer {
@@ -206,7 +250,12 @@ impl Viewer {
             }
         };
         if self.new_csrf_cookie
-            && let Ok(v) = HeaderValue::from_str(&auth::set_cookie(&self.state, CSRF_COOKIE, &self.csrf, None))
+            && let Ok(v) = HeaderValue::from_str(&auth::set_cookie(
+                &self.state,
+                CSRF_COOKIE,
+                &self.csrf,
+                None,
+            ))
         {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -217,18 +266,38 @@ impl Viewer {
     /// cookie's, before login).
     pub fn check_csrf(&self, form: &Form) -> Result<(), Response> {
         let sent = form.get("_csrf");
-        if !self.new_csrf_cookie && !sent.is_empty() && constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
+        if !self.new_csrf_cookie
+            && !sent.is_empty()
+            && constant_time_eq(sent.as_bytes(), self.csrf.as_bytes())
+        {
             Ok(())
         } else {
-            Err(self.message(StatusCode::FORBIDDEN, "error.forbidden", self.tr.t("error.csrf"), None))
+            Err(self.message(
+                StatusCode::FORBIDDEN,
+                "error.forbidden",
+                self.tr.t("error.csrf"),
+                None,
+            ))
         }
     }
 
     /// A simple page with a title, a text and an optional link.
-    pub fn message(&self, status: StatusCode, title_key: &'static str, body: &str, link: Option<(String, String)>) -> Response {
+    pub fn message(
+        &self,
+        status: StatusCode,
+        title_key: &'static str,
+        body: &str,
+        link: Option<(String, String)>,
+    ) -> Response {
         self.render_status(
             status,
-            MessagePage { t: self.tr, ctx: self.ctx(), title: self.tr.t(title_key).to_owned(), body: body.to_owned(), link },
+            MessagePage {
+                t: self.tr,
+                ctx: self.ctx(),
+                title: self.tr.t(title_key).to_owned(),
+                body: body.to_owned(),
+                link,
+            },
         )
     }
 
@@ -253,14 +322,22 @@ impl Viewer {
     /// A client user; staff get the 404 page.
     pub fn require_client(&self) -> Result<&Principal, Response> {
         let p = self.require_login()?;
-        if p.is_staff() { Err(self.not_found()) } else { Ok(p) }
+        if p.is_staff() {
+            Err(self.not_found())
+        } else {
+            Ok(p)
+        }
     }
 
     /// A staff user; clients get the 404 page (the back office does not
     /// exist for them).
     pub fn require_staff(&self) -> Result<&Principal, Response> {
         let p = self.require_login()?;
-        if p.is_staff() { Ok(p) } else { Err(self.not_found()) }
+        if p.is_staff() {
+            Ok(p)
+        } else {
+            Err(self.not_found())
+        }
     }
 
     /// A problem from a workflow, as the text shown next to a form.
@@ -318,7 +395,10 @@ impl Form {
 
     /// The permissions ticked as `perm_<code>` checkboxes.
     pub fn permissions(&self) -> ciel_domain::Permissions {
-        Permission::ALL.into_iter().filter(|p| self.checked(&format!("perm_{}", p.code()))).collect()
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.checked(&format!("perm_{}", p.code())))
+            .collect()
     }
 }
 
@@ -329,7 +409,9 @@ impl<S: Send + Sync> FromRequest<S> for Form {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| (StatusCode::PAYLOAD_TOO_LARGE, e.body_text()).into_response())?;
-        Ok(Form(url::form_urlencoded::parse(&bytes).into_owned().collect()))
+        Ok(Form(
+            url::form_urlencoded::parse(&bytes).into_owned().collect(),
+        ))
     }
 }
 
@@ -348,7 +430,12 @@ pub fn not_found_page(req: &Request) -> Response {
     let tr = Tr::new(anonymous_lang(req.headers()));
     let page = MessagePage {
         t: tr,
-        ctx: Ctx { user: None, csrf: String::new(), path: req.uri().path().to_owned(), flash: None },
+        ctx: Ctx {
+            user: None,
+            csrf: String::new(),
+            path: req.uri().path().to_owned(),
+            flash: None,
+        },
         title: tr.t("error.not_found_title").to_owned(),
         body: tr.t("error.not_found_body").to_owned(),
         link: Some(("/".into(), tr.t("common.back_home").into())),
@@ -383,7 +470,11 @@ impl UserRow {
             tr.t("role.administrator").to_owned()
         } else {
             let perms: Vec<&str> = u.permissions.iter().map(|p| tr.t(perm_key(p))).collect();
-            if perms.is_empty() { tr.t("perm.none").to_owned() } else { perms.join(", ") }
+            if perms.is_empty() {
+                tr.t("perm.none").to_owned()
+            } else {
+                perms.join(", ")
+            }
         };
         UserRow {
             id: u.id.to_string(),

@@ -34,11 +34,18 @@ pub async fn audit_page(v: &Viewer, p: &Principal) -> Response {
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "audit list failed");
-            return v.message(StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "", None);
+            return v.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "",
+                None,
+            );
         }
     };
     let pretty = |j: &Option<serde_json::Value>| {
-        j.as_ref().map(|j| serde_json::to_string_pretty(j).unwrap_or_default()).unwrap_or_else(|| "—".into())
+        j.as_ref()
+            .map(|j| serde_json::to_string_pretty(j).unwrap_or_default())
+            .unwrap_or_else(|| "—".into())
     };
     let entries = page
         .items
@@ -52,7 +59,12 @@ pub async fn audit_page(v: &Viewer, p: &Principal) -> Response {
             diff: format!("{}\n→\n{}", pretty(&e.before), pretty(&e.after)),
         })
         .collect();
-    v.render(AuditPage { t: v.tr, ctx: v.ctx(), entries, next_cursor: page.next_cursor })
+    v.render(AuditPage {
+        t: v.tr,
+        ctx: v.ctx(),
+        entries,
+        next_cursor: page.next_cursor,
+    })
 }
 
 pub struct MessageRow {
@@ -80,7 +92,12 @@ pub async fn messages_page(v: &Viewer, p: &Principal) -> Response {
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "outbox list failed");
-            return v.message(StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "", None);
+            return v.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "",
+                None,
+            );
         }
     };
     let items = page
@@ -95,5 +112,10 @@ pub async fn messages_page(v: &Viewer, p: &Principal) -> Response {
             status: m.status.clone(),
         })
         .collect();
-    v.render(MessagesPage { t: v.tr, ctx: v.ctx(), items, next_cursor: page.next_cursor })
+    v.render(MessagesPage {
+        t: v.tr,
+        ctx: v.ctx(),
+        items,
+        next_cursor: page.next_cursor,
+    })
 }

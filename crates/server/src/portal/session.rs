@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use ciel_domain::Lang;
-use ciel_store::tokens::{self, OneTimePurpose, OneTimeProblem};
+use ciel_store::tokens::{self, OneTimeProblem, OneTimePurpose};
 use ciel_store::users::ProfileChange;
 use ciel_store::{Scope, users};
 use std::collections::HashMap;
@@ -19,14 +19,20 @@ use std::net::SocketAddr;
 
 pub async fn css() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/app.css"),
     )
 }
 
 pub async fn htmx() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
         include_str!("../../static/htmx.min.js"),
     )
 }
@@ -64,10 +70,21 @@ pub async fn login_page(v: Viewer, Query(q): Query<HashMap<String, String>>) -> 
         return Redirect::to("/").into_response();
     }
     let next = safe_next(q.get("next").map(String::as_str).unwrap_or("/"));
-    v.render(LoginPage { t: v.tr, ctx: v.ctx(), next, email: String::new(), error: None })
+    v.render(LoginPage {
+        t: v.tr,
+        ctx: v.ctx(),
+        next,
+        email: String::new(),
+        error: None,
+    })
 }
 
-pub async fn login(v: Viewer, State(s): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, form: Form) -> Response {
+pub async fn login(
+    v: Viewer,
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    form: Form,
+) -> Response {
     if let Err(r) = v.check_csrf(&form) {
         return r;
     }
@@ -93,7 +110,16 @@ pub async fn login(v: Viewer, State(s): State<AppState>, ConnectInfo(addr): Conn
                 LoginError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
             };
             let next = safe_next(form.get("next"));
-            v.render_status(status, LoginPage { t: v.tr, ctx: v.ctx(), next, email, error: Some(v.tr.t(key).to_owned()) })
+            v.render_status(
+                status,
+                LoginPage {
+                    t: v.tr,
+                    ctx: v.ctx(),
+                    next,
+                    email,
+                    error: Some(v.tr.t(key).to_owned()),
+                },
+            )
         }
     }
 }
@@ -124,13 +150,19 @@ pub async fn set_lang(v: Viewer, State(s): State<AppState>, form: Form) -> Respo
     }
     let lang = Lang::parse(form.get("lang")).unwrap_or_default();
     if let Some(p) = &v.principal {
-        let change = ProfileChange { lang: Some(lang), ..Default::default() };
+        let change = ProfileChange {
+            lang: Some(lang),
+            ..Default::default()
+        };
         if let Err(e) = accounts::update_member(&s, p, p.user.id.as_str(), change).await {
             tracing::warn!(error = ?e, "language change failed");
         }
     }
     let mut res = Redirect::to(&safe_next(form.get("next"))).into_response();
-    let cookie = format!("{}; Max-Age=31536000", auth::set_cookie(&s, "ciel_lang", lang.code(), None));
+    let cookie = format!(
+        "{}; Max-Age=31536000",
+        auth::set_cookie(&s, "ciel_lang", lang.code(), None)
+    );
     if let Ok(c) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -146,16 +178,37 @@ struct ForgotPage {
 }
 
 pub async fn forgot_page(v: Viewer) -> Response {
-    v.render(ForgotPage { t: v.tr, ctx: v.ctx(), error: None })
+    v.render(ForgotPage {
+        t: v.tr,
+        ctx: v.ctx(),
+        error: None,
+    })
 }
 
-pub async fn forgot(v: Viewer, State(s): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, form: Form) -> Response {
+pub async fn forgot(
+    v: Viewer,
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    form: Form,
+) -> Response {
     if let Err(r) = v.check_csrf(&form) {
         return r;
     }
     match accounts::request_reset(&s, form.get("email"), addr.ip()).await {
-        Ok(()) => v.message(StatusCode::OK, "forgot.sent_title", v.tr.t("forgot.sent"), None),
-        Err(p) => v.render_status(p.status_code(), ForgotPage { t: v.tr, ctx: v.ctx(), error: Some(v.problem_text(&p)) }),
+        Ok(()) => v.message(
+            StatusCode::OK,
+            "forgot.sent_title",
+            v.tr.t("forgot.sent"),
+            None,
+        ),
+        Err(p) => v.render_status(
+            p.status_code(),
+            ForgotPage {
+                t: v.tr,
+                ctx: v.ctx(),
+                error: Some(v.problem_text(&p)),
+            },
+        ),
     }
 }
 
@@ -179,10 +232,18 @@ fn link_text(v: &Viewer, p: OneTimeProblem) -> &'static str {
 }
 
 fn token_ok(token: &str) -> bool {
-    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-async fn set_password_page(v: Viewer, s: AppState, token: String, purpose: OneTimePurpose) -> Response {
+async fn set_password_page(
+    v: Viewer,
+    s: AppState,
+    token: String,
+    purpose: OneTimePurpose,
+) -> Response {
     let (title_key, base) = match purpose {
         OneTimePurpose::Invite => ("set_password.invitation_title", "/invitation/"),
         OneTimePurpose::Reset => ("set_password.reset_title", "/password/reset/"),
@@ -193,30 +254,48 @@ async fn set_password_page(v: Viewer, s: AppState, token: String, purpose: OneTi
         Ok(Err(OneTimeProblem::Unknown))
     };
     match checked {
-        Ok(Ok(user_id)) => match users::get(s.store().db(), &Scope::Staff, user_id.as_str()).await {
-            Ok(user) => {
-                // The invited user's own language, before any login.
-                let t = Tr::new(user.lang);
-                v.render(SetPasswordPage {
-                    t,
-                    ctx: v.ctx(),
-                    title: t.t(title_key).to_owned(),
-                    action: format!("{base}{token}"),
-                    email: user.email,
-                    error: None,
-                })
+        Ok(Ok(user_id)) => {
+            match users::get(s.store().db(), &Scope::Staff, user_id.as_str()).await {
+                Ok(user) => {
+                    // The invited user's own language, before any login.
+                    let t = Tr::new(user.lang);
+                    v.render(SetPasswordPage {
+                        t,
+                        ctx: v.ctx(),
+                        title: t.t(title_key).to_owned(),
+                        action: format!("{base}{token}"),
+                        email: user.email,
+                        error: None,
+                    })
+                }
+                Err(_) => v.not_found(),
             }
-            Err(_) => v.not_found(),
-        },
-        Ok(Err(p)) => v.message(StatusCode::GONE, title_key, link_text(&v, p), Some(("/password/forgot".into(), v.tr.t("forgot.title").into()))),
+        }
+        Ok(Err(p)) => v.message(
+            StatusCode::GONE,
+            title_key,
+            link_text(&v, p),
+            Some(("/password/forgot".into(), v.tr.t("forgot.title").into())),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "one-time token lookup failed");
-            v.message(StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "", None)
+            v.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "",
+                None,
+            )
         }
     }
 }
 
-async fn set_password(v: Viewer, s: AppState, token: String, purpose: OneTimePurpose, form: Form) -> Response {
+async fn set_password(
+    v: Viewer,
+    s: AppState,
+    token: String,
+    purpose: OneTimePurpose,
+    form: Form,
+) -> Response {
     if let Err(r) = v.check_csrf(&form) {
         return r;
     }
@@ -229,7 +308,10 @@ async fn set_password(v: Viewer, s: AppState, token: String, purpose: OneTimePur
     };
     let again = |error: String| async {
         let email = match tokens::check_one_time(s.store().db(), &token, purpose, s.now()).await {
-            Ok(Ok(id)) => users::get(s.store().db(), &Scope::Staff, id.as_str()).await.map(|u| u.email).unwrap_or_default(),
+            Ok(Ok(id)) => users::get(s.store().db(), &Scope::Staff, id.as_str())
+                .await
+                .map(|u| u.email)
+                .unwrap_or_default(),
             _ => String::new(),
         };
         v.render_status(
@@ -266,18 +348,36 @@ async fn set_password(v: Viewer, s: AppState, token: String, purpose: OneTimePur
     }
 }
 
-pub async fn reset_page(v: Viewer, State(s): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn reset_page(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     set_password_page(v, s, token, OneTimePurpose::Reset).await
 }
 
-pub async fn reset(v: Viewer, State(s): State<AppState>, Path(token): Path<String>, form: Form) -> Response {
+pub async fn reset(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    form: Form,
+) -> Response {
     set_password(v, s, token, OneTimePurpose::Reset, form).await
 }
 
-pub async fn invitation_page(v: Viewer, State(s): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn invitation_page(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     set_password_page(v, s, token, OneTimePurpose::Invite).await
 }
 
-pub async fn invitation(v: Viewer, State(s): State<AppState>, Path(token): Path<String>, form: Form) -> Response {
+pub async fn invitation(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    form: Form,
+) -> Response {
     set_password(v, s, token, OneTimePurpose::Invite, form).await
 }

@@ -19,25 +19,60 @@ async fn other_org(app: &TestApp) -> Other {
     let b = app.login(ADMIN_B, DEMO_PASSWORD).await;
     let (_, me) = b.get_json("/api/v1/me").await;
     let org = me["org_id"].as_str().unwrap().to_owned();
-    let (_, users) = b.get_json(&format!("/api/v1/organizations/{org}/users")).await;
-    let user = users["items"].as_array().unwrap().iter().find(|u| u["id"] != me["id"]).unwrap()["id"].as_str().unwrap().to_owned();
-    let (_, tok) = b.api(Method::POST, "/api/v1/tokens", Some(json!({"name": "b-monitoring"}))).await;
-    let mut secrets = vec![org.clone(), user.clone(), "transports-garonne".into(), "Transports Garonne".into()];
+    let (_, users) = b
+        .get_json(&format!("/api/v1/organizations/{org}/users"))
+        .await;
+    let user = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] != me["id"])
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, tok) = b
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({"name": "b-monitoring"})),
+        )
+        .await;
+    let mut secrets = vec![
+        org.clone(),
+        user.clone(),
+        "transports-garonne".into(),
+        "Transports Garonne".into(),
+    ];
     let token = tok["token"]["id"].as_str().unwrap().to_owned();
     secrets.push(token.clone());
-    Other { org, user, token, secrets }
+    Other {
+        org,
+        user,
+        token,
+        secrets,
+    }
 }
 
 /// A valid body for each writing route, so the call reaches the handler.
 fn example_body(method: &str, path: &str) -> Option<Value> {
     match (method, path) {
-        ("post", "/api/v1/organizations") => Some(json!({"name": "N", "administrator": {"name": "A", "email": "a.b@n.example"}})),
-        ("post", "/api/v1/organizations/{org_id}/users") => Some(json!({"name": "Intrus", "email": "intrus.x@atelier-numerique.example"})),
+        ("post", "/api/v1/organizations") => {
+            Some(json!({"name": "N", "administrator": {"name": "A", "email": "a.b@n.example"}}))
+        }
+        ("post", "/api/v1/organizations/{org_id}/users") => {
+            Some(json!({"name": "Intrus", "email": "intrus.x@atelier-numerique.example"}))
+        }
         ("patch", "/api/v1/users/{user_id}") => Some(json!({"name": "Renamed"})),
-        ("post", "/api/v1/staff") => Some(json!({"name": "S", "email": "s.t@n.example", "role": "support"})),
+        ("post", "/api/v1/staff") => {
+            Some(json!({"name": "S", "email": "s.t@n.example", "role": "support"}))
+        }
         ("post", "/api/v1/tokens") => Some(json!({"name": "t"})),
         ("post", "/api/v1/password-reset") => Some(json!({"email": "nobody.x@n.example"})),
-        ("post", "/api/v1/users/{user_id}/invitation") | ("delete", "/api/v1/tokens/{token_id}") => None,
+        ("post", "/api/v1/users/{user_id}/invitation")
+        | ("delete", "/api/v1/tokens/{token_id}") => None,
+        // Calculators read no stored data: any body shows they leak nothing.
+        ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
         _ => panic!("no example body for {method} {path}: add one to isolation.rs"),
     }
 }
@@ -46,7 +81,12 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
     let app = TestApp::start(b).await;
     let other = other_org(&app).await;
     let a = app.login(ADMIN_A, DEMO_PASSWORD).await;
-    let doc: Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 10, "the OpenAPI document lists the routes");
     let mut checked = 0;
@@ -59,17 +99,30 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{org_id}", &other.org)
                 .replace("{user_id}", &other.user)
                 .replace("{token_id}", &other.token);
-            assert!(!path.contains('{'), "unknown path parameter in {template}: teach isolation.rs its value");
-            let body = if method == "get" { None } else { example_body(method, template) };
+            assert!(
+                !path.contains('{'),
+                "unknown path parameter in {template}: teach isolation.rs its value"
+            );
+            let body = if method == "get" {
+                None
+            } else {
+                example_body(method, template)
+            };
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, value) = a.api(m, &path, body).await;
             let text = value.to_string();
             for s in &other.secrets {
-                assert!(!text.contains(s.as_str()), "{method} {template} leaked {s}: {text}");
+                assert!(
+                    !text.contains(s.as_str()),
+                    "{method} {template} leaked {s}: {text}"
+                );
             }
             assert!(status < 500, "{method} {template}: {status}");
             if template.contains('{') {
-                assert_eq!(status, 404, "{method} {template} with B's identifiers: {text}");
+                assert_eq!(
+                    status, 404,
+                    "{method} {template} with B's identifiers: {text}"
+                );
             }
             checked += 1;
         }
@@ -77,10 +130,18 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
     assert!(checked >= 15, "only {checked} operations checked");
     // B's data is untouched: its user was not renamed, its token still works.
     let b_admin = app.login(ADMIN_B, DEMO_PASSWORD).await;
-    let (_, user) = b_admin.get_json(&format!("/api/v1/users/{}", other.user)).await;
+    let (_, user) = b_admin
+        .get_json(&format!("/api/v1/users/{}", other.user))
+        .await;
     assert_ne!(user["name"], "Renamed");
     let (_, tokens) = b_admin.get_json("/api/v1/tokens").await;
-    assert!(tokens["items"].as_array().unwrap().iter().all(|t| t["revoked_at"].is_null()));
+    assert!(
+        tokens["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["revoked_at"].is_null())
+    );
     app.stop().await;
 }
 
@@ -109,9 +170,15 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         }
     }
     let posts = [
-        (format!("/espace-client/users/{user}"), vec![("name", "Renamed")]),
+        (
+            format!("/espace-client/users/{user}"),
+            vec![("name", "Renamed")],
+        ),
         (format!("/espace-client/users/{user}/invitation"), vec![]),
-        (format!("/back-office/organizations/{}/users", other.org), vec![("name", "X"), ("email", "x.y@z.example")]),
+        (
+            format!("/back-office/organizations/{}/users", other.org),
+            vec![("name", "X"), ("email", "x.y@z.example")],
+        ),
         (format!("/account/tokens/{}/revoke", other.token), vec![]),
     ];
     for (path, fields) in &posts {
@@ -119,7 +186,12 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         assert_eq!(r.status(), 404, "POST {path}");
     }
     // Pages that list things show A's only.
-    for path in ["/espace-client", "/espace-client/users", "/espace-client/audit", "/account"] {
+    for path in [
+        "/espace-client",
+        "/espace-client/users",
+        "/espace-client/audit",
+        "/account",
+    ] {
         let r = a.get(path).await;
         assert_eq!(r.status(), 200, "GET {path}");
         let text = r.text().await.unwrap();
@@ -129,7 +201,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
     }
     // Staff see both.
     let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
-    let page = staff.get(&format!("/back-office/organizations/{}", other.org)).await;
+    let page = staff
+        .get(&format!("/back-office/organizations/{}", other.org))
+        .await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Transports Garonne"));
     app.stop().await;

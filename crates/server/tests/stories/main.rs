@@ -49,7 +49,11 @@ fn main() {
                 Backend::Postgres => "postgres",
             };
             let trial = Trial::test(format!("{label}::{name}"), move || {
-                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(story(backend));
                 Ok(())
             });

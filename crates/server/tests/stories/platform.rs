@@ -10,7 +10,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 async fn org_count(s: &Session) -> usize {
-    s.get_json("/api/v1/organizations?limit=200").await.1["items"].as_array().unwrap().len()
+    s.get_json("/api/v1/organizations?limit=200").await.1["items"]
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 fn assert_problem(status: u16, body: &Value, want_status: u16, code: &str, field: Option<&str>) {
@@ -51,25 +54,67 @@ pub async fn bad_input_gets_problem_json_and_writes_nothing(b: Backend) {
     assert_problem(st, &body, 422, "unknown_field", Some("administrator.age"));
     let (st, body) = post("{\"name\": \"X\", ", "application/json").await;
     assert_problem(st, &body, 400, "malformed_json", None);
-    let (st, body) = post("{\"name\": 12, \"administrator\": {\"name\": \"A\", \"email\": \"a.b@x.example\"}}", "application/json").await;
+    let (st, body) = post(
+        "{\"name\": 12, \"administrator\": {\"name\": \"A\", \"email\": \"a.b@x.example\"}}",
+        "application/json",
+    )
+    .await;
     assert_problem(st, &body, 422, "validation_failed", Some("name"));
     let (st, body) = post("name=X", "application/x-www-form-urlencoded").await;
     assert_problem(st, &body, 415, "unsupported_media_type", None);
-    let (st, body) = post("{\"name\": \"X\", \"administrator\": {\"name\": \"A\", \"email\": \"not-an-address\"}}", "application/json").await;
-    assert_problem(st, &body, 422, "validation_failed", Some("administrator.email"));
+    let (st, body) = post(
+        "{\"name\": \"X\", \"administrator\": {\"name\": \"A\", \"email\": \"not-an-address\"}}",
+        "application/json",
+    )
+    .await;
+    assert_problem(
+        st,
+        &body,
+        422,
+        "validation_failed",
+        Some("administrator.email"),
+    );
     let (st, body) = post("{\"name\": \"X\", \"siren\": \"812345677\", \"administrator\": {\"name\": \"A\", \"email\": \"a.b@x.example\"}}", "application/json").await;
     assert_problem(st, &body, 422, "validation_failed", Some("siren"));
-    let (st, body) = post("{\"name\": \"   \", \"administrator\": {\"name\": \"A\", \"email\": \"a.b@x.example\"}}", "application/json").await;
+    let (st, body) = post(
+        "{\"name\": \"   \", \"administrator\": {\"name\": \"A\", \"email\": \"a.b@x.example\"}}",
+        "application/json",
+    )
+    .await;
     assert_problem(st, &body, 422, "validation_failed", Some("name"));
     // An address already used: 409 on its field, and no organisation left
     // behind (the organisation and its Administrator are one transaction).
-    let dup = format!("{{\"name\": \"Dup\", \"administrator\": {{\"name\": \"A\", \"email\": \"{ADMIN_A}\"}}}}");
-    let r = s.client.post(s.url("/api/v1/organizations")).header("x-csrf-token", &s.csrf).header("content-type", "application/json").body(dup).send().await.unwrap();
+    let dup = format!(
+        "{{\"name\": \"Dup\", \"administrator\": {{\"name\": \"A\", \"email\": \"{ADMIN_A}\"}}}}"
+    );
+    let r = s
+        .client
+        .post(s.url("/api/v1/organizations"))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "application/json")
+        .body(dup)
+        .send()
+        .await
+        .unwrap();
     let st = r.status().as_u16();
-    assert_problem(st, &r.json().await.unwrap(), 409, "conflict", Some("administrator.email"));
+    assert_problem(
+        st,
+        &r.json().await.unwrap(),
+        409,
+        "conflict",
+        Some("administrator.email"),
+    );
     // Oversized bodies are refused.
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(10_000));
-    let r = s.client.post(s.url("/api/v1/organizations")).header("x-csrf-token", &s.csrf).header("content-type", "application/json").body(big).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/v1/organizations"))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     // Query parameters.
     let (st, body) = s.get_json("/api/v1/organizations?limit=0").await;
@@ -78,24 +123,56 @@ pub async fn bad_input_gets_problem_json_and_writes_nothing(b: Backend) {
     assert_problem(st, &body, 422, "validation_failed", Some("limit"));
     let (st, body) = s.get_json("/api/v1/organizations?sort=name").await;
     assert_problem(st, &body, 422, "validation_failed", Some("sort"));
-    let (st, body) = s.get_json("/api/v1/organizations?cursor=%27%20OR%201%3D1").await;
+    let (st, body) = s
+        .get_json("/api/v1/organizations?cursor=%27%20OR%201%3D1")
+        .await;
     assert_problem(st, &body, 422, "validation_failed", Some("cursor"));
     // Unknown routes and methods.
     let (st, body) = s.get_json("/api/v1/nothing-here").await;
     assert_problem(st, &body, 404, "not_found", None);
-    let (st, body) = s.api(Method::PUT, "/api/v1/organizations", Some(json!({}))).await;
+    let (st, body) = s
+        .api(Method::PUT, "/api/v1/organizations", Some(json!({})))
+        .await;
     assert_problem(st, &body, 405, "method_not_allowed", None);
     // Nothing was written by any of these.
     assert_eq!(org_count(&s).await, before);
     // Portal forms answer with the error next to the form, and keep the values.
-    let r = s.form("/back-office/organizations", &[("name", "Form SA"), ("admin_name", "B"), ("admin_email", "nope")]).await;
+    let r = s
+        .form(
+            "/back-office/organizations",
+            &[
+                ("name", "Form SA"),
+                ("admin_name", "B"),
+                ("admin_email", "nope"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
-    assert!(page.contains("administrator.email") && page.contains("value=\"Form SA\""), "{page}");
-    let r = s.form("/back-office/organizations", &[("name", "Form SA"), ("admin_name", "B"), ("admin_email", "b.c@form.example"), ("occurred_at", "hier")]).await;
+    assert!(
+        page.contains("administrator.email") && page.contains("value=\"Form SA\""),
+        "{page}"
+    );
+    let r = s
+        .form(
+            "/back-office/organizations",
+            &[
+                ("name", "Form SA"),
+                ("admin_name", "B"),
+                ("admin_email", "b.c@form.example"),
+                ("occurred_at", "hier"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     // A form without its CSRF token is refused.
-    let r = s.client.post(s.url("/back-office/organizations")).form(&[("name", "No CSRF")]).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/back-office/organizations"))
+        .form(&[("name", "No CSRF")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(org_count(&s).await, before);
     app.stop().await;
@@ -107,32 +184,96 @@ pub async fn health_metrics_openapi_and_request_ids(b: Backend) {
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("x-request-id"));
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
-    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
-    assert!(!r.headers().contains_key("strict-transport-security"), "no HSTS without TLS");
-    assert_eq!(reqwest::get(app.url("/readyz")).await.unwrap().status(), 200);
-    let doc: Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(
+        !r.headers().contains_key("strict-transport-security"),
+        "no HSTS without TLS"
+    );
+    assert_eq!(
+        reqwest::get(app.url("/readyz")).await.unwrap().status(),
+        200
+    );
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/v1/organizations"]["post"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
-    let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("ciel_http_requests_total"), "{metrics}");
     // A request id given by a proxy is kept.
-    let r = reqwest::Client::new().get(app.url("/healthz")).header("x-request-id", "edge-42").send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "edge-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "edge-42");
     // The portal speaks English on request, French by default.
-    let fr = reqwest::get(app.url("/login")).await.unwrap().text().await.unwrap();
+    let fr = reqwest::get(app.url("/login"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(fr.contains("lang=\"fr\"") && fr.contains("Connexion"));
-    let en = reqwest::Client::new().get(app.url("/login")).header("accept-language", "en-GB,en;q=0.9").send().await.unwrap().text().await.unwrap();
+    let en = reqwest::Client::new()
+        .get(app.url("/login"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(en.contains("lang=\"en\"") && en.contains("Log in"));
     let nf = reqwest::get(app.url("/no/such/page")).await.unwrap();
     assert_eq!(nf.status(), 404);
     // Session cookies are HttpOnly and SameSite.
     let c = app.browser();
-    let page = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = hidden(&page, "_csrf");
-    let r = c.post(app.url("/login")).form(&[("_csrf", csrf.as_str()), ("email", ADMIN_A), ("password", DEMO_PASSWORD)]).send().await.unwrap();
-    let cookie = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|v| v.starts_with("ciel_session=")).unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", ADMIN_A),
+            ("password", DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("ciel_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     app.stop().await;
 }
 
@@ -143,7 +284,15 @@ pub async fn mail_is_delivered_once_and_kept_as_evidence(b: Backend) {
     assert_eq!(status, 201);
     let mail = app.mail("nina.perrin@bytel-cloud.example", 1).await;
     assert!(mail.contains("Message-ID: <msg_"), "{mail}");
-    let find = |msgs: &Value| msgs["items"].as_array().unwrap().iter().find(|m| m["to"] == "nina.perrin@bytel-cloud.example").cloned().unwrap();
+    let find = |msgs: &Value| {
+        msgs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["to"] == "nina.perrin@bytel-cloud.example")
+            .cloned()
+            .unwrap()
+    };
     let mut sent = Value::Null;
     for _ in 0..100 {
         sent = find(&staff.get_json("/api/v1/messages").await.1);
@@ -155,28 +304,52 @@ pub async fn mail_is_delivered_once_and_kept_as_evidence(b: Backend) {
     assert_eq!(sent["status"], "sent");
     assert_eq!(sent["sent_at"], START, "the send time is the clock's");
     // The stored text is what was sent, but records never show the link.
-    assert!(sent["body_text"].as_str().unwrap().contains("/invitation/…"));
+    assert!(
+        sent["body_text"]
+            .as_str()
+            .unwrap()
+            .contains("/invitation/…")
+    );
     // Running the delivery again (a worker that died after sending, whose
     // lease expired) sends nothing twice.
     let state = app.state();
     let id = sent["id"].as_str().unwrap();
     jobs::enqueue(
         state.store().writer(),
-        NewJob { kind: ciel_store::outbox::DELIVER_JOB, payload: json!({"message": id}), run_at: app.now(), dedup_key: Some("replay".into()), max_attempts: 3 },
+        NewJob {
+            kind: ciel_store::outbox::DELIVER_JOB,
+            payload: json!({"message": id}),
+            run_at: app.now(),
+            dedup_key: Some("replay".into()),
+            max_attempts: 3,
+        },
         app.now(),
     )
     .await
     .unwrap();
     let again = jobs::enqueue(
         state.store().writer(),
-        NewJob { kind: ciel_store::outbox::DELIVER_JOB, payload: json!({"message": id}), run_at: app.now(), dedup_key: Some(format!("mail:{id}")), max_attempts: 3 },
+        NewJob {
+            kind: ciel_store::outbox::DELIVER_JOB,
+            payload: json!({"message": id}),
+            run_at: app.now(),
+            dedup_key: Some(format!("mail:{id}")),
+            max_attempts: 3,
+        },
         app.now(),
     )
     .await
     .unwrap();
-    assert!(again.is_none(), "the dedup key refuses a second delivery job");
+    assert!(
+        again.is_none(),
+        "the dedup key refuses a second delivery job"
+    );
     for _ in 0..100 {
-        if jobs::count_by_status(state.store().db(), "queued").await.unwrap() == 0 {
+        if jobs::count_by_status(state.store().db(), "queued")
+            .await
+            .unwrap()
+            == 0
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -197,7 +370,13 @@ pub async fn concurrent_workers_claim_each_job_once(b: Backend) {
     for i in 0..200 {
         jobs::enqueue(
             store.writer(),
-            NewJob { kind: "test.noop", payload: json!({"i": i}), run_at: now, dedup_key: Some(format!("noop:{i}")), max_attempts: 3 },
+            NewJob {
+                kind: "test.noop",
+                payload: json!({"i": i}),
+                run_at: now,
+                dedup_key: Some(format!("noop:{i}")),
+                max_attempts: 3,
+            },
             now,
         )
         .await
@@ -209,7 +388,10 @@ pub async fn concurrent_workers_claim_each_job_once(b: Backend) {
         handles.push(tokio::spawn(async move {
             let worker = format!("w{w}");
             let mut got = Vec::new();
-            while let Some(job) = jobs::claim(&store, &worker, now, SignedDuration::from_mins(5)).await.unwrap() {
+            while let Some(job) = jobs::claim(&store, &worker, now, SignedDuration::from_mins(5))
+                .await
+                .unwrap()
+            {
                 assert!(jobs::complete(&store, &job.id, &worker, now).await.unwrap());
                 got.push(job.id.to_string());
             }
@@ -225,15 +407,47 @@ pub async fn concurrent_workers_claim_each_job_once(b: Backend) {
     // Plus the housekeeping job enqueued at start.
     assert_eq!(unique.len(), 201);
     // A lease that expires (a worker that died) makes the job claimable again.
-    jobs::enqueue(store.writer(), NewJob { kind: "test.noop", payload: json!({}), run_at: now, dedup_key: Some("lease".into()), max_attempts: 3 }, now).await.unwrap();
-    let first = jobs::claim(&store, "dead", now, SignedDuration::from_mins(5)).await.unwrap().unwrap();
-    assert!(jobs::claim(&store, "alive", now, SignedDuration::from_mins(5)).await.unwrap().is_none());
+    jobs::enqueue(
+        store.writer(),
+        NewJob {
+            kind: "test.noop",
+            payload: json!({}),
+            run_at: now,
+            dedup_key: Some("lease".into()),
+            max_attempts: 3,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let first = jobs::claim(&store, "dead", now, SignedDuration::from_mins(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        jobs::claim(&store, "alive", now, SignedDuration::from_mins(5))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let later = now + SignedDuration::from_mins(6);
-    let second = jobs::claim(&store, "alive", later, SignedDuration::from_mins(5)).await.unwrap().unwrap();
+    let second = jobs::claim(&store, "alive", later, SignedDuration::from_mins(5))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.id, second.id);
     assert_eq!(second.attempts, 2);
-    assert!(!jobs::complete(&store, &first.id, "dead", later).await.unwrap(), "the dead worker lost its lease");
-    assert!(jobs::complete(&store, &second.id, "alive", later).await.unwrap());
+    assert!(
+        !jobs::complete(&store, &first.id, "dead", later)
+            .await
+            .unwrap(),
+        "the dead worker lost its lease"
+    );
+    assert!(
+        jobs::complete(&store, &second.id, "alive", later)
+            .await
+            .unwrap()
+    );
     app.stop().await;
 }
 
@@ -247,7 +461,10 @@ pub async fn migrations_are_forward_only_and_idempotent(b: Backend) {
     // Every migration file name is versioned and each backend has the same versions.
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../store/migrations");
     let list = |b: &str| {
-        let mut v: Vec<String> = std::fs::read_dir(format!("{dir}/{b}")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut v: Vec<String> = std::fs::read_dir(format!("{dir}/{b}"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         v.sort();
         v
     };

@@ -34,13 +34,19 @@ impl Sink {
                     let mut to = Vec::new();
                     while let Ok(Some(line)) = lines.next_line().await {
                         let upper = line.to_ascii_uppercase();
-                        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO")
+                        {
                             b"250-sink.test\r\n250 8BITMIME\r\n"
                         } else if upper.starts_with("MAIL FROM") {
                             to.clear();
                             b"250 OK\r\n"
                         } else if upper.starts_with("RCPT TO") {
-                            let addr = line[8..].trim().trim_start_matches(':').trim().trim_matches(['<', '>']).to_owned();
+                            let addr = line[8..]
+                                .trim()
+                                .trim_start_matches(':')
+                                .trim()
+                                .trim_matches(['<', '>'])
+                                .to_owned();
                             to.push(addr);
                             b"250 OK\r\n"
                         } else if upper == "DATA" {
@@ -53,7 +59,10 @@ impl Sink {
                                 data.push_str(l.strip_prefix('.').unwrap_or(&l));
                                 data.push('\n');
                             }
-                            mails.lock().unwrap().push(Received { to: to.clone(), data });
+                            mails.lock().unwrap().push(Received {
+                                to: to.clone(),
+                                data,
+                            });
                             b"250 queued\r\n"
                         } else if upper == "QUIT" {
                             let _ = w.write_all(b"221 bye\r\n").await;
@@ -73,7 +82,13 @@ impl Sink {
 
     /// Messages received for `to` so far.
     pub fn to(&self, to: &str) -> Vec<Received> {
-        self.mails.lock().unwrap().iter().filter(|m| m.to.iter().any(|t| t == to)).cloned().collect()
+        self.mails
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .cloned()
+            .collect()
     }
 }
 
@@ -84,12 +99,16 @@ pub fn decode_qp(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(
+                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                16,
+            )
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

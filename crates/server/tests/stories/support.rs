@@ -32,14 +32,21 @@ pub struct TestApp {
 
 /// The administrative URL of the test PostgreSQL, if configured.
 pub fn pg_admin_url() -> Option<String> {
-    std::env::var("CIEL_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("CIEL_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 async fn fresh_pg_database(admin: &str) -> (String, String) {
     use sqlx::Connection;
     let name = format!("ciel_t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(admin).await.expect("connect to CIEL_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("connect to CIEL_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let mut url = url::Url::parse(admin).unwrap();
     url.set_path(&format!("/{name}"));
     (url.to_string(), name)
@@ -53,7 +60,10 @@ impl TestApp {
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("ciel.db").display()), None),
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("ciel.db").display()),
+                None,
+            ),
             Backend::Postgres => {
                 let admin = pg_admin_url().expect("CIEL_TEST_DATABASE_URL");
                 let (url, name) = fresh_pg_database(&admin).await;
@@ -73,10 +83,21 @@ impl TestApp {
         config.jobs.poll_interval_ms = 20;
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
-        let running = serve::start(config, clock.clone()).await.expect("server starts");
-        ciel_server::bootstrap::load_demo(&running.state).await.expect("demo data");
+        let running = serve::start(config, clock.clone())
+            .await
+            .expect("server starts");
+        ciel_server::bootstrap::load_demo(&running.state)
+            .await
+            .expect("demo data");
         let base = format!("http://{}", running.addr);
-        TestApp { running: Some(running), base, clock, sink, _dir: dir, pg }
+        TestApp {
+            running: Some(running),
+            base,
+            clock,
+            sink,
+            _dir: dir,
+            pg,
+        }
     }
 
     pub fn state(&self) -> &ciel_server::AppState {
@@ -98,7 +119,11 @@ impl TestApp {
 
     /// A browser-like client: cookies kept, redirects not followed.
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// Logs in through the portal's form; returns the client and the
@@ -111,21 +136,45 @@ impl TestApp {
 
     pub async fn try_login(&self, email: &str, password: &str) -> Session {
         let c = self.browser();
-        let page = c.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        let page = c
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let csrf = hidden(&page, "_csrf");
         let res = c
             .post(self.url("/login"))
-            .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password), ("next", "/")])
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("email", email),
+                ("password", password),
+                ("next", "/"),
+            ])
             .send()
             .await
             .unwrap();
         let status = res.status().as_u16();
         let mut csrf = String::new();
         if status == 303 {
-            let page = c.get(self.url("/account")).send().await.unwrap().text().await.unwrap();
+            let page = c
+                .get(self.url("/account"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             csrf = hidden(&page, "_csrf");
         }
-        Session { client: c, csrf, status, base: self.base.clone() }
+        Session {
+            client: c,
+            csrf,
+            status,
+            base: self.base.clone(),
+        }
     }
 
     /// Waits (bounded) until `n` messages reached `to`; returns the last one,
@@ -138,7 +187,10 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("no mail #{n} for {to} within 5 s; got {:?}", self.sink.to(to).len());
+        panic!(
+            "no mail #{n} for {to} within 5 s; got {:?}",
+            self.sink.to(to).len()
+        );
     }
 
     pub async fn stop(mut self) {
@@ -148,7 +200,9 @@ impl TestApp {
         if let Some((admin, name)) = self.pg.take() {
             use sqlx::Connection;
             if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
             }
         }
     }
@@ -178,8 +232,16 @@ impl Session {
     }
 
     /// A JSON API call with the session's CSRF header.
-    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
-        let mut req = self.client.request(method, self.url(path)).header("x-csrf-token", &self.csrf);
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("x-csrf-token", &self.csrf);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -192,19 +254,31 @@ impl Session {
     pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
         all.extend_from_slice(fields);
-        self.client.post(self.url(path)).form(&all).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
 /// The value of a hidden input in a page.
 pub fn hidden(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    page.split(&marker).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
+    page.split(&marker)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The first link of a mail that contains `path`.
 pub fn link(mail: &str, path: &str) -> String {
-    mail.split_whitespace().find(|w| w.contains(path)).unwrap_or_else(|| panic!("no {path} link in {mail}")).to_owned()
+    mail.split_whitespace()
+        .find(|w| w.contains(path))
+        .unwrap_or_else(|| panic!("no {path} link in {mail}"))
+        .to_owned()
 }
 
 pub const DEMO_PASSWORD: &str = ciel_server::bootstrap::DEMO_PASSWORD;
