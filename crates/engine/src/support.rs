@@ -190,13 +190,17 @@ impl Engine {
     }
 
     /// Pauses of a ticket plus the maintenance windows that stop its clocks.
+    /// Pauses of the GTI and of the GTR clocks: R4.4 suspensions stop both;
+    /// excluded maintenance (R4.6) stops the GTR, and the GTI only when the
+    /// terms say so (CG 14.5 names the interruption and restoration counts).
     fn effective_pauses(
         &self,
         t: &TicketInput,
         ex: &mut Explanation,
-    ) -> Vec<(Timestamp, Timestamp)> {
+    ) -> (Vec<(Timestamp, Timestamp)>, Vec<(Timestamp, Timestamp)>) {
         let mut out: Vec<(Timestamp, Timestamp)> =
             t.pauses.iter().map(|p| (p.start, p.end)).collect();
+        let mut gti = out.clone();
         if !t.pauses.is_empty() {
             let ps = &self.terms.support.clock_pause_reasons;
             ex.push(
@@ -223,9 +227,12 @@ impl Engine {
             );
             if excluded {
                 out.push((w.start, w.end));
+                if m.stops_gti {
+                    gti.push((w.start, w.end));
+                }
             }
         }
-        out
+        (gti, out)
     }
 
     /// GTI and GTR deadlines of a ticket (R4.3), moved by its pauses (R4.4)
@@ -239,7 +246,7 @@ impl Engine {
             explanation: mut ex,
         } = self.priority(t.level, t.criticality, t.impact);
         let s = &self.terms.support;
-        let pauses = self.effective_pauses(t, &mut ex);
+        let (gti_pauses, gtr_pauses) = self.effective_pauses(t, &mut ex);
         let entry = s
             .targets
             .entries
@@ -248,7 +255,12 @@ impl Engine {
         let (cal_name, cal) = self.clock_calendar(t.level, prio.priority)?;
         let jo_hours = s.levels.get(&t.level).map_or(0, |l| l.jo_hours);
         let mut mk = |kind: &str, target: String, secs: i64| -> Result<Deadline, EngineError> {
-            let due = cal.deadline(t.notified_at, SignedDuration::from_secs(secs), &pauses)?;
+            let pauses = if kind == "GTI" {
+                &gti_pauses
+            } else {
+                &gtr_pauses
+            };
+            let due = cal.deadline(t.notified_at, SignedDuration::from_secs(secs), pauses)?;
             let local = due
                 .to_zoned(cal.time_zone().clone())
                 .strftime("%Y-%m-%dT%H:%M:%S%:z")
@@ -368,36 +380,37 @@ impl Engine {
             value: d,
             explanation: mut ex,
         } = self.ticket_deadlines(t)?;
-        let pauses = self.effective_pauses(t, &mut Explanation::default());
+        let (gti_pauses, gtr_pauses) = self.effective_pauses(t, &mut Explanation::default());
         let (_, cal) = self.clock_calendar(t.level, d.priority.priority)?;
-        let status = |dl: &Option<Deadline>, stop: Option<Timestamp>| {
-            dl.as_ref().map(|dl| {
-                let end = stop.map_or(at, |s| s.min(at));
-                let elapsed = cal
-                    .business_between_paused(t.notified_at, end, &pauses)
-                    .as_secs();
-                let state = match stop {
-                    Some(s) if s <= at => {
-                        if s <= dl.due_at {
-                            ClockState::Met
-                        } else {
-                            ClockState::Breached
+        let status =
+            |dl: &Option<Deadline>, stop: Option<Timestamp>, pauses: &[(Timestamp, Timestamp)]| {
+                dl.as_ref().map(|dl| {
+                    let end = stop.map_or(at, |s| s.min(at));
+                    let elapsed = cal
+                        .business_between_paused(t.notified_at, end, pauses)
+                        .as_secs();
+                    let state = match stop {
+                        Some(s) if s <= at => {
+                            if s <= dl.due_at {
+                                ClockState::Met
+                            } else {
+                                ClockState::Breached
+                            }
                         }
+                        _ if at > dl.due_at => ClockState::Breached,
+                        _ => ClockState::Running,
+                    };
+                    ClockStatus {
+                        elapsed_seconds: elapsed,
+                        remaining_seconds: (dl.business_seconds - elapsed).max(0),
+                        state,
                     }
-                    _ if at > dl.due_at => ClockState::Breached,
-                    _ => ClockState::Running,
-                };
-                ClockStatus {
-                    elapsed_seconds: elapsed,
-                    remaining_seconds: (dl.business_seconds - elapsed).max(0),
-                    state,
-                }
-            })
-        };
+                })
+            };
         let st = TicketStatus {
             at,
-            gti: status(&d.gti, acknowledged_at),
-            gtr: status(&d.gtr, restored_at),
+            gti: status(&d.gti, acknowledged_at, &gti_pauses),
+            gtr: status(&d.gtr, restored_at, &gtr_pauses),
         };
         let s = &self.terms.support;
         for (name, c) in [("GTI", &st.gti), ("GTR", &st.gtr)] {

@@ -593,7 +593,16 @@ fn ticket_pauses_and_maintenance() {
         e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at,
         ts("2026-03-09T17:00:00+01:00")
     );
-    // Maintenance Mon 09:00-11:00 notified 8 days before: excluded, +2 h → 18:00.
+    // GTR 3 JO = 27 h: 1 h Friday, 9 h Monday (10), 9 h Tuesday (19), Wednesday
+    // 11 March 09:00 + 8 h = 17:00.
+    assert_eq!(
+        e.ticket_deadlines(&base).unwrap().value.gtr.unwrap().due_at,
+        ts("2026-03-11T17:00:00+01:00")
+    );
+    // Maintenance Mon 09:00-11:00 notified 8 days before is excluded from the
+    // restoration count (CG 14.5): the GTR moves by 2 business hours, Wednesday
+    // 17:00 + 1 h to closing, Thursday 12 March 09:00 + 1 h = 10:00. The GTI
+    // (time to intervene) is not moved: Monday 16:00.
     let mut t = base.clone();
     let w = Window {
         id: "m".into(),
@@ -604,19 +613,18 @@ fn ticket_pauses_and_maintenance() {
         source: String::new(),
     };
     t.maintenance.push(w.clone());
-    assert_eq!(
-        e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at,
-        ts("2026-03-09T18:00:00+01:00")
-    );
-    // The same window notified 6 days before is not excluded: 16:00.
+    let r = e.ticket_deadlines(&t).unwrap().value;
+    assert_eq!(r.gtr.unwrap().due_at, ts("2026-03-12T10:00:00+01:00"));
+    assert_eq!(r.gti.unwrap().due_at, ts("2026-03-09T16:00:00+01:00"));
+    // The same window notified 6 days before is not excluded: GTR Wednesday 17:00.
     let mut t = base.clone();
     t.maintenance.push(Window {
         notified_at: Some(ts("2026-03-03T09:00:00+01:00")),
         ..w
     });
     assert_eq!(
-        e.ticket_deadlines(&t).unwrap().value.gti.unwrap().due_at,
-        ts("2026-03-09T16:00:00+01:00")
+        e.ticket_deadlines(&t).unwrap().value.gtr.unwrap().due_at,
+        ts("2026-03-11T17:00:00+01:00")
     );
     // Status at Mon 12:00: elapsed 1 h Friday + 3 h Monday = 4 h, 4 h left, running.
     let s = e

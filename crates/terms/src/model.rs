@@ -496,6 +496,9 @@ pub struct Maintenance {
     /// Minimum days between the notice email and the start of the works.
     pub notice_days: u32,
     pub urgent_security_excluded: bool,
+    /// Whether excluded works also stop the GTI clock (they always stop the
+    /// GTR and the availability count).
+    pub stops_gti: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
