@@ -103,6 +103,9 @@ pub struct TicketStatus {
     pub gtr: Option<ClockStatus>,
 }
 
+/// A half-open interval of instants during which a clock is stopped.
+type Interval = (Timestamp, Timestamp);
+
 fn level_fr(l: SupportLevel) -> &'static str {
     match l {
         SupportLevel::Standard => "Standard",
@@ -197,7 +200,7 @@ impl Engine {
         &self,
         t: &TicketInput,
         ex: &mut Explanation,
-    ) -> (Vec<(Timestamp, Timestamp)>, Vec<(Timestamp, Timestamp)>) {
+    ) -> (Vec<Interval>, Vec<Interval>) {
         let mut out: Vec<(Timestamp, Timestamp)> =
             t.pauses.iter().map(|p| (p.start, p.end)).collect();
         let mut gti = out.clone();
