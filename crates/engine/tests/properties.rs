@@ -173,3 +173,20 @@ fn evidence_schema_matches_the_types() {
     let bad = include_str!("../../../docs/evidence-example.json").replace("\"1200.00\"", "1200.0");
     assert!(serde_json::from_str::<Evidence>(&bad).is_err());
 }
+
+/// docs/evidence-example-pra.json, by hand: C1 (RTO 1 h, minimum 95 %): delays
+/// 30 min, 45 min, 2 h 30, 5 h 10 → 2 late of 4, 50 % and 2 > 1 → breached;
+/// longest 5 h 10 in ]4 h, 8 h] → 25 %. C2 (RTO 8 h, minimum 90 %): 7 h and 9 h
+/// → 1 late, allowed → met. 25 % of 2 000.00 = 500.00; the year cap is
+/// 3 × 2 000.00 = 6 000.00 of which 5 800.00 already credited: 200.00.
+#[test]
+fn pra_evidence_example_verifies() {
+    let json = include_str!("../../../docs/evidence-example-pra.json");
+    let r = verify(&Registry::with_embedded(), json).unwrap().value;
+    assert_eq!(r.activations[0].penalty_percent, Decimal::from(25));
+    assert_eq!(r.caps.gross, Decimal::new(50000, 2));
+    assert!(r.caps.year_cap_applied);
+    assert_eq!(r.credit, Decimal::new(20000, 2));
+    assert!(r.claims_match);
+    assert_eq!(r.availability.penalty_percent, Decimal::ZERO);
+}
