@@ -79,7 +79,8 @@ EOF
 )
 
 maildir="$work/maildir"
-mkdir -p "$maildir"
+# Python's Maildir creates its tmp/new/cur only in a folder it creates itself.
+mkdir -p "$maildir/tmp" "$maildir/new" "$maildir/cur"
 python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$maildir" \
   >"$results/smtp.log" 2>&1 &
 smtp_pid=$!

@@ -251,7 +251,9 @@ export async function horizontalOverflow(page) {
     const widest = [...document.querySelectorAll('body *')]
       .filter((el) => {
         const r = el.getBoundingClientRect();
-        return r.width > 0 && r.right > d.clientWidth + 1 && !el.closest('.table-wrap, .sr-only, .skip');
+        // Inside a scrolling table wrapper only what escapes it counts.
+        const escapes = !el.closest('.table-wrap') || ['absolute', 'fixed'].includes(getComputedStyle(el).position);
+        return r.width > 0 && r.right > d.clientWidth + 1 && escapes;
       })
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).replace(/\s+/g, '.')}` : ''} right=${Math.round(el.getBoundingClientRect().right)}`);

@@ -23,7 +23,7 @@ async function switchTo(page, code, button) {
 }
 
 test('an anonymous visitor switches the login page to English and back', async () => {
-  const { context, page, errors } = await newPage(browser, { locale: 'en-US' });
+  const { context, page, errors } = await newPage(browser, { locale: 'fr-FR' });
   try {
     await page.goto('/login');
     assert.equal(await page.locator('html').getAttribute('lang'), 'fr', 'French by default');
@@ -40,6 +40,20 @@ test('an anonymous visitor switches the login page to English and back', async (
     await switchTo(page, 'fr', 'Change');
     await page.getByRole('heading', { level: 1, name: 'Mot de passe oublié' }).waitFor();
     assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the browser's preferred language is honoured before any choice", async () => {
+  const { context, page } = await newPage(browser, { locale: 'en-GB' });
+  try {
+    await page.goto('/login');
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    await page.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
+    // An explicit choice wins over the browser's.
+    await switchTo(page, 'fr', 'Change');
+    await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor();
   } finally {
     await context.close();
   }

@@ -41,7 +41,13 @@ test('an Administrator logs in, lands in the client space, and the session cooki
   const { context, page, errors } = await newPage(browser);
   try {
     await page.goto('/espace-client/users');
-    await login(page, USERS.adminA);
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await page.getByLabel('Adresse e-mail', { exact: true }).fill(USERS.adminA);
+    await page.getByLabel('Mot de passe', { exact: true }).fill(DEMO_PASSWORD);
+    await Promise.all([
+      page.waitForURL((u) => u.pathname !== '/login'),
+      page.getByRole('button', { name: 'Se connecter' }).click(),
+    ]);
     // The ?next= of the login page brings the user back where they were going.
     assert.equal(new URL(page.url()).pathname, '/espace-client/users');
     await page.getByRole('heading', { level: 1, name: `Utilisateurs — ${ORG_A}` }).waitFor();

@@ -20,10 +20,12 @@ async function checkPhone(page, path, shot) {
   const o = await horizontalOverflow(page);
   await page.screenshot({ path: screenshotPath(shot), fullPage: true });
   assert.ok(o.scrollWidth <= o.clientWidth, `${path} scrolls sideways on a phone: ${JSON.stringify(o)}`);
-  // Every visible field is inside the screen.
+  // Every visible field is inside the screen (a wide data table scrolls
+  // sideways inside its own wrapper, which WCAG's reflow rule allows).
   const outside = await page.evaluate(() =>
     [...document.querySelectorAll('input:not([type=hidden]), select, button')]
       .filter((el) => {
+        if (el.closest('.table-wrap')) return false;
         const r = el.getBoundingClientRect();
         return r.width > 0 && (r.left < 0 || r.right > document.documentElement.clientWidth);
       })
