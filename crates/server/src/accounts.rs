@@ -489,6 +489,9 @@ pub async fn login(
             )
             .await
             .map_err(internal)?;
+            audit_session(&mut tx, &user, "session.login", now, addr)
+                .await
+                .map_err(internal)?;
             tx.commit().await.map_err(|_| LoginError::Invalid)?;
             Ok((user, secret))
         }
@@ -507,10 +510,59 @@ pub async fn login(
 }
 
 /// Ends a session.
-pub async fn logout(state: &AppState, secret: &str) -> ApiResult<()> {
+pub async fn logout(state: &AppState, p: &Principal, secret: &str) -> ApiResult<()> {
     let mut tx = state.store().begin().await?;
     sessions::delete(&mut *tx, secret).await?;
+    let actor = p.actor(state.now());
+    ciel_store::audit::record(
+        &mut *tx,
+        &actor,
+        ciel_store::audit::Change::<(), ()> {
+            org_id: Some(&p.user.org_id),
+            action: "session.logout",
+            entity_kind: "user",
+            entity_id: p.user.id.as_str(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
     commit(tx).await
+}
+
+/// Records a login in the audit log, with the client address: who entered
+/// an organisation's space, and from where, is evidence too.
+async fn audit_session(
+    tx: &mut Tx,
+    user: &User,
+    action: &str,
+    now: jiff::Timestamp,
+    addr: IpAddr,
+) -> Result<(), StoreError> {
+    let actor = Actor {
+        kind: if user.staff_role.is_some() {
+            "staff"
+        } else {
+            "client"
+        },
+        id: Some(user.id.clone()),
+        label: user.email.clone(),
+        ..Actor::system("", now)
+    };
+    ciel_store::audit::record(
+        &mut **tx,
+        &actor,
+        ciel_store::audit::Change::<(), _> {
+            org_id: Some(&user.org_id),
+            action,
+            entity_kind: "user",
+            entity_id: user.id.as_str(),
+            before: None,
+            after: Some(&serde_json::json!({ "address": addr.to_string() })),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Sends a reset link if the address belongs to an active account. The

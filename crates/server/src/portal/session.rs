@@ -130,7 +130,7 @@ pub async fn logout(v: Viewer, State(s): State<AppState>, form: Form) -> Respons
             return r;
         }
         if let Via::Session { secret, .. } = &p.via
-            && let Err(e) = accounts::logout(&s, secret).await
+            && let Err(e) = accounts::logout(&s, p, secret).await
         {
             tracing::error!(error = ?e, "logout failed");
         }

@@ -4,6 +4,7 @@
 //! ignored otherwise.
 
 mod accounts;
+mod contract;
 mod isolation;
 mod platform;
 mod smtp;
@@ -32,6 +33,7 @@ fn main() {
         accounts::profiles_and_the_last_administrator,
         accounts::api_tokens_are_scoped_shown_once_and_revocable,
         accounts::staff_can_back_date_and_the_audit_keeps_both_times,
+        contract::ticket_deadline_calculator_cites_its_rules,
         isolation::no_api_route_leaks_another_organisation,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
