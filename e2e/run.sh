@@ -10,6 +10,7 @@
 # aiosmtpd==1.4.6, /usr/bin/chromium, and a built ciel binary:
 #   CIEL_BIN (default target/debug/ciel, relative to the repository root).
 # Logs and screenshots go to e2e/test-results/ (gitignored).
+# Usage: bash e2e/run.sh [TEST_FILE...]   (default: every e2e/tests/*.test.mjs)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -143,7 +144,9 @@ echo "e2e: ciel at $CIEL_URL, SMTP sink on 127.0.0.1:$smtp_port, mail in $MAILDI
 
 status=0
 # The whole run is bounded: each test has its own timeout, and the runner as a whole too.
-timeout --kill-after=10 300 node --test --test-reporter=spec --test-timeout=60000 "$here/tests/" || status=$?
+# Arguments, if any, name the test files to run (e.g. e2e/tests/mobile.test.mjs).
+if (($# > 0)); then tests=("$@"); else tests=("$here/tests/"); fi
+timeout --kill-after=10 300 node --test --test-reporter=spec --test-timeout=60000 "${tests[@]}" || status=$?
 if ((status != 0)); then
   echo "e2e: tests failed (status $status); last lines of the ciel log:" >&2
   tail -n 30 "$results/ciel.log" >&2

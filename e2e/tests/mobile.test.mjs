@@ -56,7 +56,14 @@ test('the client space fits a phone', async () => {
     await login(page, USERS.adminA);
     await checkPhone(page, '/espace-client', 'phone-client-home');
     await checkPhone(page, '/espace-client/users', 'phone-client-users');
+    // With a token in the table, whose last column holds the revoke button.
+    await page.goto('/account');
+    await page.getByLabel('Nom du jeton (usage)').fill('sauvegarde nocturne');
+    await page.getByRole('button', { name: 'Créer un jeton' }).click();
+    await page.getByRole('button', { name: 'Révoquer' }).first().waitFor();
     await checkPhone(page, '/account', 'phone-account');
+    const revoke = await page.getByRole('button', { name: 'Révoquer' }).first().boundingBox();
+    assert.ok(revoke.height < 40, `the revoke button is not broken letter by letter (${revoke.height}px high)`);
   } finally {
     await context.close();
   }
