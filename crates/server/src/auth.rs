@@ -32,6 +32,8 @@ pub enum Via {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user: User,
+    /// The name of the user's organisation (shown in the portal's header).
+    pub org_name: String,
     pub scope: Scope,
     pub via: Via,
     pub request_id: Option<String>,
@@ -170,18 +172,20 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
     } else {
         return Ok(None);
     };
-    let user = match users::get(db, &Scope::Staff, user_id.as_str()).await {
-        Ok(u) if u.status == UserStatus::Active => u,
-        Ok(_) | Err(ciel_store::StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let member = match users::get_member(db, user_id.as_str()).await? {
+        Some(m) if m.user.status == UserStatus::Active => m,
+        _ => return Ok(None),
     };
-    let scope = if user.staff_role.is_some() && is_provider(state, &user).await? {
+    // Staff are members of the provider organisation; a staff role on a
+    // client user (which the API never creates) grants nothing.
+    let scope = if member.user.staff_role.is_some() && member.org_kind == "provider" {
         Scope::Staff
     } else {
-        Scope::Org(user.org_id.clone())
+        Scope::Org(member.user.org_id.clone())
     };
     let mut principal = Principal {
-        user,
+        user: member.user,
+        org_name: member.org_name,
         scope,
         via,
         request_id: request_id(parts),
@@ -189,14 +193,6 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
     };
     principal.occurred_at = occurred_at(&principal, &parts.headers, now)?;
     Ok(Some(principal))
-}
-
-/// Staff are members of the provider organisation; a staff role on a client
-/// user (which the API never creates) grants nothing.
-async fn is_provider(state: &AppState, user: &User) -> Result<bool, Problem> {
-    let org =
-        ciel_store::orgs::get(state.store().db(), &Scope::Staff, user.org_id.as_str()).await?;
-    Ok(org.kind == "provider")
 }
 
 /// Parses `Ciel-Occurred-At`: staff only, RFC 3339, not in the future.

@@ -76,7 +76,11 @@ impl Store {
                 };
                 // The writer first: it creates the file and switches it to WAL.
                 let write = pool(1).await?;
-                let read = pool(max_connections.max(1)).await?;
+                // Each SQLite connection is served by its own thread: more
+                // readers than cores only adds context switches (measured in
+                // BENCHMARKS.md: 8 readers on 2 cores serve a third of what 2 do).
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+                let read = pool(max_connections.clamp(1, cores)).await?;
                 Ok(Store {
                     read,
                     write,

@@ -203,6 +203,45 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     from_row(&row)
 }
 
+/// A user with the kind and name of its organisation, read in one query:
+/// authentication needs all three on every request.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    /// `provider` (staff) or `client`.
+    pub org_kind: String,
+    pub org_name: String,
+}
+
+/// Reads a user and its organisation by user id (unscoped: authentication
+/// happens before any scope exists).
+pub async fn get_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+) -> Result<Option<Member>> {
+    static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let cols: Vec<String> = COLUMNS
+            .split(',')
+            .map(|c| format!("u.{}", c.trim()))
+            .collect();
+        format!(
+            "SELECT {}, o.kind AS org_kind, o.name AS org_name FROM users u \
+             JOIN organizations o ON o.id = u.org_id WHERE u.id = ",
+            cols.join(", ")
+        )
+    });
+    let mut q = Sql::new(&SELECT);
+    q.bind(id);
+    let Some(r) = q.query().fetch_optional(ex).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Member {
+        user: from_row(&r)?,
+        org_kind: r.try_get("org_kind")?,
+        org_name: r.try_get("org_name")?,
+    }))
+}
+
 /// Finds a user by e-mail across organisations: only for authentication,
 /// which happens before any scope exists.
 pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(

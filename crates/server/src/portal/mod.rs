@@ -170,15 +170,10 @@ impl FromRequestParts<AppState> for Viewer {
                     .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
             })
             .map(|k| tr.t(flash_key(&k)).to_owned());
-        let org_name = match &principal {
-            Some(p) if !p.is_staff() => {
-                ciel_store::orgs::get(state.store().db(), &p.scope, p.user.org_id.as_str())
-                    .await
-                    .ok()
-                    .map(|o| o.name)
-            }
-            _ => None,
-        };
+        let org_name = principal
+            .as_ref()
+            .filter(|p| !p.is_staff())
+            .map(|p| p.org_name.clone());
         Ok(Viewer {
             principal,
             tr,
