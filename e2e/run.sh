@@ -114,7 +114,7 @@ wait_for() {
   done
 }
 port_open() { python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1"; }
-alive() { kill -0 "$1"; }
+alive() { kill -0 "$1" 2>/dev/null; }
 ciel_ready() {
   alive "$ciel_pid" || return 0 # let the caller notice the crash below
   # The demo data is loaded after the listener starts: wait for the banner too.
