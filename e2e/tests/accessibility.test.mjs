@@ -112,3 +112,71 @@ test('the error and flash messages are announced and contrasted', async () => {
     await context.close();
   }
 });
+
+/**
+ * Tabs through the whole page: every control that can be used is reached,
+ * in the document's order, and shows a visible focus indicator.
+ */
+async function tabThrough(page, path) {
+  await page.goto(path);
+  const expected = await page.evaluate(() =>
+    [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]
+      .filter((el) => !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')
+      .length,
+  );
+  const problems = [];
+  const reached = [];
+  for (let i = 0; i < expected + 5; i++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const s = getComputedStyle(el);
+      const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+      const label = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${(el.textContent || el.name || '').trim().slice(0, 30)}"`;
+      el.dataset.e2eSeen = '1';
+      return { ring, label };
+    });
+    if (!f) break;
+    if (reached.includes(f.label) && reached[0] === f.label) break;
+    reached.push(f.label);
+    if (!f.ring) problems.push(`${path}: no visible focus on ${f.label}`);
+  }
+  const missed = await page.evaluate(() =>
+    [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]
+      .filter((el) => !el.disabled && el.getClientRects().length > 0 && !el.dataset.e2eSeen)
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  problems.push(...missed.map((m) => `${path}: not reachable with Tab: ${m}`));
+  return problems;
+}
+
+test('every control is reachable with Tab and shows where the focus is', async () => {
+  const anon = await newPage(browser);
+  const admin = await newPage(browser);
+  try {
+    const problems = [];
+    problems.push(...(await tabThrough(anon.page, '/login')));
+    problems.push(...(await tabThrough(anon.page, '/password/forgot')));
+    await login(admin.page, USERS.adminA);
+    problems.push(...(await tabThrough(admin.page, '/espace-client/users')));
+    problems.push(...(await tabThrough(admin.page, '/account')));
+    assert.deepEqual(problems, []);
+  } finally {
+    await anon.context.close();
+    await admin.context.close();
+  }
+});
+
+test('English pages are labelled and contrasted too', async () => {
+  const { context, page, errors } = await newPage(browser, { locale: 'en-GB' });
+  try {
+    const problems = [];
+    for (const path of ['/login', '/password/forgot']) problems.push(...(await checkPage(page, errors, path)));
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
