@@ -119,7 +119,8 @@ ciel_ready() {
   alive "$ciel_pid" || return 0 # let the caller notice the crash below
   # The demo data is loaded after the listener starts: wait for the banner too.
   grep -q "ciel is listening" "$results/ciel.log" &&
-    curl -fsS --max-time 2 "http://127.0.0.1:$http_port/readyz"
+    python3 -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1], timeout=2).status != 200)' \
+      "http://127.0.0.1:$http_port/readyz"
 }
 
 wait_for 20 "SMTP sink on port $smtp_port" port_open "$smtp_port" || {
