@@ -16,7 +16,11 @@ pub struct Overrides {
 
 /// Builds the configuration from its four layers. Errors name the key at
 /// fault (`unknown field `lisen`` in `server`, a bad value's path...).
-pub fn load(file: Option<&Path>, env: &[(String, String)], flags: &Overrides) -> anyhow::Result<Config> {
+pub fn load(
+    file: Option<&Path>,
+    env: &[(String, String)],
+    flags: &Overrides,
+) -> anyhow::Result<Config> {
     let mut fig = Figment::new();
     if let Some(path) = file {
         if !path.exists() {
@@ -30,7 +34,8 @@ pub fn load(file: Option<&Path>, env: &[(String, String)], flags: &Overrides) ->
         .iter()
         .filter_map(|(k, v)| {
             let rest = k.strip_prefix("CIEL_")?;
-            rest.contains("__").then(|| (rest.to_ascii_lowercase().replace("__", "."), v.clone()))
+            rest.contains("__")
+                .then(|| (rest.to_ascii_lowercase().replace("__", "."), v.clone()))
         })
         .collect();
     for (key, value) in vars {
@@ -54,7 +59,11 @@ pub fn load(file: Option<&Path>, env: &[(String, String)], flags: &Overrides) ->
             .into_iter()
             .map(|e| {
                 let path = e.path.join(".");
-                if path.is_empty() { e.kind.to_string() } else { format!("{path}: {}", e.kind) }
+                if path.is_empty() {
+                    e.kind.to_string()
+                } else {
+                    format!("{path}: {}", e.kind)
+                }
             })
             .collect();
         anyhow::anyhow!("configuration: {}", msgs.join("; "))
@@ -79,7 +88,10 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
@@ -96,14 +108,21 @@ mod tests {
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ciel.toml");
-        std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:9000\"\n[database]\nmax_connections = 3\n").unwrap();
+        std::fs::write(
+            &path,
+            "[server]\nlisten = \"127.0.0.1:9000\"\n[database]\nmax_connections = 3\n",
+        )
+        .unwrap();
         let vars = env(&[
             ("CIEL_DATABASE__MAX_CONNECTIONS", "5"),
             ("CIEL_DATABASE__URL", "sqlite://from-env.db"),
             ("CIEL_TEST_DATABASE_URL", "postgres://ignored"),
             ("PATH", "/bin"),
         ]);
-        let flags = Overrides { database_url: Some("sqlite://from-flag.db".into()), ..Default::default() };
+        let flags = Overrides {
+            database_url: Some("sqlite://from-flag.db".into()),
+            ..Default::default()
+        };
         let c = load(Some(&path), &vars, &flags).unwrap();
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:9000"); // file
         assert_eq!(c.database.max_connections, 5); // env beats file
@@ -115,12 +134,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ciel.toml");
         std::fs::write(&path, "[server]\nlisen = \"127.0.0.1:9000\"\n").unwrap();
-        let err = load(Some(&path), &[], &Overrides::default()).unwrap_err().to_string();
+        let err = load(Some(&path), &[], &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("lisen"), "{err}");
-        let err = load(None, &env(&[("CIEL_MAIL__TRANSPRT", "smtp")]), &Overrides::default()).unwrap_err().to_string();
+        let err = load(
+            None,
+            &env(&[("CIEL_MAIL__TRANSPRT", "smtp")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("transprt"), "{err}");
-        let err = load(None, &[], &Overrides { listen: Some("nowhere".into()), ..Default::default() }).unwrap_err().to_string();
-        assert!(err.contains("server.listen") || err.contains("listen"), "{err}");
+        let err = load(
+            None,
+            &[],
+            &Overrides {
+                listen: Some("nowhere".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("server.listen") || err.contains("listen"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -131,7 +170,13 @@ mod tests {
         ]);
         let c = load(None, &vars, &Overrides::default()).unwrap();
         let shown = format!("{c:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("s3cret-pass"), "{shown}");
-        assert_eq!(c.database.url.expose_secret(), "postgres://ciel:hunter2@db/ciel");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret-pass"),
+            "{shown}"
+        );
+        assert_eq!(
+            c.database.url.expose_secret(),
+            "postgres://ciel:hunter2@db/ciel"
+        );
     }
 }

@@ -111,7 +111,9 @@ fn load_config(cli: &Cli, listen: Option<String>) -> anyhow::Result<Config> {
 fn init_logs(c: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&c.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match c.log.format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
@@ -119,7 +121,9 @@ fn init_logs(c: &Config) {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -158,10 +162,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             })
         }
-        Command::User(UserCmd::Create { ref email, ref name, ref role, password_stdin }) => {
+        Command::User(UserCmd::Create {
+            ref email,
+            ref name,
+            ref role,
+            password_stdin,
+        }) => {
             let c = load_config(&cli, None)?;
             init_logs(&c);
-            let role = StaffRole::parse(role).ok_or_else(|| anyhow::anyhow!("--role: expected admin, support, billing or datacenter"))?;
+            let role = StaffRole::parse(role).ok_or_else(|| {
+                anyhow::anyhow!("--role: expected admin, support, billing or datacenter")
+            })?;
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
@@ -171,8 +182,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             runtime()?.block_on(async {
                 let state = state(c).await?;
-                let user = bootstrap::create_staff_user(&state, email, name, role, &password).await?;
-                println!("staff account created: {} ({}, role {})", user.email, user.id, role.code());
+                let user =
+                    bootstrap::create_staff_user(&state, email, name, role, &password).await?;
+                println!(
+                    "staff account created: {} ({}, role {})",
+                    user.email,
+                    user.id,
+                    role.code()
+                );
                 if generated {
                     println!("password (shown once): {password}");
                 }
@@ -189,7 +206,10 @@ async fn state(c: Config) -> anyhow::Result<AppState> {
 }
 
 fn print_logins(logins: &[bootstrap::DemoLogin]) {
-    println!("Demo logins (password for all: {}):", bootstrap::DEMO_PASSWORD);
+    println!(
+        "Demo logins (password for all: {}):",
+        bootstrap::DEMO_PASSWORD
+    );
     for l in logins {
         println!("  {:<48} {}", l.email, l.who);
     }
@@ -197,12 +217,19 @@ fn print_logins(logins: &[bootstrap::DemoLogin]) {
 
 async fn serve_cmd(c: Config, demo: bool) -> anyhow::Result<()> {
     let public_url = c.server.public_url.clone();
-    let running = serve::start(c, Arc::new(SystemClock)).await?;
+    let clock = Arc::new(SystemClock);
+    let store = serve::open_store(&c).await?;
+    // The demo data is in place before the first request is accepted.
     if demo {
-        let logins = bootstrap::load_demo(&running.state).await?;
+        let state = AppState::new(store.clone(), c.clone(), clock.clone());
+        let logins = bootstrap::load_demo(&state).await?;
         print_logins(&logins);
     }
-    println!("ciel is listening on http://{} (public URL {public_url})", running.addr);
+    let running = serve::start_with_store(c, clock, store).await?;
+    println!(
+        "ciel is listening on http://{} (public URL {public_url})",
+        running.addr
+    );
     tracing::info!(addr = %running.addr, "ready");
     shutdown_signal().await;
     tracing::info!("shutting down");
@@ -213,13 +240,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

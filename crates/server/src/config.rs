@@ -228,7 +228,8 @@ impl Default for JobsConfig {
 pub struct LogConfig {
     /// `text` or `json`.
     pub format: LogFormat,
-    /// A tracing filter, e.g. `info` or `ciel_server=debug,info`.
+    /// A tracing filter, e.g. `info` or `ciel_server=debug,info`; sqlx's
+    /// notices are quiet by default.
     pub level: String,
 }
 
@@ -244,7 +245,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             format: LogFormat::Text,
-            level: "info".into(),
+            level: "info,sqlx=warn".into(),
         }
     }
 }

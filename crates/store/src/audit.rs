@@ -7,6 +7,7 @@ use crate::{Page, Result, Scope, StoreError, time};
 use ciel_domain::{Id, id::prefix};
 use jiff::Timestamp;
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
 /// The author of a change and its two times.
@@ -134,30 +135,27 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
         q.push(" AND id < ").bind(c);
     }
     q.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
-    let rows = q.query().fetch_all(ex).await?;
-    let mut items = rows
-        .iter()
-        .map(|r| {
-            let parse = |s: Option<String>| -> Result<Option<serde_json::Value>> {
-                s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
-                    .transpose()
-            };
-            Ok(AuditEntry {
-                id: Id::from_raw(r.try_get("id")?),
-                org_id: r.try_get::<Option<String>, _>("org_id")?.map(Id::from_raw),
-                actor_kind: r.try_get("actor_kind")?,
-                actor_id: r.try_get("actor_id")?,
-                actor_label: r.try_get("actor_label")?,
-                action: r.try_get("action")?,
-                entity_kind: r.try_get("entity_kind")?,
-                entity_id: r.try_get("entity_id")?,
-                before: parse(r.try_get("before_json")?)?,
-                after: parse(r.try_get("after_json")?)?,
-                recorded_at: time::from_db(r.try_get("recorded_at")?),
-                occurred_at: time::from_db(r.try_get("occurred_at")?),
-                request_id: r.try_get("request_id")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(crate::paginate(&mut items, limit, |e| e.id.to_string()))
+    crate::fetch_page(&q, ex, limit, from_row, |e| &e.id).await
+}
+
+fn from_row(r: &AnyRow) -> Result<AuditEntry> {
+    let parse = |s: Option<String>| -> Result<Option<serde_json::Value>> {
+        s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    };
+    Ok(AuditEntry {
+        id: Id::from_raw(r.try_get("id")?),
+        org_id: r.try_get::<Option<String>, _>("org_id")?.map(Id::from_raw),
+        actor_kind: r.try_get("actor_kind")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_label: r.try_get("actor_label")?,
+        action: r.try_get("action")?,
+        entity_kind: r.try_get("entity_kind")?,
+        entity_id: r.try_get("entity_id")?,
+        before: parse(r.try_get("before_json")?)?,
+        after: parse(r.try_get("after_json")?)?,
+        recorded_at: time::from_db(r.try_get("recorded_at")?),
+        occurred_at: time::from_db(r.try_get("occurred_at")?),
+        request_id: r.try_get("request_id")?,
+    })
 }

@@ -43,9 +43,31 @@ pub struct Page<T> {
 /// Result alias of this crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Runs a list query that ends with `LIMIT limit + 1` and cuts it into a
+/// page, the identifier of its last item being the next cursor.
+pub(crate) async fn fetch_page<'e, E, T>(
+    q: &sql::Sql,
+    ex: E,
+    limit: i64,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T>,
+    id: fn(&T) -> &ciel_domain::Id,
+) -> Result<Page<T>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut items = q
+        .query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(paginate(&mut items, limit, |t| id(t).to_string()))
+}
+
 /// Cuts a list fetched with `LIMIT limit + 1` into a page: the extra row only
 /// tells that a next page exists, and the last kept row is its cursor.
-pub(crate) fn paginate<T>(items: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+fn paginate<T>(items: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(0);
     let more = items.len() > limit;
     items.truncate(limit);

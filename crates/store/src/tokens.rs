@@ -134,14 +134,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
         q.push(" AND id > ").bind(c);
     }
     q.push(" ORDER BY id LIMIT ").bind(limit + 1);
-    let mut items = q
-        .query()
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(crate::paginate(&mut items, limit, |t| t.id.to_string()))
+    crate::fetch_page(&q, ex, limit, from_row, |x| &x.id).await
 }
 
 /// Reads a token visible to `scope`.

@@ -306,14 +306,23 @@ async fn set_password(
         OneTimePurpose::Invite => "set_password.invitation_title",
         OneTimePurpose::Reset => "set_password.reset_title",
     };
+    // The whole exchange speaks the invitee's language, as the form did.
+    let invitee = match tokens::check_one_time(s.store().db(), &token, purpose, s.now()).await {
+        Ok(Ok(id)) => users::get(s.store().db(), &Scope::Staff, id.as_str())
+            .await
+            .ok(),
+        _ => None,
+    };
+    let v = match &invitee {
+        Some(u) => Viewer {
+            tr: Tr::new(u.lang),
+            ..v
+        },
+        None => v,
+    };
+    let email = invitee.map(|u| u.email).unwrap_or_default();
     let again = |error: String| async {
-        let email = match tokens::check_one_time(s.store().db(), &token, purpose, s.now()).await {
-            Ok(Ok(id)) => users::get(s.store().db(), &Scope::Staff, id.as_str())
-                .await
-                .map(|u| u.email)
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
+        let email = email.clone();
         v.render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             SetPasswordPage {
