@@ -9,6 +9,7 @@ pub mod clock;
 pub mod company;
 pub mod email;
 pub mod id;
+pub mod identity;
 pub mod lang;
 pub mod password;
 
