@@ -50,4 +50,4 @@ curl -s -b "$jar" -c "$jar" -o /dev/null -d "_csrf=$csrf&email=jeanne.martin%40a
 session=$(awk '$6 == "ciel_session" {print $7}' "$jar")
 [ -n "$session" ] || { echo "login failed"; exit 1; }
 curl -fs -o /dev/null -H "Cookie: ciel_session=$session" "http://127.0.0.1:$PORT/espace-client/users"
-wrk -t2 -c50 -d"$DURATION" --latency -H "Cookie: ciel_session=$session" "http://127.0.0.1:$PORT/espace-client/users"
+wrk -t"${WRK_THREADS:-1}" -c50 -d"$DURATION" --latency -H "Cookie: ciel_session=$session" "http://127.0.0.1:$PORT/espace-client/users"

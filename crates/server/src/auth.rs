@@ -136,7 +136,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let (user_id, via) = if let Some(secret) = bearer {
+    let (member, via) = if let Some(secret) = bearer {
         let Some(token) = tokens::authenticate(db, secret.trim()).await? else {
             return Err(Problem::unauthenticated().detail("unknown or revoked API token"));
         };
@@ -146,15 +146,16 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         if stale {
             tokens::mark_used(state.store().writer(), &token.id, now).await?;
         }
+        let member = users::get_member(db, token.user_id.as_str()).await?;
         (
-            token.user_id.clone(),
+            member,
             Via::Token {
                 id: token.id,
                 name: token.name,
             },
         )
     } else if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
-        let Some(session) = sessions::find(db, secret, now).await? else {
+        let Some((session, member)) = sessions::find_member(db, secret, now).await? else {
             return Ok(None);
         };
         if now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
@@ -163,7 +164,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
             sessions::touch(state.store().writer(), secret, now, expires_at).await?;
         }
         (
-            session.user_id,
+            Some(member),
             Via::Session {
                 secret: secret.to_owned(),
                 csrf: session.csrf_token,
@@ -172,7 +173,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
     } else {
         return Ok(None);
     };
-    let member = match users::get_member(db, user_id.as_str()).await? {
+    let member = match member {
         Some(m) if m.user.status == UserStatus::Active => m,
         _ => return Ok(None),
     };

@@ -38,27 +38,36 @@ pub async fn create<'e, E: Executor<'e, Database = Any>>(
     Ok(secret)
 }
 
-/// Finds the unexpired session of a cookie secret.
-pub async fn find<'e, E: Executor<'e, Database = Any>>(
+/// Finds the unexpired session of a cookie secret with its user and the
+/// user's organisation, in one query: every portal page needs all three.
+pub async fn find_member<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     secret: &str,
     now: Timestamp,
-) -> Result<Option<Session>> {
-    let mut q = Sql::new(
-        "SELECT user_id, csrf_token, expires_at, last_seen_at FROM sessions WHERE token_hash = ",
-    );
+) -> Result<Option<(Session, crate::users::Member)>> {
+    static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {}, s.csrf_token AS s_csrf, s.expires_at AS s_expires, s.last_seen_at AS s_seen \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             JOIN organizations o ON o.id = u.org_id WHERE s.token_hash = ",
+            *crate::users::MEMBER_COLUMNS
+        )
+    });
+    let mut q = Sql::new(&SELECT);
     q.bind(hash_secret(secret))
-        .push(" AND expires_at > ")
+        .push(" AND s.expires_at > ")
         .bind(now);
     let Some(r) = q.query().fetch_optional(ex).await? else {
         return Ok(None);
     };
-    Ok(Some(Session {
-        user_id: Id::from_raw(r.try_get("user_id")?),
-        csrf_token: r.try_get("csrf_token")?,
-        expires_at: time::from_db(r.try_get("expires_at")?),
-        last_seen_at: time::from_db(r.try_get("last_seen_at")?),
-    }))
+    let member = crate::users::member_from_row(&r)?;
+    let session = Session {
+        user_id: member.user.id.clone(),
+        csrf_token: r.try_get("s_csrf")?,
+        expires_at: time::from_db(r.try_get("s_expires")?),
+        last_seen_at: time::from_db(r.try_get("s_seen")?),
+    };
+    Ok(Some((session, member)))
 }
 
 /// Extends a session that is in use (sliding expiry).

@@ -213,33 +213,45 @@ pub struct Member {
     pub org_name: String,
 }
 
+/// The columns of a [`Member`], for a query joining `users u` and
+/// `organizations o`.
+pub(crate) static MEMBER_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let cols: Vec<String> = COLUMNS
+        .split(',')
+        .map(|c| format!("u.{}", c.trim()))
+        .collect();
+    format!(
+        "{}, o.kind AS org_kind, o.name AS org_name",
+        cols.join(", ")
+    )
+});
+
+/// Decodes a row selected with [`MEMBER_COLUMNS`].
+pub(crate) fn member_from_row(r: &AnyRow) -> Result<Member> {
+    Ok(Member {
+        user: from_row(r)?,
+        org_kind: r.try_get("org_kind")?,
+        org_name: r.try_get("org_name")?,
+    })
+}
+
 /// Reads a user and its organisation by user id (unscoped: authentication
 /// happens before any scope exists).
 pub async fn get_member<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     id: &str,
 ) -> Result<Option<Member>> {
-    static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let cols: Vec<String> = COLUMNS
-            .split(',')
-            .map(|c| format!("u.{}", c.trim()))
-            .collect();
-        format!(
-            "SELECT {}, o.kind AS org_kind, o.name AS org_name FROM users u \
-             JOIN organizations o ON o.id = u.org_id WHERE u.id = ",
-            cols.join(", ")
-        )
-    });
-    let mut q = Sql::new(&SELECT);
+    let mut q = Sql::new(&format!(
+        "SELECT {} FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = ",
+        *MEMBER_COLUMNS
+    ));
     q.bind(id);
-    let Some(r) = q.query().fetch_optional(ex).await? else {
-        return Ok(None);
-    };
-    Ok(Some(Member {
-        user: from_row(&r)?,
-        org_kind: r.try_get("org_kind")?,
-        org_name: r.try_get("org_name")?,
-    }))
+    q.query()
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(member_from_row)
+        .transpose()
 }
 
 /// Finds a user by e-mail across organisations: only for authentication,
