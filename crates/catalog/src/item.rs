@@ -161,7 +161,7 @@ pub struct ExternalBackup {
 /// Why a duration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    #[error("{0:?} is not an ISO 8601 duration in years, months, weeks or days (e.g. P6M, P30D)")]
+    #[error("{0:?} is not a duration in years, months, weeks or days (e.g. P6M, P30D, 6 months)")]
     Format(String),
     #[error("{0:?}: a duration on an order is not negative")]
     Negative(String),
@@ -171,7 +171,8 @@ pub enum DurationError {
 
 /// A calendar duration stated on an order (backup options): months and
 /// days, never hours, never negative. Written in ISO 8601 (`P6M`, `P1Y`,
-/// `P2W`, `P6M1D`); years count 12 months and weeks 7 days.
+/// `P2W`, `P6M1D`) or jiff's friendly form (`6 months`, `30 days`); years
+/// count 12 months and weeks 7 days; displayed in ISO 8601.
 ///
 /// Months stay months: adding one to a date moves to the same day of the
 /// next month (clamped to its end), so "6 months" is compared as the
@@ -188,7 +189,7 @@ impl CalendarDuration {
         CalendarDuration { months, days }
     }
 
-    /// Parses an ISO 8601 duration.
+    /// Parses an ISO 8601 (or jiff friendly) duration.
     pub fn parse(s: &str) -> Result<Self, DurationError> {
         let span: jiff::Span = s
             .trim()
