@@ -40,6 +40,7 @@ fn main() {
         platform::health_metrics_openapi_and_request_ids,
         platform::mail_is_delivered_once_and_kept_as_evidence,
         platform::concurrent_workers_claim_each_job_once,
+        platform::two_servers_send_each_notice_once,
         platform::migrations_are_forward_only_and_idempotent,
     ];
     let pg = support::pg_admin_url().is_some();

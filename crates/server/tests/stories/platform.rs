@@ -471,3 +471,88 @@ pub async fn migrations_are_forward_only_and_idempotent(b: Backend) {
     assert_eq!(list("sqlite"), list("postgres"));
     app.stop().await;
 }
+
+pub async fn two_servers_send_each_notice_once(b: Backend) {
+    let app = TestApp::start_with(b, |c| c.jobs.workers = 2).await;
+    let second = app.another_server(2).await;
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    // Both processes serve requests: half of the staff are created through each.
+    let other_base = format!("http://{}", second.addr);
+    let other = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = other
+        .get(format!("{other_base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "_csrf");
+    other
+        .post(format!("{other_base}/login"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", STAFF_ADMIN),
+            ("password", DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = other
+        .get(format!("{other_base}/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let other_csrf = hidden(&page, "_csrf");
+    let n = 24;
+    for i in 0..n {
+        let body = json!({"name": format!("Agent {i}"), "email": format!("agent.{i}@bytel-cloud.example"), "role": "support"});
+        let status = if i % 2 == 0 {
+            staff.api(Method::POST, "/api/v1/staff", Some(body)).await.0
+        } else {
+            other
+                .post(format!("{other_base}/api/v1/staff"))
+                .header("x-csrf-token", &other_csrf)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        assert_eq!(status, 201);
+    }
+    // Four workers in two processes deliver: each invitation exactly once.
+    for i in 0..n {
+        app.mail(&format!("agent.{i}@bytel-cloud.example"), 1).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..n {
+        assert_eq!(
+            app.sink.to(&format!("agent.{i}@bytel-cloud.example")).len(),
+            1,
+            "agent {i}"
+        );
+    }
+    let store = app.state().store();
+    assert_eq!(
+        jobs::count_by_status(store.db(), "queued").await.unwrap(),
+        0
+    );
+    assert_eq!(
+        jobs::count_by_status(store.db(), "running").await.unwrap(),
+        0
+    );
+    assert_eq!(
+        jobs::count_by_status(store.db(), "failed").await.unwrap(),
+        0
+    );
+    second.stop().await.unwrap();
+    app.stop().await;
+}

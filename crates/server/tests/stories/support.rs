@@ -23,6 +23,7 @@ pub const START: &str = "2026-05-07T15:30:00Z";
 
 pub struct TestApp {
     pub running: Option<Running>,
+    config: Config,
     pub base: String,
     pub clock: Arc<ManualClock>,
     pub sink: Sink,
@@ -83,7 +84,7 @@ impl TestApp {
         config.jobs.poll_interval_ms = 20;
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
-        let running = serve::start(config, clock.clone())
+        let running = serve::start(config.clone(), clock.clone())
             .await
             .expect("server starts");
         ciel_server::bootstrap::load_demo(&running.state)
@@ -92,12 +93,23 @@ impl TestApp {
         let base = format!("http://{}", running.addr);
         TestApp {
             running: Some(running),
+            config,
             base,
             clock,
             sink,
             _dir: dir,
             pg,
         }
+    }
+
+    /// Another ciel process on the same database and SMTP sink, with
+    /// `workers` job workers (a second `ciel serve` of a deployment).
+    pub async fn another_server(&self, workers: usize) -> Running {
+        let mut config = self.config.clone();
+        config.jobs.workers = workers;
+        serve::start(config, self.clock.clone())
+            .await
+            .expect("second server starts")
     }
 
     pub fn state(&self) -> &ciel_server::AppState {
