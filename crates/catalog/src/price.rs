@@ -116,7 +116,7 @@ impl Price {
         if d.is_sign_negative() && !d.is_zero() {
             return Err(PriceError::Negative(d));
         }
-        Ok(Price(d.normalize()))
+        Ok(Price(d))
     }
 
     /// Parses an exact decimal ("12.50"); floats never enter.

@@ -799,16 +799,36 @@ pub enum VatRegimeError {
 /// charge where the client accounts for the VAT.
 ///
 /// The rate is a [`Decimal`] percentage, never a float. The EN 16931 VAT
-/// category code (BT-151) follows from the regime.
+/// category code (BT-151) follows from the regime. The variants are private
+/// so that every value, built in code or read from JSON
+/// (`{"kind": "standard", "rate_percent": "20"}`), went through the checks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum VatRegime {
-    /// VAT added at `rate_percent` (e.g. 20).
+#[serde(try_from = "Regime", into = "Regime")]
+pub struct VatRegime(Regime);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Regime {
     Standard { rate_percent: Decimal },
-    /// No VAT; `mention` is printed on every invoice.
     Exempt { mention: String },
-    /// No VAT charged; the client self-assesses; prints [`REVERSE_CHARGE_MENTION`].
     ReverseCharge,
+}
+
+impl TryFrom<Regime> for VatRegime {
+    type Error = VatRegimeError;
+    fn try_from(r: Regime) -> Result<Self, VatRegimeError> {
+        match r {
+            Regime::Standard { rate_percent } => VatRegime::standard(rate_percent),
+            Regime::Exempt { mention } => VatRegime::exempt(&mention),
+            Regime::ReverseCharge => Ok(VatRegime::reverse_charge()),
+        }
+    }
+}
+
+impl From<VatRegime> for Regime {
+    fn from(v: VatRegime) -> Regime {
+        v.0
+    }
 }
 
 impl VatRegime {
@@ -817,7 +837,7 @@ impl VatRegime {
         if rate_percent <= Decimal::ZERO || rate_percent > Decimal::ONE_HUNDRED {
             return Err(VatRegimeError::Rate(rate_percent));
         }
-        Ok(VatRegime::Standard { rate_percent })
+        Ok(VatRegime(Regime::Standard { rate_percent }))
     }
 
     /// An exemption with its (non-empty) invoice mention.
@@ -829,34 +849,44 @@ impl VatRegime {
         if m.chars().count() > 200 {
             return Err(VatRegimeError::MentionTooLong);
         }
-        Ok(VatRegime::Exempt {
+        Ok(VatRegime(Regime::Exempt {
             mention: m.to_string(),
-        })
+        }))
+    }
+
+    /// Intra-EU reverse charge: no VAT charged, the client self-assesses;
+    /// invoices print [`REVERSE_CHARGE_MENTION`].
+    pub fn reverse_charge() -> Self {
+        VatRegime(Regime::ReverseCharge)
+    }
+
+    pub fn is_reverse_charge(&self) -> bool {
+        self.0 == Regime::ReverseCharge
     }
 
     /// The VAT rate to apply, in percent (0 when exempt or reverse charged).
     pub fn rate_percent(&self) -> Decimal {
-        match self {
-            VatRegime::Standard { rate_percent } => *rate_percent,
-            VatRegime::Exempt { .. } | VatRegime::ReverseCharge => Decimal::ZERO,
+        match &self.0 {
+            Regime::Standard { rate_percent } => *rate_percent,
+            Regime::Exempt { .. } | Regime::ReverseCharge => Decimal::ZERO,
         }
     }
 
     /// The mention the invoice must print, if any.
     pub fn mention(&self) -> Option<&str> {
-        match self {
-            VatRegime::Standard { .. } => None,
-            VatRegime::Exempt { mention } => Some(mention),
-            VatRegime::ReverseCharge => Some(REVERSE_CHARGE_MENTION),
+        match &self.0 {
+            Regime::Standard { .. } => None,
+            Regime::Exempt { mention } => Some(mention),
+            Regime::ReverseCharge => Some(REVERSE_CHARGE_MENTION),
         }
     }
 
     /// EN 16931 VAT category code (BT-151): `S`, `E` or `AE`.
     pub fn en16931_category(&self) -> &'static str {
-        match self {
-            VatRegime::Standard { .. } => "S",
-            VatRegime::Exempt { .. } => "E",
-            VatRegime::ReverseCharge => "AE",
+        match &self.0 {
+            Regime::Standard { .. } => "S",
+            Regime::Exempt { .. } => "E",
+            Regime::ReverseCharge => "AE",
         }
     }
 }
@@ -917,13 +947,57 @@ pub enum LegalIdentityError {
 /// [`company::parse_vat_number`]); reverse charge needs a VAT number of
 /// another member state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "LegalIdentityInput", into = "LegalIdentityInput")]
 pub struct LegalIdentity {
+    company_name: String,
+    siren: Option<String>,
+    siret: Option<Siret>,
+    vat_number: Option<String>,
+    address: PostalAddress,
+    vat_regime: VatRegime,
+}
+
+/// The fields of a legal identity as entered or stored; reading one into a
+/// [`LegalIdentity`] runs every check again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalIdentityInput {
     pub company_name: String,
+    #[serde(default)]
     pub siren: Option<String>,
+    #[serde(default)]
     pub siret: Option<Siret>,
+    #[serde(default)]
     pub vat_number: Option<String>,
     pub address: PostalAddress,
     pub vat_regime: VatRegime,
+}
+
+impl TryFrom<LegalIdentityInput> for LegalIdentity {
+    type Error = LegalIdentityError;
+    fn try_from(i: LegalIdentityInput) -> Result<Self, LegalIdentityError> {
+        LegalIdentity::new(
+            &i.company_name,
+            i.siren.as_deref(),
+            i.siret,
+            i.vat_number.as_deref(),
+            i.address,
+            i.vat_regime,
+        )
+    }
+}
+
+impl From<LegalIdentity> for LegalIdentityInput {
+    fn from(l: LegalIdentity) -> Self {
+        LegalIdentityInput {
+            company_name: l.company_name,
+            siren: l.siren,
+            siret: l.siret,
+            vat_number: l.vat_number,
+            address: l.address,
+            vat_regime: l.vat_regime,
+        }
+    }
 }
 
 impl LegalIdentity {
@@ -966,7 +1040,7 @@ impl LegalIdentity {
             ),
             None => None,
         };
-        if vat_regime == VatRegime::ReverseCharge {
+        if vat_regime.is_reverse_charge() {
             match &vat_number {
                 None => return Err(LegalIdentityError::ReverseChargeWithoutVat),
                 Some(v) if v.starts_with("FR") => {
@@ -983,6 +1057,27 @@ impl LegalIdentity {
             address,
             vat_regime,
         })
+    }
+
+    pub fn company_name(&self) -> &str {
+        &self.company_name
+    }
+    /// The 9-digit SIREN (absent for a company established abroad).
+    pub fn siren(&self) -> Option<&str> {
+        self.siren.as_deref()
+    }
+    pub fn siret(&self) -> Option<&Siret> {
+        self.siret.as_ref()
+    }
+    /// The normalised intra-EU VAT number.
+    pub fn vat_number(&self) -> Option<&str> {
+        self.vat_number.as_deref()
+    }
+    pub fn address(&self) -> &PostalAddress {
+        &self.address
+    }
+    pub fn vat_regime(&self) -> &VatRegime {
+        &self.vat_regime
     }
 }
 
@@ -1421,7 +1516,7 @@ mod tests {
         assert_eq!(ex.rate_percent(), Decimal::ZERO);
         assert_eq!(ex.mention(), Some("TVA non applicable, art. 293 B du CGI"));
         assert_eq!(ex.en16931_category(), "E");
-        let rc = VatRegime::ReverseCharge;
+        let rc = VatRegime::reverse_charge();
         assert_eq!(rc.rate_percent(), Decimal::ZERO);
         let m = rc.mention().unwrap();
         assert!(m.starts_with("Autoliquidation"));
@@ -1449,9 +1544,18 @@ mod tests {
             std.clone(),
         )
         .unwrap();
-        assert_eq!(id.company_name, "Ciel SAS");
-        assert_eq!(id.siren.as_deref(), Some("380104877"));
-        assert_eq!(id.vat_number.as_deref(), Some("FR06380104877"));
+        assert_eq!(id.company_name(), "Ciel SAS");
+        assert_eq!(id.siren(), Some("380104877"));
+        assert_eq!(id.vat_number(), Some("FR06380104877"));
+        // Stored and read back, the identity is checked again.
+        let stored = serde_json::to_value(&id).unwrap();
+        assert_eq!(
+            serde_json::from_value::<LegalIdentity>(stored.clone()).unwrap(),
+            id
+        );
+        let mut tampered = stored;
+        tampered["vat_number"] = serde_json::json!("FR07380104877");
+        assert!(serde_json::from_value::<LegalIdentity>(tampered).is_err());
 
         let other = Siret::parse("73282932000074").unwrap();
         assert_eq!(
@@ -1494,7 +1598,7 @@ mod tests {
                 None,
                 Some("FR06380104877"),
                 paris(),
-                VatRegime::ReverseCharge
+                VatRegime::reverse_charge()
             ),
             Err(LegalIdentityError::ReverseChargeFrench)
         );
@@ -1513,7 +1617,7 @@ mod tests {
                 None,
                 None,
                 brussels.clone(),
-                VatRegime::ReverseCharge
+                VatRegime::reverse_charge()
             ),
             Err(LegalIdentityError::ReverseChargeWithoutVat)
         );
@@ -1524,7 +1628,7 @@ mod tests {
                 None,
                 Some("BE0123456789"),
                 brussels,
-                VatRegime::ReverseCharge
+                VatRegime::reverse_charge()
             )
             .is_ok()
         );
@@ -1543,6 +1647,48 @@ mod tests {
         let a = paris();
         let raw: AddressInput = a.clone().into();
         assert_eq!(PostalAddress::try_from(raw), Ok(a));
+    }
+
+    #[test]
+    fn json_forms_go_through_parse() {
+        use serde_json::json;
+        let iban: Iban =
+            serde_json::from_value(json!("fr14 2004 1010 0505 0001 3m02 606")).unwrap();
+        assert_eq!(
+            serde_json::to_value(&iban).unwrap(),
+            json!("FR1420041010050500013M02606")
+        );
+        assert!(
+            serde_json::from_value::<Iban>(json!("FR15 2004 1010 0505 0001 3M02 606")).is_err()
+        );
+        assert!(serde_json::from_value::<MandateRef>(json!("A//B")).is_err());
+        let a: PostalAddress = serde_json::from_value(json!({
+            "street_name": "rue de la Paix", "building_number": "12",
+            "post_code": "75002", "town": "Paris", "country": "fr"
+        }))
+        .unwrap();
+        assert_eq!(a, paris());
+        assert!(
+            serde_json::from_value::<PostalAddress>(json!({
+                "street_name": "rue", "post_code": "7500", "town": "Paris", "country": "FR"
+            }))
+            .is_err()
+        );
+        let v = serde_json::to_value(VatRegime::standard(dec("20")).unwrap()).unwrap();
+        assert_eq!(v, json!({ "kind": "standard", "rate_percent": "20" }));
+        let rc: VatRegime = serde_json::from_value(json!({ "kind": "reverse_charge" })).unwrap();
+        assert_eq!(rc, VatRegime::reverse_charge());
+        for bad in [
+            json!({ "kind": "standard", "rate_percent": "150" }),
+            json!({ "kind": "standard", "rate_percent": 20.0 }),
+            json!({ "kind": "exempt", "mention": " " }),
+            json!({ "kind": "zero_rated" }),
+        ] {
+            assert!(
+                serde_json::from_value::<VatRegime>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     // ---- properties ----
