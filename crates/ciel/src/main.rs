@@ -216,7 +216,6 @@ fn print_logins(logins: &[bootstrap::DemoLogin]) {
 }
 
 async fn serve_cmd(c: Config, demo: bool) -> anyhow::Result<()> {
-    let public_url = c.server.public_url.clone();
     let clock = Arc::new(SystemClock);
     let store = serve::open_store(&c).await?;
     // The demo data is in place before the first request is accepted.
