@@ -333,7 +333,7 @@ pub enum BicError {
     Location,
     #[error("a BIC's last 3 characters (the branch code) are letters or digits")]
     Branch,
-    #[error("{0} is not an ISO 3166-1 country code")]
+    #[error("a BIC's characters 5-6 are a country code, and {0} is not one")]
     UnknownCountry(String),
 }
 
@@ -362,7 +362,8 @@ impl Bic {
         if !b[4..6].iter().all(u8::is_ascii_uppercase) {
             return Err(BicError::Country);
         }
-        if !is_country_code(&v[4..6]) {
+        // SWIFT also issues BICs for Kosovo under the user-assigned code XK.
+        if !is_country_code(&v[4..6]) && &v[4..6] != "XK" {
             return Err(BicError::UnknownCountry(v[4..6].to_string()));
         }
         let alnum = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
@@ -1265,6 +1266,8 @@ mod tests {
         assert!(!ok.is_test());
         assert!(Bic::parse("DEUTDEFF500").is_ok());
         assert!(Bic::parse("AGRIFRPP882").is_ok());
+        // Kosovo: XK is not in ISO 3166-1 but SWIFT uses it.
+        assert!(Bic::parse("RBKOXKPR").is_ok());
         assert!(Bic::parse("BNPAFRP0").unwrap().is_test());
         let cases: &[(&str, BicError)] = &[
             ("BNPAFRP", BicError::Length(7)),
