@@ -34,4 +34,6 @@ pub use price::{
     LineQuote, NoticeRule, NoticeTooLate, Price, PriceBook, PriceError, PriceList, PricedQuantity,
     QuotedCharge, Sku, Tier, TieredPrice,
 };
-pub use rules::{OptionRules, OrderKind, OrderLine, Violation, ViolationKind, validate};
+pub use rules::{
+    OptionRules, OrderKind, OrderLine, SpecialConditions, Violation, ViolationKind, validate,
+};

@@ -51,6 +51,19 @@ impl OrderParams {
         })
     }
 
+    /// The parameters of one order: the terms, overridden by its special
+    /// conditions (R1.1).
+    pub fn for_order(
+        terms: &ciel_terms::Terms,
+        special: &crate::rules::SpecialConditions,
+    ) -> Result<Self, jiff::Error> {
+        let p = OrderParams::from_terms(terms)?;
+        Ok(match special.order_acceptance_days {
+            Some(days) => p.with_acceptance_days(days),
+            None => p,
+        })
+    }
+
     /// The same parameters with an acceptance period set by the order's
     /// special conditions (R1.1).
     pub fn with_acceptance_days(mut self, days: u32) -> Self {

@@ -59,6 +59,33 @@ impl OptionRules {
     }
 }
 
+/// Parameters that an order's special conditions ("accords particuliers")
+/// set for that order only. R1.1 (CG 1.1): the order ranks above the terms,
+/// so a value here overrides the terms version's for this order. Field names
+/// are those of the terms file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialConditions {
+    /// Overrides `contract.order_acceptance_days` (R1.3).
+    #[serde(default)]
+    pub order_acceptance_days: Option<u32>,
+    /// Overrides `backup.immutability_max_months` (R9.2).
+    #[serde(default)]
+    pub immutability_max_months: Option<u32>,
+}
+
+impl OptionRules {
+    /// The rules of one order: the terms, overridden by its special
+    /// conditions (R1.1).
+    pub fn for_order(terms: &ciel_terms::Terms, special: &SpecialConditions) -> Self {
+        let mut r = OptionRules::from_terms(terms);
+        if let Some(m) = special.immutability_max_months {
+            r.immutability_max_months = m;
+        }
+        r
+    }
+}
+
 /// Whether an order creates services or amends a running order (R1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

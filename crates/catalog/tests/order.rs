@@ -59,8 +59,14 @@ fn sending_sets_the_deadline_in_calendar_days() {
         params().deadline(ts("2027-03-10T09:00:00Z")),
         ts("2027-04-09T08:00:00Z")
     );
-    // An order's special conditions may set another period (R1.1): 15 days.
-    let p = params().with_acceptance_days(15);
+    // An order's special conditions may set another period (R1.1): 15 days
+    // from 26 November 10:00 Paris = 11 December 10:00 Paris.
+    let special = ciel_catalog::SpecialConditions {
+        order_acceptance_days: Some(15),
+        ..Default::default()
+    };
+    let p = OrderParams::for_order(ciel_terms::embedded(), &special).unwrap();
+    assert_eq!(p.acceptance_days, 15);
     assert_eq!(p.deadline(ts(SENT)), ts("2026-12-11T09:00:00Z"));
 }
 

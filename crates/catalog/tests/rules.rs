@@ -6,7 +6,9 @@ use ciel_catalog::item::{
     M365Backup, ManagedLevel, PraMachine,
 };
 use ciel_catalog::price::Price;
-use ciel_catalog::rules::{OptionRules, OrderKind, OrderLine, ViolationKind, validate};
+use ciel_catalog::rules::{
+    OptionRules, OrderKind, OrderLine, SpecialConditions, ViolationKind, validate,
+};
 use ciel_terms::{MachineCriticality, SupportLevel};
 use jiff::civil::{Date, date};
 use proptest::prelude::*;
@@ -127,6 +129,25 @@ fn immutability_at_most_six_months_from_the_order_date() {
             date(2026, 1, 15)
         ),
         vec![("R9.2", "item.immutability", ViolationKind::DurationZero)]
+    );
+}
+
+#[test]
+fn special_conditions_override_the_terms_for_one_order() {
+    let terms = ciel_terms::embedded();
+    let none = SpecialConditions::default();
+    assert_eq!(OptionRules::for_order(terms, &none), rules());
+    let special: SpecialConditions =
+        serde_json::from_value(serde_json::json!({ "immutability_max_months": 3 })).unwrap();
+    let r = OptionRules::for_order(terms, &special);
+    assert_eq!(r.immutability_max_months, 3);
+    let on = date(2026, 1, 15);
+    assert!(validate(&[backup(Some("P3M"), None)], OrderKind::Initial, on, &r).is_ok());
+    assert!(validate(&[backup(Some("P3M1D"), None)], OrderKind::Initial, on, &r).is_err());
+    assert!(
+        serde_json::from_value::<SpecialConditions>(serde_json::json!({ "penalty_cap": 2 }))
+            .is_err(),
+        "an unknown override is refused"
     );
 }
 
