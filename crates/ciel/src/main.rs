@@ -226,8 +226,9 @@ async fn serve_cmd(c: Config, demo: bool) -> anyhow::Result<()> {
     }
     let running = serve::start_with_store(c, clock, store).await?;
     println!(
-        "ciel is listening on http://{} (public URL {public_url})",
-        running.addr
+        "ciel is listening on http://{} (public URL {})",
+        running.addr,
+        running.state.config().server.public_url
     );
     tracing::info!(addr = %running.addr, "ready");
     shutdown_signal().await;
