@@ -20,7 +20,8 @@
 //! - R10.1 (CS 4.2): each PRA machine has a criticality.
 //! - R9.7 (CS 3.2): a Microsoft 365 backup states its provisioned storage.
 //! - R11.1 (CS 2.3.3): a colocation emplacement is in a datacenter of the
-//!   terms (`colocation.datacenters`).
+//!   terms (`colocation.datacenters`); R11.5 (CS 2.3.3): it states its
+//!   power (kVA) and maximum amperage.
 //! - R1.3 (CG 2.1), with the clause describing the offer: the order's own
 //!   parameters make sense (at least one unit, sizes above zero, names given,
 //!   one support level per order).
@@ -304,19 +305,25 @@ pub fn validate(
                     );
                 }
                 if c.power_kva <= rust_decimal::Decimal::ZERO {
-                    r.param(
+                    r.add(
                         i,
-                        item_kind,
                         "item.power_kva",
-                        "the subscribed power is above 0 kVA (R11.5)",
+                        ViolationKind::InvalidParameter {
+                            reason: "the subscribed power is above 0 kVA".into(),
+                        },
+                        "R11.5",
+                        "CS 2.3.3",
                     );
                 }
                 if c.max_amperage_a <= rust_decimal::Decimal::ZERO {
-                    r.param(
+                    r.add(
                         i,
-                        item_kind,
                         "item.max_amperage_a",
-                        "the maximum amperage is above 0 A (R11.5)",
+                        ViolationKind::InvalidParameter {
+                            reason: "the maximum amperage is above 0 A".into(),
+                        },
+                        "R11.5",
+                        "CS 2.3.3",
                     );
                 }
             }

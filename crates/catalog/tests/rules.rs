@@ -273,6 +273,20 @@ fn required_references_and_parameters() {
         }))
     };
     assert!(check(&[coloc("PA3")], OrderKind::Initial, on).is_empty());
+    let mut no_power = coloc("MLB");
+    if let Item::Colocation(c) = &mut no_power.item {
+        c.power_kva = "0".parse().unwrap();
+    }
+    assert_eq!(
+        check(&[no_power], OrderKind::Initial, on),
+        vec![(
+            "R11.5",
+            "item.power_kva",
+            ViolationKind::InvalidParameter {
+                reason: "the subscribed power is above 0 kVA".into()
+            }
+        )]
+    );
     assert_eq!(
         check(&[coloc("LYO")], OrderKind::Initial, on),
         vec![(
