@@ -168,9 +168,9 @@ impl fmt::Display for Siret {
 // ---- IBAN ----------------------------------------------------------------
 
 /// IBAN length per country of the SEPA scheme (EPC list of SEPA countries,
-/// lengths from the SWIFT IBAN registry). French overseas departments and
-/// collectivities, Monaco's neighbours and the Channel Islands use the FR or
-/// GB prefix and are covered by those entries.
+/// lengths from the SWIFT IBAN registry). French overseas departments use
+/// the FR prefix, and Jersey, Guernsey and the Isle of Man the GB prefix, so
+/// those entries cover them.
 const SEPA_IBAN_LENGTHS: &[(&str, usize)] = &[
     ("AD", 24),
     ("AL", 28),
@@ -248,7 +248,8 @@ pub enum IbanError {
 ///
 /// Stored without spaces, upper-case; [`Display`](fmt::Display) prints the
 /// paper format in groups of four. The mod-97 check catches every single
-/// mistyped character and every swap of two adjacent ones.
+/// mistyped digit or letter (a change of less than 97 times a power of ten)
+/// and all but a few chance typos of other kinds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Iban(String);
