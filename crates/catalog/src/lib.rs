@@ -31,8 +31,8 @@ pub use item::{
 pub use item::{CalendarDuration, ChargeError, DurationError};
 pub use order::{Acceptance, OrderEvent, OrderParams, OrderState, TransitionError, apply};
 pub use price::{
-    LineQuote, NoticeRule, NoticeTooLate, Price, PriceBook, PriceError, PriceList, PricedQuantity,
-    QuotedCharge, Sku, Tier, TieredPrice,
+    LineQuote, NoticeRule, NoticeTooLate, Price, PriceBook, PriceBookError, PriceError, PriceList,
+    PricedQuantity, QuotedCharge, Sku, Tier, TieredPrice,
 };
 pub use rules::{
     OptionRules, OrderKind, OrderLine, SpecialConditions, Violation, ViolationKind, validate,

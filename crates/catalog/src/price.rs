@@ -330,11 +330,27 @@ impl From<TieredPrice> for Vec<Tier> {
 
 /// One version of the tariff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "PriceListInput")]
 pub struct PriceList {
     id: String,
     effective_from: Date,
     prices: BTreeMap<Sku, TieredPrice>,
+}
+
+/// The fields of a price list as stored; reading goes through [`PriceList::new`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceListInput {
+    id: String,
+    effective_from: Date,
+    prices: BTreeMap<Sku, TieredPrice>,
+}
+
+impl TryFrom<PriceListInput> for PriceList {
+    type Error = PriceError;
+    fn try_from(i: PriceListInput) -> Result<Self, PriceError> {
+        PriceList::new(&i.id, i.effective_from, i.prices)
+    }
 }
 
 /// One priced charge of a quote.
@@ -504,9 +520,52 @@ impl NoticeRule {
 }
 
 /// The history of price lists, oldest first.
+///
+/// Stored as the list of its price lists; reading it back checks that it is
+/// non-empty, with unique ids and strictly increasing effective dates (the
+/// notices were checked when each list was published).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<PriceList>", into = "Vec<PriceList>")]
 pub struct PriceBook {
     lists: Vec<PriceList>,
+}
+
+/// Why a stored price book cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PriceBookError {
+    #[error("a price book holds at least one price list")]
+    Empty,
+    #[error("price lists {previous:?} and {next:?} are not in strictly increasing effective dates")]
+    Order { previous: String, next: String },
+    #[error("price list {0:?} appears twice")]
+    Duplicate(String),
+}
+
+impl TryFrom<Vec<PriceList>> for PriceBook {
+    type Error = PriceBookError;
+    fn try_from(lists: Vec<PriceList>) -> Result<Self, PriceBookError> {
+        if lists.is_empty() {
+            return Err(PriceBookError::Empty);
+        }
+        for (i, pair) in lists.windows(2).enumerate() {
+            if pair[1].effective_from <= pair[0].effective_from {
+                return Err(PriceBookError::Order {
+                    previous: pair[0].id.clone(),
+                    next: pair[1].id.clone(),
+                });
+            }
+            if lists[..=i].iter().any(|l| l.id == pair[1].id) {
+                return Err(PriceBookError::Duplicate(pair[1].id.clone()));
+            }
+        }
+        Ok(PriceBook { lists })
+    }
+}
+
+impl From<PriceBook> for Vec<PriceList> {
+    fn from(b: PriceBook) -> Self {
+        b.lists
+    }
 }
 
 impl PriceBook {

@@ -72,6 +72,32 @@ fn money_is_read_from_strings_never_from_floats() {
 }
 
 #[test]
+fn price_books_are_checked_when_read_back() {
+    use ciel_catalog::price::{PriceBook, PriceList};
+    let list = |id: &str, from: &str| json!({ "id": id, "effective_from": from, "prices": { "support.premium": [{ "unit_price": "300" }] } });
+    let book: PriceBook = serde_json::from_value(json!([
+        list("2026-01", "2026-01-01"),
+        list("2026-07", "2026-07-01")
+    ]))
+    .unwrap();
+    assert_eq!(book.lists().len(), 2);
+    let stored = serde_json::to_value(&book).unwrap();
+    assert_eq!(serde_json::from_value::<PriceBook>(stored).unwrap(), book);
+    for bad in [
+        json!([]),
+        json!([list("2026-07", "2026-07-01"), list("2026-01", "2026-01-01")]),
+        json!([list("a", "2026-01-01"), list("a", "2026-07-01")]),
+        json!([list(" ", "2026-01-01")]),
+    ] {
+        assert!(
+            serde_json::from_value::<PriceBook>(bad.clone()).is_err(),
+            "{bad}"
+        );
+    }
+    assert!(serde_json::from_value::<PriceList>(list("", "2026-01-01")).is_err());
+}
+
+#[test]
 fn order_states_round_trip() {
     let p = OrderParams::from_terms(ciel_terms::embedded()).unwrap();
     let sent = apply(
