@@ -1,8 +1,8 @@
 //! French company identifiers: SIREN (9 digits, Luhn key) and the French
 //! intra-EU VAT number derived from it.
 
-/// Checks the Luhn key of a digit string.
-fn luhn_ok(digits: &str) -> bool {
+/// Checks the Luhn key of a digit string (SIREN, SIRET).
+pub(crate) fn luhn_ok(digits: &str) -> bool {
     let sum: u32 = digits
         .bytes()
         .rev()

@@ -30,28 +30,6 @@ fn compact(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// Luhn check over a string of ASCII digits (the caller has checked that).
-///
-/// `company` has the same check for SIRENs but keeps it private to that module;
-/// the SIRET needs it over 14 digits.
-fn luhn_ok(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let dd = d * 2;
-                if dd > 9 { dd - 9 } else { dd }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
 /// `value mod 97` of an alphanumeric string read as the ISO 7064 number where
 /// each letter A..Z stands for 10..35 (used by IBAN and ICS). Computed digit
 /// by digit so any length fits in a `u32`. The caller has checked that every
@@ -140,7 +118,7 @@ impl Siret {
             if !sum.is_multiple_of(5) {
                 return Err(SiretError::LaPosteSum);
             }
-        } else if !luhn_ok(&d) {
+        } else if !crate::company::luhn_ok(&d) {
             return Err(SiretError::Luhn);
         }
         Ok(Siret(d))
@@ -1715,7 +1693,7 @@ mod tests {
     fn luhn_key(digits: &str) -> char {
         (b'0'..=b'9')
             .map(char::from)
-            .find(|k| luhn_ok(&format!("{digits}{k}")))
+            .find(|k| crate::company::luhn_ok(&format!("{digits}{k}")))
             .unwrap()
     }
 
