@@ -23,6 +23,7 @@ pub mod item;
 pub mod order;
 pub mod price;
 pub mod rules;
+pub mod service;
 
 pub use item::{
     AvailabilityClass, Charge, ChargeKind, CloudConnect, CloudVm, Colocation, DedicatedServer,
