@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod i18n;

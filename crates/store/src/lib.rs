@@ -13,6 +13,7 @@
 //! - The store never reads the clock: callers pass `now`.
 
 pub mod audit;
+pub mod clients;
 mod db;
 mod error;
 pub mod jobs;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod calc;
+pub mod clients;
 pub mod records;
 pub mod views;
 
@@ -67,6 +68,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::list_orgs, accounts::create_org))
         .routes(routes!(accounts::get_org))
+        .routes(routes!(
+            clients::get_billing_profile,
+            clients::put_billing_profile
+        ))
         .routes(routes!(accounts::list_users, accounts::invite_user))
         .routes(routes!(accounts::get_user, accounts::update_user))
         .routes(routes!(accounts::resend_invitation))

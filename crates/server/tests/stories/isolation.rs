@@ -64,6 +64,11 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             Some(json!({"name": "Intrus", "email": "intrus.x@atelier-numerique.example"}))
         }
         ("patch", "/api/v1/users/{user_id}") => Some(json!({"name": "Renamed"})),
+        ("put", "/api/v1/organizations/{org_id}/billing-profile") => Some(json!({
+            "billing_email": "compta.x@atelier-numerique.example",
+            "address": {"street_name": "rue X", "post_code": "69002", "town": "Lyon", "country": "FR"},
+            "vat_regime": {"kind": "standard"}
+        })),
         ("post", "/api/v1/staff") => {
             Some(json!({"name": "S", "email": "s.t@n.example", "role": "support"}))
         }

@@ -4,6 +4,7 @@
 //! ignored otherwise.
 
 mod accounts;
+mod clients;
 mod contract;
 mod isolation;
 mod platform;
@@ -33,6 +34,7 @@ fn main() {
         accounts::profiles_and_the_last_administrator,
         accounts::api_tokens_are_scoped_shown_once_and_revocable,
         accounts::staff_can_back_date_and_the_audit_keeps_both_times,
+        clients::billing_profiles_are_validated_and_scoped,
         contract::ticket_deadline_calculator_cites_its_rules,
         isolation::no_api_route_leaks_another_organisation,
         isolation::no_page_leaks_another_organisation,
