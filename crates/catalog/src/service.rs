@@ -1102,7 +1102,9 @@ pub fn apply(
             if matches!(s.acceptance, AcceptanceStatus::Pending) {
                 n.acceptance = if now >= s.contest_window_end {
                     // The window already ended: acceptance dates from then,
-                    // whether or not the job ran.
+                    // whether or not the job ran, and the use is no new
+                    // event (as when the job already ran).
+                    n.last_event_at = s.last_event_at;
                     AcceptanceStatus::Accepted {
                         at: s.contest_window_end,
                         by: AcceptedBy::WindowEnded,

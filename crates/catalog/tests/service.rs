@@ -1456,3 +1456,102 @@ proptest! {
         prop_assert_eq!(again, once);
     }
 }
+
+/// One staff or client event of a generated history: its kind, the hours
+/// since the previous event, and a free parameter.
+fn history_event(kind: u8, param: u16, now: Timestamp, p: &ServiceParams) -> ServiceEvent {
+    let today = p.day_of(now);
+    let days = i64::from(param % 400);
+    match kind {
+        0 => ServiceEvent::Contest {
+            text: "not as ordered".into(),
+        },
+        1 => ServiceEvent::RecordFirstUse,
+        2 => ServiceEvent::GiveNotice {
+            by: if param % 2 == 0 {
+                Party::Client
+            } else {
+                Party::Provider
+            },
+            received_on: today - (days % 20).days(),
+        },
+        3 => ServiceEvent::TerminateEarly {
+            last_day: today + days.days(),
+            monthly_fee: Decimal::from(param),
+            investment: param % 3 == 0,
+        },
+        4 => ServiceEvent::Suspend {
+            reason: match param % 3 {
+                0 => SuspensionReason::SecurityDanger,
+                1 => SuspensionReason::Hacking,
+                _ => SuspensionReason::NonPayment {
+                    informed_at: sec(now, -(days % 40) * 86_400),
+                },
+            },
+        },
+        5 => ServiceEvent::Reopen {
+            note: "settled".into(),
+        },
+        6 => ServiceEvent::TerminateForCause {
+            last_day: today + (days % 60).days(),
+            monthly_fee: Decimal::from(param),
+        },
+        7 => ServiceEvent::RecordProductReturn {
+            product: "router".into(),
+            outcome: if param % 4 == 0 {
+                ReturnOutcome::Lost
+            } else {
+                ReturnOutcome::Returned { on: today }
+            },
+        },
+        8 => ServiceEvent::RequestReversibility,
+        _ => ServiceEvent::RecordMonthlyTraffic {
+            month: today,
+            bytes: u64::from(param) * 20_000_000_000,
+        },
+    }
+}
+
+proptest! {
+    /// Facts follow dates, not the job: a history of staff and client
+    /// events gives the same answers (accepted or refused, with the same
+    /// error) and the same final state whether the job pass ran before each
+    /// event or never until the end.
+    #[test]
+    fn the_job_schedule_never_changes_the_outcome(
+        months in 1u32..25,
+        history in proptest::collection::vec((0u8..10, 1u32..2_000, 0u16..1_000), 1..14),
+        tail_days in 0i64..800,
+    ) {
+        let p = params();
+        let t0 = paris(2026, 1, 31, 10, 0, 0);
+        let start = step(
+            &ServiceState::ordered(months).unwrap(),
+            ServiceEvent::Provision {
+                planned_on: None,
+                client_delay: false,
+                products: vec![Product::new("router", dec("500"))],
+            },
+            t0,
+        );
+        let mut lazy = start.clone();
+        let mut eager = start;
+        let mut now = t0;
+        for (kind, gap_hours, param) in history {
+            now = sec(now, i64::from(gap_hours) * 3_600);
+            let ev = history_event(kind, param, now, &p);
+            eager = run_due(&eager, now, &p).unwrap().0;
+            let a = apply(&lazy, &ev, now, &p);
+            let b = apply(&eager, &ev, now, &p);
+            prop_assert_eq!(a.as_ref().err(), b.as_ref().err(), "{}", ev.name());
+            if let (Ok(a), Ok(b)) = (a, b) {
+                lazy = a;
+                eager = b;
+            }
+        }
+        let end = sec(now, tail_days * 86_400);
+        let lazy = run_due(&lazy, end, &p).unwrap().0;
+        let eager = run_due(&eager, end, &p).unwrap().0;
+        prop_assert_eq!(lazy, eager);
+    }
+}
