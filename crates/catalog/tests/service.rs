@@ -1468,7 +1468,7 @@ fn history_event(kind: u8, param: u16, now: Timestamp, p: &ServiceParams) -> Ser
         },
         1 => ServiceEvent::RecordFirstUse,
         2 => ServiceEvent::GiveNotice {
-            by: if param % 2 == 0 {
+            by: if param.is_multiple_of(2) {
                 Party::Client
             } else {
                 Party::Provider
@@ -1478,7 +1478,7 @@ fn history_event(kind: u8, param: u16, now: Timestamp, p: &ServiceParams) -> Ser
         3 => ServiceEvent::TerminateEarly {
             last_day: today + days.days(),
             monthly_fee: Decimal::from(param),
-            investment: param % 3 == 0,
+            investment: param.is_multiple_of(3),
         },
         4 => ServiceEvent::Suspend {
             reason: match param % 3 {
@@ -1498,7 +1498,7 @@ fn history_event(kind: u8, param: u16, now: Timestamp, p: &ServiceParams) -> Ser
         },
         7 => ServiceEvent::RecordProductReturn {
             product: "router".into(),
-            outcome: if param % 4 == 0 {
+            outcome: if param.is_multiple_of(4) {
                 ReturnOutcome::Lost
             } else {
                 ReturnOutcome::Returned { on: today }
