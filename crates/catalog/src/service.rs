@@ -345,8 +345,11 @@ pub struct FairUseMonth {
     /// First day of the calendar month.
     pub month: Date,
     pub bytes: u64,
-    /// The bandwidth may be limited to the throttle rate.
+    /// The month reached the threshold: the bandwidth may be limited.
     pub exceeded: bool,
+    /// The rate it may be limited to (R3.5: 10 Mbit/s), when exceeded; the
+    /// network side decides whether to apply it.
+    pub limit_mbit_per_s: Option<u32>,
 }
 
 /// What happened to a product to return (R3.6).
@@ -486,7 +489,10 @@ pub enum ServiceEvent {
     EndContestWindow,
     /// Time-driven: the fixed term ended without a notice ending it (R3.2).
     Renew,
-    /// A termination notice by registered letter received on `received_on`.
+    /// A termination notice by registered letter received on `received_on`
+    /// (R3.2), recorded now. The receipt day governs, not the recording: a
+    /// letter recorded late may give a last day already past, and the end
+    /// step is then due at once, dated that day.
     GiveNotice {
         by: Party,
         received_on: Date,
@@ -590,6 +596,8 @@ pub enum ServiceError {
     NotContested,
     #[error("R1.7 (CG 2.6): a contest must be written; its text is empty")]
     ContestTextMissing,
+    #[error("R1.7 (CG 2.6): settling a contest needs its resolution")]
+    ResolutionMissing,
     #[error("{rule}: the step {step} is due at {due_at}, not before ({now})")]
     NotYetDue {
         rule: &'static str,
@@ -620,8 +628,10 @@ pub enum ServiceError {
     LastDayInPast { last_day: Date, today: Date },
     #[error("R3.1 (CG 9.1): the last day of service {last_day} is before the start ({start})")]
     LastDayBeforeStart { last_day: Date, start: Date },
-    #[error("R3.1 (CG 9.1): {0}")]
-    Fee(String),
+    /// The engine refused the computation (a negative fee, a date out of
+    /// range); `rule` is R3.1 for a fee, R3.2 for a notice.
+    #[error("{rule}: {message}")]
+    Arithmetic { rule: &'static str, message: String },
     #[error("R3.4 (CG 9.2): the service is already suspended ({reason} since {since})")]
     AlreadySuspended {
         reason: &'static str,
@@ -647,6 +657,8 @@ pub enum ServiceError {
     NoteMissing,
     #[error("R3.5 (CG 9.2): the month of {month} has not begun on {today}")]
     FutureMonth { month: Date, today: Date },
+    #[error("R3.5 (CG 9.2): the month of {month} is before the service started ({start})")]
+    MonthBeforeStart { month: Date, start: Date },
     #[error("R3.6 (CG 10): products are returned after a termination; none is recorded")]
     NoTerminationForReturn,
     #[error("R3.6 (CG 10): product {id:?} is listed twice")]
@@ -684,23 +696,24 @@ impl ServiceError {
             | E::AlreadyAccepted { .. }
             | E::AlreadyContested { .. }
             | E::NotContested
-            | E::ContestTextMissing => "R1.7",
+            | E::ContestTextMissing
+            | E::ResolutionMissing => "R1.7",
             E::NotYetDue { rule, .. } | E::AlreadyApplied { rule, .. } => rule,
             E::NoticeBeforeStart { .. }
             | E::NoticeInFuture { .. }
             | E::AlreadyTerminating { .. }
             | E::Ended { .. } => "R3.2",
-            E::NotInFixedTerm { .. }
-            | E::LastDayInPast { .. }
-            | E::LastDayBeforeStart { .. }
-            | E::Fee(_) => "R3.1",
+            E::NotInFixedTerm { .. } | E::LastDayInPast { .. } | E::LastDayBeforeStart { .. } => {
+                "R3.1"
+            }
+            E::Arithmetic { rule, .. } => rule,
             E::AlreadySuspended { .. }
             | E::NotSuspended
             | E::NonPaymentTooEarly { .. }
             | E::NoSecurityCause
             | E::SecurityDelayRunning { .. }
             | E::NoteMissing => "R3.4",
-            E::FutureMonth { .. } => "R3.5",
+            E::FutureMonth { .. } | E::MonthBeforeStart { .. } => "R3.5",
             E::NoTerminationForReturn
             | E::DuplicateProduct { .. }
             | E::InvalidProduct { .. }
@@ -710,6 +723,7 @@ impl ServiceError {
             E::NoTerminationForReversibility
             | E::ReversibilityAlreadyRequested { .. }
             | E::ReversibilityClosed { .. } => "R12.2",
+            // Events are evidence (R13): their chronology cannot be rewritten.
             E::BeforePrevious { .. } => "R13",
         }
     }
@@ -931,7 +945,10 @@ pub fn notice_last_day(
     params
         .engine
         .notice_end(received_on, Some(service.term_last_day))
-        .map_err(|e| ServiceError::Fee(e.to_string()))
+        .map_err(|e| ServiceError::Arithmetic {
+            rule: "R3.2",
+            message: e.to_string(),
+        })
 }
 
 /// What an early termination with `last_day` as last day of service would
@@ -966,7 +983,10 @@ pub fn quote_early_termination(
             investment,
             cancellation: false,
         })
-        .map_err(|e| ServiceError::Fee(e.to_string()))
+        .map_err(|e| ServiceError::Arithmetic {
+            rule: "R3.1",
+            message: e.to_string(),
+        })
 }
 
 fn add_months(d: Date, months: u32) -> Date {
@@ -1123,7 +1143,7 @@ pub fn apply(
         E::ResolveContest { resolution } => {
             let resolution = resolution.trim();
             if resolution.is_empty() {
-                return Err(X::NoteMissing);
+                return Err(X::ResolutionMissing);
             }
             let AcceptanceStatus::Contested { at, text } = &s.acceptance else {
                 return Err(X::NotContested);
@@ -1356,7 +1376,10 @@ pub fn apply(
                 });
             }
             if *monthly_fee < Decimal::ZERO {
-                return Err(X::Fee("monthly fee must not be negative".to_string()));
+                return Err(X::Arithmetic {
+                    rule: "R3.4",
+                    message: "monthly fee must not be negative".to_string(),
+                });
             }
             let fee = if *last_day < s.term_last_day {
                 let q = quote_early_termination(s, *last_day, *monthly_fee, false, params)?.value;
@@ -1420,10 +1443,18 @@ pub fn apply(
                     today,
                 });
             }
+            if first < s.start().first_of_month() {
+                return Err(X::MonthBeforeStart {
+                    month: first,
+                    start: s.start(),
+                });
+            }
+            let exceeded = params.fair_use_exceeded(*bytes);
             let record = FairUseMonth {
                 month: first,
                 bytes: *bytes,
-                exceeded: params.fair_use_exceeded(*bytes),
+                exceeded,
+                limit_mbit_per_s: exceeded.then_some(params.fair_use_throttle_mbit_per_s),
             };
             // A meter's monthly total only grows more exact: the latest
             // reading replaces the previous one.

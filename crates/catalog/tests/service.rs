@@ -801,7 +801,7 @@ fn early_termination_errors() {
             },
             now
         ),
-        Err(ServiceError::Fee(_))
+        Err(ServiceError::Arithmetic { rule: "R3.1", .. })
     ));
 }
 
@@ -1022,6 +1022,7 @@ fn fair_use_flag_at_5_tb() {
             (m.month, m.bytes, m.exceeded),
             (date(2026, 4, 1), bytes, exceeded)
         );
+        assert_eq!(m.limit_mbit_per_s, exceeded.then_some(10));
     }
     // The strict reading of RULES.md ("above") is one parameter away.
     let mut strict = params();
@@ -1047,6 +1048,21 @@ fn fair_use_flag_at_5_tb() {
     );
     assert_eq!(svc(&b).fair_use.len(), 1);
     assert!(svc(&b).fair_use[0].exceeded);
+    // A month before the start (1 March 2026).
+    assert_eq!(
+        try_step(
+            &s,
+            ServiceEvent::RecordMonthlyTraffic {
+                month: date(2026, 2, 28),
+                bytes: 1
+            },
+            now
+        ),
+        Err(ServiceError::MonthBeforeStart {
+            month: date(2026, 2, 1),
+            start: date(2026, 3, 1)
+        })
+    );
     // A month that has not begun.
     assert_eq!(
         try_step(
