@@ -1213,6 +1213,12 @@ pub fn apply(
                 });
             }
             let end = notice_last_day(s, *received_on, params)?.value;
+            // A letter received in time to end the service with its term but
+            // recorded after the term: the renewal the job recorded in the
+            // meantime never happened, the receipt day governs.
+            if end.last_day <= s.term_last_day {
+                n.renewed_on = None;
+            }
             n.termination = Some(termination(
                 TerminationKind::Notice {
                     by: *by,

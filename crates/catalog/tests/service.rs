@@ -632,6 +632,36 @@ fn notice_errors() {
 }
 
 #[test]
+fn a_letter_recorded_after_the_term_undoes_the_renewal() {
+    let s = used(12);
+    // Received on 30 Nov 2026 (N + 90 = 28 Feb 2027, the term's last day),
+    // recorded on 5 March 2027, after the job renewed on 1 March: the
+    // service ended on 28 Feb, it never renewed.
+    let renewed = run_due(&s, paris(2027, 3, 1, 0, 0, 0), &params())
+        .unwrap()
+        .0;
+    assert_eq!(svc(&renewed).renewed_on, Some(date(2027, 3, 1)));
+    let now = paris(2027, 3, 5, 10, 0, 0);
+    let notice = ServiceEvent::GiveNotice {
+        by: Party::Client,
+        received_on: date(2026, 11, 30),
+    };
+    let t = step(&renewed, notice.clone(), now);
+    assert_eq!(svc(&t).renewed_on, None);
+    assert_eq!(
+        svc(&t).termination.as_ref().unwrap().last_day,
+        date(2027, 2, 28)
+    );
+    assert_eq!(t.due_steps(now), vec![ServiceEvent::End]);
+    // The same as if the job had not run before the letter was recorded.
+    let lazy = step(&s, notice, now);
+    assert_eq!(
+        run_due(&t, now, &params()).unwrap().0,
+        run_due(&lazy, now, &params()).unwrap().0
+    );
+}
+
+#[test]
 fn end_of_service_and_after() {
     let s = used(12);
     let t = step(
@@ -1489,7 +1519,7 @@ fn history_event(kind: u8, param: u16, now: Timestamp, p: &ServiceParams) -> Ser
             } else {
                 Party::Provider
             },
-            received_on: today - (days % 20).days(),
+            received_on: today - (days % 200).days(),
         },
         3 => ServiceEvent::TerminateEarly {
             last_day: today + days.days(),
