@@ -478,53 +478,14 @@ pub async fn two_servers_send_each_notice_once(b: Backend) {
     let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
     // Both processes serve requests: half of the staff are created through each.
     let other_base = format!("http://{}", second.addr);
-    let other = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = other
-        .get(format!("{other_base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&page, "_csrf");
-    other
-        .post(format!("{other_base}/login"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", STAFF_ADMIN),
-            ("password", DEMO_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let page = other
-        .get(format!("{other_base}/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let other_csrf = hidden(&page, "_csrf");
+    let other = Session::open(&other_base, STAFF_ADMIN, DEMO_PASSWORD).await;
     let n = 24;
     for i in 0..n {
         let body = json!({"name": format!("Agent {i}"), "email": format!("agent.{i}@bytel-cloud.example"), "role": "support"});
         let status = if i % 2 == 0 {
             staff.api(Method::POST, "/api/v1/staff", Some(body)).await.0
         } else {
-            other
-                .post(format!("{other_base}/api/v1/staff"))
-                .header("x-csrf-token", &other_csrf)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+            other.api(Method::POST, "/api/v1/staff", Some(body)).await.0
         };
         assert_eq!(status, 201);
     }

@@ -147,46 +147,7 @@ impl TestApp {
     }
 
     pub async fn try_login(&self, email: &str, password: &str) -> Session {
-        let c = self.browser();
-        let page = c
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = hidden(&page, "_csrf");
-        let res = c
-            .post(self.url("/login"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("email", email),
-                ("password", password),
-                ("next", "/"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let mut csrf = String::new();
-        if status == 303 {
-            let page = c
-                .get(self.url("/account"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            csrf = hidden(&page, "_csrf");
-        }
-        Session {
-            client: c,
-            csrf,
-            status,
-            base: self.base.clone(),
-        }
+        Session::open(&self.base, email, password).await
     }
 
     /// Waits (bounded) until `n` messages reached `to`; returns the last one,
@@ -229,6 +190,56 @@ pub struct Session {
 }
 
 impl Session {
+    /// Logs in through the login form of the server at `base`, as a browser
+    /// does (the form's CSRF token, then the session's from a page).
+    pub async fn open(base: &str, email: &str, password: &str) -> Session {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        let page = c
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&page, "_csrf");
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", "/"),
+        ];
+        let res = c
+            .post(format!("{base}/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let mut csrf = String::new();
+        if status == 303 {
+            let page = c
+                .get(format!("{base}/account"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            csrf = hidden(&page, "_csrf");
+        }
+        Session {
+            client: c,
+            csrf,
+            status,
+            base: base.to_owned(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
