@@ -1494,6 +1494,14 @@ pub fn apply(
                 });
             }
             p.outcome = Some(outcome.clone());
+            // A return recorded after the deadline check (the receipt was
+            // entered late) revises it: the return day governs, not the
+            // day it was typed in.
+            if n.product_check.is_some()
+                && let Some(t) = &s.termination
+            {
+                n.product_check = Some(check_products(&n.products, t.products_due_by, params));
+            }
         }
         E::ProductReturnDeadline => {
             let Some(t) = &s.termination else {
@@ -1516,18 +1524,7 @@ pub fn apply(
                     now,
                 });
             }
-            let late: Vec<String> = s
-                .products
-                .iter()
-                .filter(|p| !p.returned_by(t.products_due_by))
-                .map(|p| p.id.clone())
-                .collect();
-            let indemnity = if late.is_empty() {
-                Decimal::ZERO
-            } else {
-                params.product_return_indemnity
-            };
-            n.product_check = Some(ProductCheck { late, indemnity });
+            n.product_check = Some(check_products(&s.products, t.products_due_by, params));
         }
 
         // ---- R12.2 reversibility ----
@@ -1547,6 +1544,21 @@ pub fn apply(
         }
     }
     Ok(ServiceState::Provisioned(Box::new(n)))
+}
+
+/// The products not back by `due_by` and the indemnity they cost (R3.6).
+fn check_products(products: &[Product], due_by: Date, params: &ServiceParams) -> ProductCheck {
+    let late: Vec<String> = products
+        .iter()
+        .filter(|p| !p.returned_by(due_by))
+        .map(|p| p.id.clone())
+        .collect();
+    let indemnity = if late.is_empty() {
+        Decimal::ZERO
+    } else {
+        params.product_return_indemnity
+    };
+    ProductCheck { late, indemnity }
 }
 
 fn provision(

@@ -1245,6 +1245,42 @@ fn product_return_within_one_month() {
 }
 
 #[test]
+fn a_return_entered_after_the_check_revises_it() {
+    let t = terminated_31_jan();
+    // The check runs on 1 March 2027 with both products missing: 700.00.
+    let checked = run_due(&t, paris(2027, 3, 1, 0, 0, 0), &params())
+        .unwrap()
+        .0;
+    assert_eq!(
+        svc(&checked).product_check.as_ref().unwrap().indemnity,
+        dec("700.00")
+    );
+    // Receipts entered on 3 March: router back on 28 Feb (in time),
+    // firewall on 2 March (late): still 700.00, only the firewall late.
+    let now = paris(2027, 3, 3, 10, 0, 0);
+    let back = |s: &ServiceState, id: &str, on| {
+        step(
+            s,
+            ServiceEvent::RecordProductReturn {
+                product: id.into(),
+                outcome: ReturnOutcome::Returned { on },
+            },
+            now,
+        )
+    };
+    let r = back(&checked, "router", date(2027, 2, 28));
+    let c = svc(&r).product_check.clone().unwrap();
+    assert_eq!(c.late, vec!["firewall".to_string()]);
+    assert_eq!(c.indemnity, dec("700.00"));
+    let f = back(&r, "firewall", date(2027, 3, 2));
+    assert_eq!(svc(&f).product_charges(), dec("700.00"));
+    // Both back by 28 Feb: nothing owed after all.
+    let ok = back(&r, "firewall", date(2027, 2, 27));
+    let c = svc(&ok).product_check.clone().unwrap();
+    assert_eq!((c.late.len(), c.indemnity), (0, Decimal::ZERO));
+}
+
+#[test]
 fn product_return_errors() {
     let s = with_products(12, &["router"]);
     let now = paris(2026, 6, 1, 10, 0, 0);
@@ -1547,7 +1583,9 @@ fn history_event(kind: u8, param: u16, now: Timestamp, p: &ServiceParams) -> Ser
             outcome: if param.is_multiple_of(4) {
                 ReturnOutcome::Lost
             } else {
-                ReturnOutcome::Returned { on: today }
+                ReturnOutcome::Returned {
+                    on: today - (days % 45).days(),
+                }
             },
         },
         8 => ServiceEvent::RequestReversibility,
