@@ -25,6 +25,12 @@
 //!   pass has already run. So a staff action recorded after a deadline but
 //!   before the job ran gets the same answer as after it, and a time-driven
 //!   step is dated at its deadline, not at the time the job happened to run.
+//!   Two late entries revise what a step concluded, because the contract
+//!   counts from the day of the fact, not of its entry: a registered letter
+//!   received in time but recorded after the term undoes the renewal (R3.2),
+//!   and a product return dated before the deadline but entered after the
+//!   check removes it from the late list (R3.6). The wiring must then
+//!   retract the renewal notice or credit the indemnity (R2.11).
 //! - **Time-driven steps are independent.** Each of the five steps
 //!   ([`ServiceState::due_steps`]) reads and writes its own part of the state
 //!   only, so the steps due at one instant give the same state in any order,
