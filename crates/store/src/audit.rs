@@ -106,6 +106,31 @@ where
     Ok(id)
 }
 
+/// Records the creation of an entity, with its state after.
+pub async fn created<'e, E, A>(
+    ex: E,
+    actor: &Actor,
+    org_id: &Id,
+    action: &str,
+    entity_kind: &str,
+    entity_id: &str,
+    after: &A,
+) -> Result<Id>
+where
+    E: Executor<'e, Database = Any>,
+    A: Serialize,
+{
+    let change = Change::<(), A> {
+        org_id: Some(org_id),
+        action,
+        entity_kind,
+        entity_id,
+        before: None,
+        after: Some(after),
+    };
+    record(ex, actor, change).await
+}
+
 /// Object-safe serialisation, so `before` and `after` may differ in type.
 mod erased {
     use crate::{Result, StoreError};

@@ -1,6 +1,6 @@
 //! Organisations: the provider itself and its client companies.
 
-use crate::audit::{self, Actor, Change};
+use crate::audit::{self, Actor};
 use crate::sql::{Sql, new_id};
 use crate::{Page, Result, Scope, StoreError, Tx, time};
 use ciel_domain::{Id, id::prefix};
@@ -69,17 +69,14 @@ pub async fn create(tx: &mut Tx, actor: &Actor, new: NewOrg) -> Result<Org> {
     q.bind(org.vat_number.clone()).push(", ").bind(&org.address);
     q.push(", ").bind(org.created_at).push(")");
     q.query().execute(&mut **tx).await?;
-    audit::record(
+    audit::created(
         &mut **tx,
         actor,
-        Change::<(), _> {
-            org_id: Some(&org.id),
-            action: "organization.create",
-            entity_kind: "organization",
-            entity_id: org.id.as_str(),
-            before: None,
-            after: Some(&org),
-        },
+        &org.id,
+        "organization.create",
+        "organization",
+        org.id.as_str(),
+        &org,
     )
     .await?;
     Ok(org)

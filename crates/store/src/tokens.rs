@@ -71,17 +71,14 @@ pub async fn create(
         .bind(org_id);
     q.push(", ").bind(token.created_at).push(")");
     q.query().execute(&mut **tx).await?;
-    audit::record(
+    audit::created(
         &mut **tx,
         actor,
-        Change::<(), _> {
-            org_id: Some(org_id),
-            action: "api_token.create",
-            entity_kind: "api_token",
-            entity_id: token.id.as_str(),
-            before: None,
-            after: Some(&token),
-        },
+        org_id,
+        "api_token.create",
+        "api_token",
+        token.id.as_str(),
+        &token,
     )
     .await?;
     Ok((token, secret))

@@ -170,17 +170,14 @@ pub async fn create(tx: &mut Tx, actor: &Actor, action: &str, new: NewUser) -> R
         .execute(&mut **tx)
         .await
         .map_err(|e| StoreError::unique(e, "email"))?;
-    audit::record(
+    audit::created(
         &mut **tx,
         actor,
-        Change::<(), _> {
-            org_id: Some(&user.org_id),
-            action,
-            entity_kind: "user",
-            entity_id: user.id.as_str(),
-            before: None,
-            after: Some(&user),
-        },
+        &user.org_id,
+        action,
+        "user",
+        user.id.as_str(),
+        &user,
     )
     .await?;
     Ok(user)
