@@ -563,6 +563,20 @@ impl ServiceEvent {
         }
     }
 
+    /// The notice of R13 the client must get when this event is applied,
+    /// if any (rendered and put in the outbox in the same transaction).
+    pub fn notice(&self) -> Option<ServiceNotice> {
+        match self {
+            ServiceEvent::Provision { .. } => Some(ServiceNotice::Provisioned),
+            ServiceEvent::Suspend { .. } => Some(ServiceNotice::Suspended),
+            ServiceEvent::Reopen { .. } => Some(ServiceNotice::Reopened),
+            ServiceEvent::GiveNotice { .. }
+            | ServiceEvent::TerminateEarly { .. }
+            | ServiceEvent::TerminateForCause { .. } => Some(ServiceNotice::TerminationConfirmed),
+            _ => None,
+        }
+    }
+
     /// Whether the job pass (not a person) applies this event.
     pub fn is_time_driven(&self) -> bool {
         matches!(
@@ -574,6 +588,21 @@ impl ServiceEvent {
                 | ServiceEvent::ProductReturnDeadline
         )
     }
+}
+
+/// The client notices of R13 a service event gives rise to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceNotice {
+    /// "Service provisioned (with the 5-day contest window)".
+    Provisioned,
+    /// "Suspension" (with its reason; for a security danger, the email
+    /// that starts the securing delay).
+    Suspended,
+    /// "Reopening".
+    Reopened,
+    /// "Termination confirmation with effective date and fees".
+    TerminationConfirmed,
 }
 
 // ---- errors -------------------------------------------------------------------
@@ -814,6 +843,46 @@ impl ServiceState {
             steps.push(ServiceEvent::ProductReturnDeadline);
         }
         steps
+    }
+}
+
+impl ServiceState {
+    /// The first instant at which a time-driven step becomes due, if any:
+    /// the store keeps it as an indexed column so the daily pass reads only
+    /// the services with something to do (issue 4's 100 000-service target).
+    /// Strictly before it, [`ServiceState::due_steps`] is empty; at it, it
+    /// is not. It changes only when an event is applied.
+    pub fn next_due_at(&self) -> Option<Timestamp> {
+        let ServiceState::Provisioned(s) = self else {
+            return None;
+        };
+        let mut at: Vec<Timestamp> = Vec::new();
+        if matches!(s.acceptance, AcceptanceStatus::Pending) {
+            at.push(s.contest_window_end);
+        }
+        if s.renewed_on.is_none()
+            && s.termination
+                .as_ref()
+                .is_none_or(|t| t.last_day > s.term_last_day)
+        {
+            at.push(s.renewal_at);
+        }
+        if let Some(cur) = &s.suspension
+            && cur.reopened_at.is_none()
+            && !cur.deadline_passed
+            && let Some(d) = cur.deadline
+        {
+            at.push(d);
+        }
+        if let Some(t) = &s.termination {
+            if s.ended_on.is_none() {
+                at.push(t.ends_at);
+            }
+            if s.product_check.is_none() && !s.products.is_empty() {
+                at.push(t.products_deadline_at);
+            }
+        }
+        at.into_iter().min()
     }
 }
 

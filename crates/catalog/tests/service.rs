@@ -1373,6 +1373,56 @@ fn reversibility_at_the_end() {
 }
 
 #[test]
+fn next_deadline_and_notices() {
+    let s = provisioned(12);
+    // Pending: the window end (7 March 2026 00:00 Paris) comes first.
+    assert_eq!(s.next_due_at(), Some(paris(2026, 3, 7, 0, 0, 0)));
+    // Accepted: the renewal (1 March 2027 00:00 Paris).
+    let a = step(&s, ServiceEvent::RecordFirstUse, paris(2026, 3, 2, 0, 0, 0));
+    assert_eq!(a.next_due_at(), Some(paris(2027, 3, 1, 0, 0, 0)));
+    // Ended with no products: nothing left to do.
+    let t = step(
+        &a,
+        ServiceEvent::TerminateEarly {
+            last_day: date(2026, 3, 31),
+            monthly_fee: dec("10"),
+            investment: false,
+        },
+        paris(2026, 3, 2, 0, 0, 0),
+    );
+    assert_eq!(t.next_due_at(), Some(paris(2026, 4, 1, 0, 0, 0)));
+    let ended = run_due(&t, paris(2026, 4, 1, 0, 0, 0), &params())
+        .unwrap()
+        .0;
+    assert_eq!(ended.next_due_at(), None);
+    assert_eq!(ServiceState::ordered(1).unwrap().next_due_at(), None);
+    // R13 notices.
+    use ciel_catalog::service::ServiceNotice as N;
+    let table = [
+        (provision(), Some(N::Provisioned)),
+        (
+            ServiceEvent::Suspend {
+                reason: SuspensionReason::Hacking,
+            },
+            Some(N::Suspended),
+        ),
+        (ServiceEvent::Reopen { note: "x".into() }, Some(N::Reopened)),
+        (
+            ServiceEvent::GiveNotice {
+                by: Party::Provider,
+                received_on: date(2026, 3, 2),
+            },
+            Some(N::TerminationConfirmed),
+        ),
+        (ServiceEvent::Renew, None),
+        (ServiceEvent::RecordFirstUse, None),
+    ];
+    for (e, n) in table {
+        assert_eq!(e.notice(), n, "{}", e.name());
+    }
+}
+
+#[test]
 fn states_and_events_round_trip_as_json() {
     let t = terminated_31_jan();
     let t = step(
@@ -1532,6 +1582,17 @@ proptest! {
             }
         }
         prop_assert_eq!(&daily, &once);
+        // The next deadline is exact: nothing due just before it.
+        match s.next_due_at() {
+            Some(next) => {
+                prop_assert!(due_steps(&s, sec(next, -1)).is_empty());
+                prop_assert!(!due_steps(&s, next).is_empty());
+            }
+            None => prop_assert!(due_steps(&s, sec(end, 3_650 * 86_400)).is_empty()),
+        }
+        if let Some(next) = once.next_due_at() {
+            prop_assert!(next > end);
+        }
         // A second pass changes nothing.
         let (again, steps2) = run_due(&once, end, &p).unwrap();
         prop_assert!(steps2.is_empty());
@@ -1628,6 +1689,12 @@ proptest! {
             let a = apply(&lazy, &ev, now, &p);
             let b = apply(&eager, &ev, now, &p);
             prop_assert_eq!(a.as_ref().err(), b.as_ref().err(), "{}", ev.name());
+            for st in [&lazy, &eager] {
+                if let Some(next) = st.next_due_at() {
+                    prop_assert!(due_steps(st, sec(next, -1)).is_empty());
+                    prop_assert!(!due_steps(st, next).is_empty());
+                }
+            }
             if let (Ok(a), Ok(b)) = (a, b) {
                 lazy = a;
                 eager = b;
