@@ -373,6 +373,59 @@ fn contest_on_day_5_and_day_6() {
 }
 
 #[test]
+fn delays_across_month_ends_year_ends_and_clock_changes() {
+    let p = params();
+    // (event, days, expected end) — the day of the event does not count,
+    // the delay expires at the end of its last day, Europe/Paris.
+    let table = [
+        // Contest, 5 days from Sat 28 Feb 2026: 1-5 March; closes 6 March
+        // 00:00 Paris (UTC+1) = 5 March 23:00Z.
+        (paris(2026, 2, 28, 16, 0, 0), 5, "2026-03-05T23:00:00Z"),
+        // Contest from 27 March 2026, across the change to summer time on
+        // 29 March: 28 March-1 April; closes 2 April 00:00 Paris (UTC+2).
+        (paris(2026, 3, 27, 23, 30, 0), 5, "2026-04-01T22:00:00Z"),
+        // Contest from 29 Dec 2026: 30, 31 Dec, 1, 2, 3 Jan; closes 4 Jan
+        // 2027 00:00 Paris.
+        (paris(2026, 12, 29, 0, 0, 0), 5, "2027-01-03T23:00:00Z"),
+        // Security, 15 days from 20 Oct 2026 (summer), across the change
+        // to winter time on 25 Oct: 21 Oct-4 Nov; deadline 5 Nov 00:00
+        // Paris (UTC+1) = 4 Nov 23:00Z.
+        (paris(2026, 10, 20, 9, 0, 0), 15, "2026-11-04T23:00:00Z"),
+        // Security from 14 Feb 2028 (leap year): 15 Feb-29 Feb; deadline
+        // 1 March 2028 00:00 Paris.
+        (paris(2028, 2, 14, 12, 0, 0), 15, "2028-02-29T23:00:00Z"),
+        // An event at 00:30 Paris, which is still the previous day in UTC:
+        // the Paris day counts (1 June 2026), so 2-6 June; closes 7 June
+        // 00:00 Paris.
+        (
+            "2026-05-31T22:30:00Z".parse().unwrap(),
+            5,
+            "2026-06-06T22:00:00Z",
+        ),
+    ];
+    for (from, days, end) in table {
+        let end: Timestamp = end.parse().unwrap();
+        assert_eq!(p.delay_end(from, days), end, "{from} + {days}");
+        if days == 5 {
+            let s = step(&ServiceState::ordered(12).unwrap(), provision(), from);
+            assert_eq!(svc(&s).contest_window_end, end);
+            assert!(svc(&s).contest_open_at(sec(end, -1)));
+            assert!(!svc(&s).contest_open_at(end));
+        } else {
+            let s = step(&ServiceState::ordered(12).unwrap(), provision(), from);
+            let sus = step(
+                &s,
+                ServiceEvent::Suspend {
+                    reason: SuspensionReason::SecurityDanger,
+                },
+                from,
+            );
+            assert_eq!(svc(&sus).suspension.as_ref().unwrap().deadline, Some(end));
+        }
+    }
+}
+
+#[test]
 fn end_of_window_and_first_use() {
     let s = provisioned(12);
     let end = paris(2026, 3, 7, 0, 0, 0);
