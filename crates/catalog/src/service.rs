@@ -504,11 +504,16 @@ pub enum ServiceEvent {
         received_on: Date,
     },
     /// The client terminates during the fixed term, its last day of service
-    /// being `last_day` (R3.1); the quote becomes the fee.
+    /// being `last_day` (R3.1); the quote becomes the fee. `quoted_fee` is
+    /// the amount the client was shown and confirmed: when given, a
+    /// different amount today (a fee changed in between) is refused rather
+    /// than charged.
     TerminateEarly {
         last_day: Date,
         monthly_fee: Decimal,
         investment: bool,
+        #[serde(default)]
+        quoted_fee: Option<Decimal>,
     },
     Suspend {
         reason: SuspensionReason,
@@ -663,6 +668,8 @@ pub enum ServiceError {
     LastDayInPast { last_day: Date, today: Date },
     #[error("R3.1 (CG 9.1): the last day of service {last_day} is before the start ({start})")]
     LastDayBeforeStart { last_day: Date, start: Date },
+    #[error("R3.1 (CG 9.1): the fee is now {fee}, not the {quoted} quoted; quote again")]
+    QuoteChanged { quoted: Decimal, fee: Decimal },
     /// The engine refused the computation (a negative fee, a date out of
     /// range); `rule` is R3.1 for a fee, R3.2 for a notice.
     #[error("{rule}: {message}")]
@@ -738,9 +745,10 @@ impl ServiceError {
             | E::NoticeInFuture { .. }
             | E::AlreadyTerminating { .. }
             | E::Ended { .. } => "R3.2",
-            E::NotInFixedTerm { .. } | E::LastDayInPast { .. } | E::LastDayBeforeStart { .. } => {
-                "R3.1"
-            }
+            E::NotInFixedTerm { .. }
+            | E::LastDayInPast { .. }
+            | E::LastDayBeforeStart { .. }
+            | E::QuoteChanged { .. } => "R3.1",
             E::Arithmetic { rule, .. } => rule,
             E::AlreadySuspended { .. }
             | E::NotSuspended
@@ -1313,6 +1321,7 @@ pub fn apply(
             last_day,
             monthly_fee,
             investment,
+            quoted_fee,
         } => {
             if let Some(t) = &s.termination {
                 return Err(X::AlreadyTerminating {
@@ -1326,6 +1335,14 @@ pub fn apply(
                 });
             }
             let q = quote_early_termination(s, *last_day, *monthly_fee, *investment, params)?.value;
+            if let Some(quoted) = quoted_fee
+                && *quoted != q.fee
+            {
+                return Err(X::QuoteChanged {
+                    quoted: *quoted,
+                    fee: q.fee,
+                });
+            }
             let fee = TerminationFee {
                 rule: "R3.1".to_string(),
                 commitment_month: q.commitment_month,

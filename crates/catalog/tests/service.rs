@@ -269,6 +269,7 @@ fn nothing_but_provisioning_before_provisioning() {
             last_day: date(2026, 4, 30),
             monthly_fee: dec("100"),
             investment: false,
+            quoted_fee: None,
         },
         ServiceEvent::Suspend {
             reason: SuspensionReason::Hacking,
@@ -807,6 +808,7 @@ fn early_termination_fee_at_the_tier_boundaries() {
                 last_day,
                 monthly_fee: dec("100.00"),
                 investment: false,
+                quoted_fee: None,
             },
             noon(last_day),
         );
@@ -835,6 +837,7 @@ fn early_termination_errors() {
         last_day,
         monthly_fee: dec("100"),
         investment: false,
+        quoted_fee: None,
     };
     // On or after the term's last day (28 Feb 2027) it is a notice, not an
     // early termination.
@@ -873,6 +876,25 @@ fn early_termination_errors() {
         ),
         Err(ServiceError::NotInFixedTerm { .. })
     ));
+    // The client confirms the quote it was shown: 30 Sep 2026 is in
+    // commitment month 7; remaining October 2026-February 2027 = 5 months
+    // x 100 x 100 % = 500.00.
+    let confirm = |quoted: &str| ServiceEvent::TerminateEarly {
+        last_day: date(2026, 9, 30),
+        monthly_fee: dec("100"),
+        investment: false,
+        quoted_fee: Some(dec(quoted)),
+    };
+    assert!(try_step(&s, confirm("500.00"), now).is_ok());
+    let e = try_step(&s, confirm("450.00"), now).unwrap_err();
+    assert_eq!(
+        e,
+        ServiceError::QuoteChanged {
+            quoted: dec("450.00"),
+            fee: dec("500.00")
+        }
+    );
+    assert_eq!(e.rule(), "R3.1");
     // A negative fee is refused by the engine's checks.
     assert!(matches!(
         try_step(
@@ -880,7 +902,8 @@ fn early_termination_errors() {
             ServiceEvent::TerminateEarly {
                 last_day: date(2026, 9, 30),
                 monthly_fee: dec("-1"),
-                investment: false
+                investment: false,
+                quoted_fee: None,
             },
             now
         ),
@@ -1176,6 +1199,7 @@ fn terminated_31_jan() -> ServiceState {
             last_day: date(2027, 1, 31),
             monthly_fee: dec("100.00"),
             investment: false,
+            quoted_fee: None,
         },
         paris(2027, 1, 5, 10, 0, 0),
     );
@@ -1288,6 +1312,7 @@ fn product_return_within_one_month() {
             last_day: date(2028, 1, 31),
             monthly_fee: dec("1"),
             investment: false,
+            quoted_fee: None,
         },
         paris(2028, 1, 2, 10, 0, 0),
     );
@@ -1440,6 +1465,7 @@ fn next_deadline_and_notices() {
             last_day: date(2026, 3, 31),
             monthly_fee: dec("10"),
             investment: false,
+            quoted_fee: None,
         },
         paris(2026, 3, 2, 0, 0, 0),
     );
@@ -1494,6 +1520,7 @@ fn states_and_events_round_trip_as_json() {
         last_day: date(2027, 1, 31),
         monthly_fee: dec("99.99"),
         investment: true,
+        quoted_fee: None,
     };
     let back: ServiceEvent = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
     assert_eq!(back, e);
@@ -1578,6 +1605,7 @@ proptest! {
                 last_day: params().day_of(at) + 20.days(),
                 monthly_fee: dec("100"),
                 investment: false,
+                quoted_fee: None,
             }),
             _ => None,
         };
@@ -1675,6 +1703,7 @@ fn history_event(kind: u8, param: u16, now: Timestamp, p: &ServiceParams) -> Ser
             last_day: today + days.days(),
             monthly_fee: Decimal::from(param),
             investment: param.is_multiple_of(3),
+            quoted_fee: None,
         },
         4 => ServiceEvent::Suspend {
             reason: match param % 3 {
