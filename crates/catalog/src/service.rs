@@ -413,6 +413,17 @@ pub struct ProductCheck {
     pub indemnity: Decimal,
 }
 
+/// An amount billing must invoice once (see [`Service::one_off_charges`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneOffCharge {
+    /// Stable within the service: `termination_fee`,
+    /// `product_return_indemnity`, `product_value:<product id>`.
+    pub key: String,
+    pub rule: String,
+    /// Euros excluding VAT, already rounded to the cent.
+    pub amount: Decimal,
+}
+
 /// A provisioned service (also once ended: its history is evidence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
@@ -966,6 +977,45 @@ impl Service {
                 .product_check
                 .as_ref()
                 .map_or(Decimal::ZERO, |c| c.indemnity)
+    }
+
+    /// The one-off amounts this service hands to billing (R3.1, R3.4,
+    /// R3.6), each under a stable key: billing invoices a key once, and when
+    /// a late entry revises an amount under a key already invoiced (a
+    /// product return entered after the check), it invoices the difference
+    /// as a credit note (R2.11). Zero amounts are left out.
+    pub fn one_off_charges(&self) -> Vec<OneOffCharge> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.termination
+            && let Some(fee) = &t.fee
+            && !fee.amount.is_zero()
+        {
+            out.push(OneOffCharge {
+                key: "termination_fee".to_string(),
+                rule: fee.rule.clone(),
+                amount: fee.amount,
+            });
+        }
+        if let Some(c) = &self.product_check
+            && !c.indemnity.is_zero()
+        {
+            out.push(OneOffCharge {
+                key: "product_return_indemnity".to_string(),
+                rule: "R3.6".to_string(),
+                amount: c.indemnity,
+            });
+        }
+        for p in &self.products {
+            let v = p.value_due();
+            if !v.is_zero() {
+                out.push(OneOffCharge {
+                    key: format!("product_value:{}", p.id),
+                    rule: "R3.6".to_string(),
+                    amount: v,
+                });
+            }
+        }
+        out
     }
 
     fn contest_window_due(&self, now: Timestamp) -> bool {

@@ -1296,6 +1296,16 @@ fn product_return_within_one_month() {
         );
         assert_eq!(c.indemnity, dec(indemnity));
         assert_eq!(svc(&checked).product_charges(), dec(owed));
+        // Billing's view: the termination fee (100.00), then the product
+        // charges, each once under its key; their sum is the fee + owed.
+        let charges = svc(&checked).one_off_charges();
+        assert_eq!(charges[0].key, "termination_fee");
+        assert_eq!(charges[0].amount, dec("100.00"));
+        let total: Decimal = charges.iter().map(|c| c.amount).sum();
+        assert_eq!(total, dec("100.00") + dec(owed));
+        let mut keys: Vec<_> = charges.iter().map(|c| c.key.clone()).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), charges.len());
         assert_eq!(
             try_step(&checked, ServiceEvent::ProductReturnDeadline, now),
             Err(ServiceError::AlreadyApplied {
