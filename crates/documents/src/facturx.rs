@@ -82,6 +82,12 @@ pub enum InvoiceError {
     DueBeforeIssue { issue: Date, due: Date },
     #[error("the total to pay is negative: issue a credit note instead")]
     NegativeTotal,
+    #[error(
+        "a French buyer's electronic address must be scheme 0225 starting with its SIREN (BR-FR-21)"
+    )]
+    BuyerAddressNotSiren,
+    #[error("reverse charge needs the buyer's VAT number (BR-AE-02)")]
+    ReverseChargeWithoutBuyerVat,
     #[error("direct debit: {0}")]
     DirectDebit(String),
 }
@@ -406,8 +412,21 @@ impl Invoice {
                 "the debtor IBAN is empty".to_owned(),
             ));
         }
+        if let Some(siren) = &self.buyer.siren {
+            let address = &self.buyer.electronic_address;
+            if address.scheme != "0225" || !address.value.starts_with(siren.as_str()) {
+                return Err(InvoiceError::BuyerAddressNotSiren);
+            }
+        }
         if self.lines.is_empty() {
             return Err(InvoiceError::NoLines);
+        }
+        let reverse_charged = self
+            .lines
+            .iter()
+            .any(|l| l.vat_category == VatCategory::ReverseCharge);
+        if reverse_charged && self.buyer.vat_number.is_none() {
+            return Err(InvoiceError::ReverseChargeWithoutBuyerVat);
         }
         for line in &self.lines {
             check_line(line)?;

@@ -3,7 +3,8 @@
 mod common;
 
 use ciel_documents::{
-    InvoiceError, InvoiceNumber, InvoiceType, VatCategory, VatExemption, to_cii_xml, vat_breakdown,
+    ElectronicAddress, InvoiceError, InvoiceNumber, InvoiceType, VatCategory, VatExemption,
+    to_cii_xml, vat_breakdown,
 };
 use common::{dec, line};
 use jiff::civil::date;
@@ -312,6 +313,11 @@ fn bad_invoices_are_refused_with_the_reason() {
             |i| i.buyer.name = " ".into(),
             InvoiceError::Empty("buyer.name".into()),
         ),
+        (
+            "French buyer routed elsewhere",
+            |i| i.buyer.electronic_address = ElectronicAddress::siren("999999999"),
+            InvoiceError::BuyerAddressNotSiren,
+        ),
     ];
     for (name, mutate, expected) in cases {
         let mut invoice = common::standard_invoice();
@@ -329,4 +335,35 @@ fn credit_note_type_code_depends_on_kind() {
     };
     let xml = to_cii_xml(&invoice).expect("valid");
     assert!(xml.contains("<ram:TypeCode>381</ram:TypeCode>"));
+}
+
+#[test]
+fn reverse_charge_needs_the_buyer_vat_number() {
+    let mut invoice = common::reverse_charge_invoice();
+    invoice.buyer.vat_number = None;
+    assert_eq!(
+        to_cii_xml(&invoice),
+        Err(InvoiceError::ReverseChargeWithoutBuyerVat)
+    );
+}
+
+/// The figures of `common::mixed_rates_invoice`, worked by hand.
+#[test]
+fn mixed_rates_totals() {
+    let (breakdown, totals) = common::mixed_rates_invoice().totals();
+    let rows: Vec<_> = breakdown
+        .iter()
+        .map(|r| (r.category.code(), r.rate, r.basis, r.tax))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("S", dec("5.5"), dec("19.98"), dec("1.10")),
+            ("S", dec("20"), dec("70.00"), dec("14.00")),
+            ("Z", dec("0"), dec("5.00"), dec("0")),
+        ]
+    );
+    assert_eq!(totals.lines, dec("94.98"));
+    assert_eq!(totals.tax, dec("15.10"));
+    assert_eq!(totals.grand, dec("110.08"));
 }

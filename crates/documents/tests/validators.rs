@@ -24,8 +24,9 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate/validate.py")
 }
 
-/// Runs the script, failing with its full report (every failed assertion).
-fn validate(kind: &str, files: &[PathBuf]) {
+/// Runs the script and returns its exit code and report; fails when the
+/// packages are missing, with the line to install them.
+fn run(kind: &str, files: &[PathBuf]) -> (Option<i32>, String) {
     let output = Command::new("python3")
         .arg(script())
         .arg(kind)
@@ -34,14 +35,27 @@ fn validate(kind: &str, files: &[PathBuf]) {
         .unwrap_or_else(|e| panic!("cannot run python3 ({e}); install Python 3 and: {PIP_LINE}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    match output.status.code() {
-        Some(0) => println!("{stdout}"),
-        Some(3) => panic!(
+    if output.status.code() == Some(3) {
+        panic!(
             "the independent validators are not installed: {PIP_LINE}\n\
              (or set CIEL_SKIP_PY_VALIDATORS=1 to skip them)\n{stderr}"
-        ),
-        _ => panic!("{kind} validation failed:\n{stdout}\n{stderr}"),
+        );
     }
+    (output.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+/// Fails with the full report (every XSD error and failed assertion).
+fn validate(kind: &str, files: &[PathBuf]) {
+    match run(kind, files) {
+        (Some(0), report) => println!("{report}"),
+        (_, report) => panic!("{kind} validation failed:\n{report}"),
+    }
+}
+
+fn write(dir: &Path, name: &str, xml: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.xml"));
+    std::fs::write(&path, xml).expect("write the XML");
+    path
 }
 
 #[test]
@@ -51,13 +65,13 @@ fn facturx_invoices_pass_the_en16931_xsd_and_the_en16931_and_br_fr_schematrons()
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    let files: Vec<PathBuf> = common::all_invoices()
+    let mut invoices = common::all_invoices();
+    invoices.push(("mixed-rates", common::mixed_rates_invoice()));
+    let files: Vec<PathBuf> = invoices
         .into_iter()
         .map(|(name, invoice)| {
             let xml = to_cii_xml(&invoice).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let path = dir.path().join(format!("{name}.xml"));
-            std::fs::write(&path, xml).expect("write the XML");
-            path
+            write(dir.path(), name, &xml)
         })
         .collect();
     validate("facturx", &files);
@@ -77,10 +91,47 @@ fn pain008_batches_pass_the_pain_008_001_08_xsd() {
         .into_iter()
         .map(|(name, batch)| {
             let xml = to_pain008_xml(&batch).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let path = dir.path().join(format!("{name}.xml"));
-            std::fs::write(&path, xml).expect("write the XML");
-            path
+            write(dir.path(), name, &xml)
         })
         .collect();
     validate("pain008", &files);
+}
+
+/// The validators are live: a document spoiled by hand (a space in the number,
+/// the PMT note gone, the VAT amount off by one euro, an unknown sequence type)
+/// is refused, and the report names each broken rule. Without this, a script
+/// that silently checked nothing would pass everything above.
+#[test]
+fn spoiled_documents_are_refused_by_the_validators() {
+    if skipped() {
+        eprintln!("CIEL_SKIP_PY_VALIDATORS=1: validator self-check skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let xml = to_cii_xml(&common::standard_invoice()).expect("valid");
+    let spoiled = xml
+        .replace(
+            "<ram:ID>F2026-06/000123</ram:ID>",
+            "<ram:ID>F2026 06 123</ram:ID>",
+        )
+        .replace(
+            "<ram:SubjectCode>PMT</ram:SubjectCode>",
+            "<ram:SubjectCode>TXD</ram:SubjectCode>",
+        )
+        .replace(
+            "<ram:CalculatedAmount>26.67</ram:CalculatedAmount>",
+            "<ram:CalculatedAmount>25.67</ram:CalculatedAmount>",
+        );
+    assert_ne!(spoiled, xml);
+    let (code, report) = run("facturx", &[write(dir.path(), "spoiled", &spoiled)]);
+    assert_eq!(code, Some(1), "{report}");
+    for rule in ["BR-FR-02", "BR-FR-05", "BR-CO-14", "BR-S-09"] {
+        assert!(report.contains(rule), "{rule} not reported:\n{report}");
+    }
+
+    let batch = to_pain008_xml(&common::mixed_batch()).expect("valid");
+    let spoiled = batch.replace("<SeqTp>FRST</SeqTp>", "<SeqTp>ONCE</SeqTp>");
+    let (code, report) = run("pain008", &[write(dir.path(), "spoiled-batch", &spoiled)]);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(report.contains("SeqTp"), "{report}");
 }

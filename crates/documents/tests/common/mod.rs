@@ -305,3 +305,55 @@ pub fn mixed_batch() -> DirectDebitBatch {
         ],
     }
 }
+
+/// Every category ciel writes on one invoice, two standard rates, a credit
+/// line: 20 %: 80.00 - 10.00 = 70.00 -> 14.00; 5.5 %: 2 x 9.99 = 19.98 ->
+/// 1.0989 -> 1.10; Z: 5.00; total 94.98 + 15.10 = 110.08.
+pub fn mixed_rates_invoice() -> Invoice {
+    let mut credit = line(
+        "4",
+        "Avoir SLA avril",
+        "-1",
+        "C62",
+        "10.00",
+        VatCategory::Standard,
+        "20",
+    );
+    credit.net_amount = dec("-10.00");
+    let mut invoice = base(
+        "F2026-06/000126",
+        french_client(),
+        vec![
+            line(
+                "1",
+                "Infogérance",
+                "1",
+                "MON",
+                "80.00",
+                VatCategory::Standard,
+                "20",
+            ),
+            line(
+                "2",
+                "Livre numérique d'exploitation",
+                "2",
+                "C62",
+                "9.99",
+                VatCategory::Standard,
+                "5.5",
+            ),
+            line(
+                "3",
+                "Refacturation au taux zéro",
+                "1",
+                "C62",
+                "5.00",
+                VatCategory::ZeroRated,
+                "0",
+            ),
+            credit,
+        ],
+    );
+    invoice.order_reference = None;
+    invoice
+}
