@@ -135,3 +135,43 @@ fn spoiled_documents_are_refused_by_the_validators() {
     assert_eq!(code, Some(1), "{report}");
     assert!(report.contains("SeqTp"), "{report}");
 }
+
+/// A fixed-seed sample of the random invoices and batches of the property
+/// tests goes through the validators too: escaping, odd quantities, many
+/// decimals, every VAT category and sequence type, checked by other people's
+/// rules rather than by ours.
+#[test]
+fn random_documents_pass_the_validators() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    if skipped() {
+        eprintln!("CIEL_SKIP_PY_VALIDATORS=1: random-document validation skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let invoices: Vec<PathBuf> = (0..24)
+        .map(|i| {
+            let invoice = common::strategies::invoice()
+                .new_tree(&mut runner)
+                .expect("a sample")
+                .current();
+            let xml = to_cii_xml(&invoice).unwrap_or_else(|e| panic!("random {i}: {e}"));
+            write(dir.path(), &format!("random-invoice-{i}"), &xml)
+        })
+        .collect();
+    validate("facturx", &invoices);
+    let batches: Vec<PathBuf> = (0..12)
+        .map(|i| {
+            let batch = common::strategies::batch()
+                .new_tree(&mut runner)
+                .expect("a sample")
+                .current();
+            let xml = to_pain008_xml(&batch).unwrap_or_else(|e| panic!("random {i}: {e}"));
+            write(dir.path(), &format!("random-batch-{i}"), &xml)
+        })
+        .collect();
+    validate("pain008", &batches);
+}

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod strategies;
+
 use ciel_documents::{
     DirectDebitBatch, ElectronicAddress, Invoice, InvoiceLine, InvoiceNumber, InvoiceType, Party,
     PaymentMeans, PostalAddress, Scheme, SepaTransaction, SequenceType, VatCategory, VatExemption,
