@@ -13,10 +13,12 @@
 //! - The store never reads the clock: callers pass `now`.
 
 pub mod audit;
+pub mod catalog;
 pub mod clients;
 mod db;
 mod error;
 pub mod jobs;
+pub mod orders;
 pub mod orgs;
 pub mod outbox;
 pub mod scope;
