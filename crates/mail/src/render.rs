@@ -25,6 +25,37 @@ pub enum Mail {
     },
     /// The password was changed (so an unexpected change is noticed).
     PasswordChanged { name: String, at: Timestamp },
+    /// R1.3 (CG 2.1): an order was sent to the client's Administrator, to
+    /// accept before its deadline.
+    OrderSent {
+        name: String,
+        org_name: String,
+        provider: String,
+        reference: String,
+        /// One line per order line, already formatted.
+        summary: String,
+        terms_version: String,
+        deadline: Timestamp,
+        link: String,
+    },
+    /// R1.3 (CG 2.1): an order lapsed; `staff` tells the provider's side.
+    OrderLapsed {
+        name: String,
+        org_name: String,
+        reference: String,
+        deadline: Timestamp,
+        staff: bool,
+    },
+    /// R2.2 (CG 3.1): a price change, notified before it applies.
+    PriceChange {
+        name: String,
+        list_name: String,
+        /// `YYYY-MM-DD`.
+        effective_from: String,
+        /// The SKUs whose price changes.
+        changes: String,
+        days: u32,
+    },
 }
 
 impl Mail {
@@ -34,6 +65,9 @@ impl Mail {
             Mail::Invitation { .. } => "invitation",
             Mail::PasswordReset { .. } => "password_reset",
             Mail::PasswordChanged { .. } => "password_changed",
+            Mail::OrderSent { .. } => "order_sent",
+            Mail::OrderLapsed { .. } => "order_lapsed",
+            Mail::PriceChange { .. } => "price_change",
         }
     }
 }
@@ -68,6 +102,20 @@ template!(ResetFr, "fr/password_reset.txt", { name: &'a str, link: &'a str, expi
 template!(ResetEn, "en/password_reset.txt", { name: &'a str, link: &'a str, expires: String });
 template!(ChangedFr, "fr/password_changed.txt", { name: &'a str, at: String });
 template!(ChangedEn, "en/password_changed.txt", { name: &'a str, at: String });
+template!(OrderSentFr, "fr/order_sent.txt", { name: &'a str, org_name: &'a str, provider: &'a str, reference: &'a str, summary: &'a str, terms_version: &'a str, deadline: String, link: &'a str });
+template!(OrderSentEn, "en/order_sent.txt", { name: &'a str, org_name: &'a str, provider: &'a str, reference: &'a str, summary: &'a str, terms_version: &'a str, deadline: String, link: &'a str });
+template!(OrderLapsedFr, "fr/order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
+template!(OrderLapsedEn, "en/order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
+template!(PriceChangeFr, "fr/price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
+template!(PriceChangeEn, "en/price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
+
+/// The date of a civil `YYYY-MM-DD` text, as each language writes it.
+fn civil(date: &str, lang: Lang) -> String {
+    match (lang, date.parse::<jiff::civil::Date>()) {
+        (Lang::Fr, Ok(d)) => d.strftime("%d/%m/%Y").to_string(),
+        _ => date.to_owned(),
+    }
+}
 
 /// Renders a notice in a language. The first line of each template is the
 /// subject; the rest, after a blank line, is the body.
@@ -151,6 +199,126 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
         (Mail::PasswordChanged { name, at }, Lang::En) => ChangedEn {
             name,
             at: paris(*at, lang),
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::OrderSent {
+                name,
+                org_name,
+                provider,
+                reference,
+                summary,
+                terms_version,
+                deadline,
+                link,
+            },
+            Lang::Fr,
+        ) => OrderSentFr {
+            name,
+            org_name,
+            provider,
+            reference,
+            summary,
+            terms_version,
+            deadline: paris(*deadline, lang),
+            link,
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::OrderSent {
+                name,
+                org_name,
+                provider,
+                reference,
+                summary,
+                terms_version,
+                deadline,
+                link,
+            },
+            Lang::En,
+        ) => OrderSentEn {
+            name,
+            org_name,
+            provider,
+            reference,
+            summary,
+            terms_version,
+            deadline: paris(*deadline, lang),
+            link,
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::OrderLapsed {
+                name,
+                org_name,
+                reference,
+                deadline,
+                staff,
+            },
+            Lang::Fr,
+        ) => OrderLapsedFr {
+            name,
+            org_name,
+            reference,
+            deadline: paris(*deadline, lang),
+            staff: *staff,
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::OrderLapsed {
+                name,
+                org_name,
+                reference,
+                deadline,
+                staff,
+            },
+            Lang::En,
+        ) => OrderLapsedEn {
+            name,
+            org_name,
+            reference,
+            deadline: paris(*deadline, lang),
+            staff: *staff,
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::PriceChange {
+                name,
+                list_name,
+                effective_from,
+                changes,
+                days,
+            },
+            Lang::Fr,
+        ) => PriceChangeFr {
+            name,
+            list_name,
+            effective_from: &civil(effective_from, lang),
+            changes,
+            days: *days,
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::PriceChange {
+                name,
+                list_name,
+                effective_from,
+                changes,
+                days,
+            },
+            Lang::En,
+        ) => PriceChangeEn {
+            name,
+            list_name,
+            effective_from: &civil(effective_from, lang),
+            changes,
+            days: *days,
             _p: p,
         }
         .render(),

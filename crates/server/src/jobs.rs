@@ -78,6 +78,7 @@ impl Runner {
         match job.kind.as_str() {
             outbox::DELIVER_JOB => self.deliver(job).await,
             HOUSEKEEPING_JOB => self.housekeeping().await,
+            crate::orders::LAPSE_JOB => self.lapse(job).await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -126,6 +127,21 @@ impl Runner {
                     Outcome::Retry(e.message)
                 }
             }
+        }
+    }
+
+    /// Lapses an order still unaccepted at its deadline (R1.3); idempotent.
+    async fn lapse(&self, job: &Job) -> Outcome {
+        let Some(id) = job.payload.get("order").and_then(|v| v.as_str()) else {
+            return Outcome::Fail("payload without order id".into());
+        };
+        match crate::orders::run_lapse(&self.state, id).await {
+            Ok(lapsed) => {
+                tracing::info!(order.id = %id, lapsed, "order lapse checked");
+                Outcome::Done
+            }
+            Err(p) if p.status == 409 => Outcome::Done,
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
         }
     }
 

@@ -3,7 +3,9 @@
 
 pub mod accounts;
 pub mod calc;
+pub mod catalog;
 pub mod clients;
+pub mod orders;
 pub mod records;
 pub mod views;
 
@@ -35,6 +37,7 @@ use utoipa_axum::routes;
     tags(
         (name = "accounts", description = "Organisations, users, staff and API tokens (R1.8)"),
         (name = "records", description = "Audit log and sent notices (R13)"),
+        (name = "orders", description = "Price lists and orders (R1.1-R1.5, R2.2-R2.4, R9, R12.1)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -79,6 +82,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::list_tokens, accounts::create_token))
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(accounts::request_password_reset))
+        .routes(routes!(
+            catalog::list_price_lists,
+            catalog::publish_price_list
+        ))
+        .routes(routes!(orders::list_orders, orders::draft_order))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::send_order))
+        .routes(routes!(orders::accept_order))
+        .routes(routes!(orders::record_signature))
+        .routes(routes!(orders::validate_order))
+        .routes(routes!(orders::refuse_order))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
         .routes(routes!(calc::ticket_deadlines))

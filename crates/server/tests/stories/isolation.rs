@@ -11,6 +11,7 @@ struct Other {
     org: String,
     user: String,
     token: String,
+    order: String,
     secrets: Vec<String>,
 }
 
@@ -46,10 +47,36 @@ async fn other_org(app: &TestApp) -> Other {
     ];
     let token = tok["token"]["id"].as_str().unwrap().to_owned();
     secrets.push(token.clone());
+    // An order of B, sent: staff publish a tariff and draft it.
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let (status, _) = staff
+        .api(
+            Method::POST,
+            "/api/v1/price-lists",
+            Some(json!({"name": "Tarif", "effective_from": "2026-05-07",
+                "prices": {"support.standard": [{"unit_price": "100"}], "support.setup": [{"unit_price": "0"}]}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, order) = staff
+        .api(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/orders"),
+            Some(json!({"lines": [{"item": {"kind": "support", "level": "standard"}}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{order}");
+    let order = order["id"].as_str().unwrap().to_owned();
+    let (status, _) = staff
+        .api(Method::POST, &format!("/api/v1/orders/{order}/send"), None)
+        .await;
+    assert_eq!(status, 200);
+    secrets.push(order.clone());
     Other {
         org,
         user,
         token,
+        order,
         secrets,
     }
 }
@@ -74,7 +101,21 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/tokens") => Some(json!({"name": "t"})),
         ("post", "/api/v1/password-reset") => Some(json!({"email": "nobody.x@n.example"})),
+        ("post", "/api/v1/price-lists") => Some(json!({
+            "name": "Intrus", "effective_from": "2030-01-01",
+            "prices": {"support.standard": [{"unit_price": "1"}]}
+        })),
+        ("post", "/api/v1/organizations/{org_id}/orders") => {
+            Some(json!({"lines": [{"item": {"kind": "support", "level": "standard"}}]}))
+        }
+        ("post", "/api/v1/orders/{order_id}/paper-signature") => {
+            Some(json!({"signed_on": "2026-05-07"}))
+        }
+        ("post", "/api/v1/orders/{order_id}/refuse") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/users/{user_id}/invitation")
+        | ("post", "/api/v1/orders/{order_id}/send")
+        | ("post", "/api/v1/orders/{order_id}/accept")
+        | ("post", "/api/v1/orders/{order_id}/validate")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
         ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
@@ -103,7 +144,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
             let path = template
                 .replace("{org_id}", &other.org)
                 .replace("{user_id}", &other.user)
-                .replace("{token_id}", &other.token);
+                .replace("{token_id}", &other.token)
+                .replace("{order_id}", &other.order);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -139,6 +181,11 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
         .get_json(&format!("/api/v1/users/{}", other.user))
         .await;
     assert_ne!(user["name"], "Renamed");
+    // B's order is still waiting for B's acceptance.
+    let (_, order) = b_admin
+        .get_json(&format!("/api/v1/orders/{}", other.order))
+        .await;
+    assert_eq!(order["state"], "sent");
     let (_, tokens) = b_admin.get_json("/api/v1/tokens").await;
     assert!(
         tokens["items"]

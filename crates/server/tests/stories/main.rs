@@ -7,6 +7,7 @@ mod accounts;
 mod clients;
 mod contract;
 mod isolation;
+mod orders;
 mod platform;
 mod smtp;
 mod support;
@@ -37,6 +38,10 @@ fn main() {
         clients::billing_profiles_are_validated_and_scoped,
         contract::ticket_deadline_calculator_cites_its_rules,
         isolation::no_api_route_leaks_another_organisation,
+        orders::an_order_goes_from_draft_to_validation,
+        orders::an_unaccepted_order_lapses_and_both_sides_are_told,
+        orders::price_changes_are_notified_and_options_take_the_request_day_tariff,
+        orders::orders_of_another_organisation_are_not_found,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
         platform::health_metrics_openapi_and_request_ids,
