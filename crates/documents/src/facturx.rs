@@ -33,6 +33,10 @@ pub const PROFILE_EN16931: &str = "urn:cen.eu:en16931:2017";
 /// sells hosting and services, never goods).
 pub const BILLING_FRAME_SERVICES: &str = "S1";
 
+/// Prices are in euros (R2.1). Another currency would need the VAT total in
+/// euros as well (BR-FR-CO-12), which ciel never has to write.
+const CURRENCY: &str = "EUR";
+
 /// ISO 6523 scheme of a SIREN as legal registration identifier (BT-30-1).
 const SCHEME_SIREN: &str = "0002";
 
@@ -54,8 +58,16 @@ pub enum InvoiceError {
     SellerIdentity,
     #[error("{0}: a required text is empty")]
     Empty(String),
+    #[error("{0}: the country must be an ISO 3166-1 alpha-2 code such as FR")]
+    InvalidCountry(String),
     #[error("an invoice needs at least one line")]
     NoLines,
+    #[error("line id {0:?} appears twice")]
+    DuplicateLineId(String),
+    #[error("the invoicing period ends on {end}, before it starts on {start} (BR-29)")]
+    PeriodReversed { start: Date, end: Date },
+    #[error("the corrected invoice is dated {corrected}, after this credit note ({issue})")]
+    CorrectedAfterCreditNote { corrected: Date, issue: Date },
     #[error("line {line}: {field} has more than {max_dp} decimals")]
     TooManyDecimals {
         line: String,
@@ -287,8 +299,6 @@ pub struct Invoice {
     pub kind: InvoiceType,
     pub issue_date: Date,
     pub due_date: Date,
-    /// Always "EUR" for ciel (R2.1); written as given.
-    pub currency: String,
     pub seller: Party,
     /// The seller's SEPA creditor identifier (ICS), pre-notified on every
     /// invoice (R2.7).
@@ -375,6 +385,24 @@ impl Invoice {
         )
     }
 
+    /// The SEPA pre-notification the invoice must carry (R2.7): due date,
+    /// amount, creditor identifier (ICS) and mandate reference (RUM), in French,
+    /// for the payment terms (BT-20) and the PDF. Amounts are written the French
+    /// way ("1 234,56 €").
+    pub fn sepa_prenotification(&self) -> String {
+        let PaymentMeans::SepaDirectDebit {
+            mandate_reference, ..
+        } = &self.payment;
+        let due = self.totals().1.due;
+        format!(
+            "Prélèvement SEPA de {} le {} au titre du mandat {} (créancier ICS {}).",
+            french_amount(due),
+            self.due_date.strftime("%d/%m/%Y"),
+            mandate_reference,
+            self.creditor_id,
+        )
+    }
+
     /// Checks what the schemas and rules require and the types cannot say.
     pub fn validate(&self) -> Result<(), InvoiceError> {
         check_party("seller", &self.seller)?;
@@ -383,7 +411,6 @@ impl Invoice {
             return Err(InvoiceError::SellerIdentity);
         }
         for (field, text) in [
-            ("currency", &self.currency),
             ("creditor_id", &self.creditor_id),
             ("payment_terms", &self.payment_terms),
             ("late_penalty_rate", &self.late_penalty_rate),
@@ -428,8 +455,28 @@ impl Invoice {
         if reverse_charged && self.buyer.vat_number.is_none() {
             return Err(InvoiceError::ReverseChargeWithoutBuyerVat);
         }
+        let mut ids = std::collections::BTreeSet::new();
         for line in &self.lines {
             check_line(line)?;
+            if !ids.insert(line.id.as_str()) {
+                return Err(InvoiceError::DuplicateLineId(line.id.clone()));
+            }
+        }
+        if let Some((start, end)) = self.period
+            && end < start
+        {
+            return Err(InvoiceError::PeriodReversed { start, end });
+        }
+        if let InvoiceType::CreditNote {
+            corrected_issue_date,
+            ..
+        } = &self.kind
+            && *corrected_issue_date > self.issue_date
+        {
+            return Err(InvoiceError::CorrectedAfterCreditNote {
+                corrected: *corrected_issue_date,
+                issue: self.issue_date,
+            });
         }
         for category in [VatCategory::Exempt, VatCategory::ReverseCharge] {
             let used = self.lines.iter().any(|l| l.vat_category == category);
@@ -492,8 +539,8 @@ fn check_party(role: &'static str, party: &Party) -> Result<(), InvoiceError> {
         }
     }
     if address.country.len() != 2 || !address.country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(InvoiceError::Empty(format!(
-            "{role}.address.country (ISO alpha-2)"
+        return Err(InvoiceError::InvalidCountry(format!(
+            "{role}.address.country"
         )));
     }
     Ok(())
@@ -536,6 +583,25 @@ fn check_line(line: &InvoiceLine) -> Result<(), InvoiceError> {
         });
     }
     Ok(())
+}
+
+/// "1234.5" -> "1 234,50 €": a narrow no-break space between thousands, a
+/// decimal comma, as French readers expect on a pre-notification.
+fn french_amount(amount: Decimal) -> String {
+    let text = format_cents(amount);
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (units, cents) = digits.split_once('.').unwrap_or((digits, "00"));
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped},{cents}\u{a0}€")
 }
 
 /// A VAT rate as the French rules accept it (BR-FR-16: "20.00", "5.50", "0.00").
@@ -617,7 +683,7 @@ pub fn to_cii_xml(invoice: &Invoice) -> Result<String, InvoiceError> {
     x.open("ram:ApplicableHeaderTradeSettlement", &[]);
     x.leaf("ram:CreditorReferenceID", &invoice.creditor_id);
     x.leaf("ram:PaymentReference", invoice.number.as_str());
-    x.leaf("ram:InvoiceCurrencyCode", &invoice.currency);
+    x.leaf("ram:InvoiceCurrencyCode", CURRENCY);
     let PaymentMeans::SepaDirectDebit {
         mandate_reference,
         debtor_iban,
@@ -665,7 +731,7 @@ pub fn to_cii_xml(invoice: &Invoice) -> Result<String, InvoiceError> {
     x.leaf("ram:TaxBasisTotalAmount", &format_cents(totals.tax_basis));
     x.leaf_with(
         "ram:TaxTotalAmount",
-        &[("currencyID", invoice.currency.as_str())],
+        &[("currencyID", CURRENCY)],
         &format_cents(totals.tax),
     );
     x.leaf("ram:GrandTotalAmount", &format_cents(totals.grand));

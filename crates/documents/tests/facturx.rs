@@ -367,3 +367,64 @@ fn mixed_rates_totals() {
     assert_eq!(totals.tax, dec("15.10"));
     assert_eq!(totals.grand, dec("110.08"));
 }
+
+/// R2.7: the pre-notification says amount, due date, RUM and ICS, the amount
+/// written the French way.
+#[test]
+fn sepa_prenotification_text() {
+    assert_eq!(
+        common::standard_invoice().sepa_prenotification(),
+        "Prélèvement SEPA de 160,01\u{a0}€ le 15/06/2026 au titre du mandat RUM-CIEL-000042 \
+         (créancier ICS FR12ZZZ123456)."
+    );
+    let reverse = common::reverse_charge_invoice();
+    assert!(
+        reverse
+            .sepa_prenotification()
+            .starts_with("Prélèvement SEPA de 2\u{202f}552,50\u{a0}€ le 15/06/2026 au titre du mandat RUM-CIEL-000077"),
+        "{}",
+        reverse.sepa_prenotification()
+    );
+    let xml = to_cii_xml(&common::standard_invoice()).expect("valid");
+    assert!(xml.contains("<ram:Description>Prélèvement SEPA de 160,01\u{a0}€ le 15/06/2026"));
+}
+
+#[test]
+fn structural_mistakes_are_refused() {
+    let mut invoice = common::standard_invoice();
+    invoice.lines[1].id = "1".to_owned();
+    assert_eq!(
+        to_cii_xml(&invoice),
+        Err(InvoiceError::DuplicateLineId("1".into()))
+    );
+
+    let mut invoice = common::standard_invoice();
+    invoice.period = Some((date(2026, 6, 30), date(2026, 6, 1)));
+    assert_eq!(
+        to_cii_xml(&invoice),
+        Err(InvoiceError::PeriodReversed {
+            start: date(2026, 6, 30),
+            end: date(2026, 6, 1)
+        })
+    );
+
+    let mut invoice = common::credit_note();
+    invoice.kind = InvoiceType::CreditNote {
+        corrected: InvoiceNumber::new("F2026-07/000001").expect("valid"),
+        corrected_issue_date: date(2026, 7, 1),
+    };
+    assert_eq!(
+        to_cii_xml(&invoice),
+        Err(InvoiceError::CorrectedAfterCreditNote {
+            corrected: date(2026, 7, 1),
+            issue: date(2026, 6, 3)
+        })
+    );
+
+    let mut invoice = common::standard_invoice();
+    invoice.buyer.address.country = "France".to_owned();
+    assert_eq!(
+        to_cii_xml(&invoice),
+        Err(InvoiceError::InvalidCountry("buyer.address.country".into()))
+    );
+}

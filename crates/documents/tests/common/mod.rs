@@ -105,7 +105,6 @@ fn base(number: &str, buyer: Party, lines: Vec<InvoiceLine>) -> Invoice {
         kind: InvoiceType::Invoice,
         issue_date: date(2026, 6, 1),
         due_date: date(2026, 6, 15),
-        currency: "EUR".to_owned(),
         seller: seller(),
         creditor_id: "FR12ZZZ123456".to_owned(),
         buyer,
@@ -117,16 +116,22 @@ fn base(number: &str, buyer: Party, lines: Vec<InvoiceLine>) -> Invoice {
             mandate_reference: "RUM-CIEL-000042".to_owned(),
             debtor_iban: "FR7630006000011234567890189".to_owned(),
         },
-        payment_terms: "Prélèvement SEPA le 15/06/2026 (ICS FR12ZZZ123456, RUM RUM-CIEL-000042)."
-            .to_owned(),
+        payment_terms: String::new(),
         late_penalty_rate: "taux de refinancement de la BCE majoré de 10 points (12,15 %)"
             .to_owned(),
     }
 }
 
+/// The payment terms of the fixtures are the SEPA pre-notification (R2.7),
+/// written once the fixture's due date, mandate and lines are final.
+fn prenotified(mut invoice: Invoice) -> Invoice {
+    invoice.payment_terms = invoice.sepa_prenotification();
+    invoice
+}
+
 /// The worked example of R2.12: 100.00 + 33.33 + 0.01 at 20 %, VAT on 133.34.
 pub fn standard_invoice() -> Invoice {
-    base(
+    prenotified(base(
         "F2026-06/000123",
         french_client(),
         vec![
@@ -158,7 +163,7 @@ pub fn standard_invoice() -> Invoice {
                 "20",
             ),
         ],
-    )
+    ))
 }
 
 pub fn exempt_invoice() -> Invoice {
@@ -180,7 +185,7 @@ pub fn exempt_invoice() -> Invoice {
         reason: "Exonération de TVA, article 261-7-1° du CGI".to_owned(),
         code: Some("VATEX-FR-FRANCHISE".to_owned()).filter(|_| false),
     });
-    invoice
+    prenotified(invoice)
 }
 
 pub fn reverse_charge_invoice() -> Invoice {
@@ -218,7 +223,7 @@ pub fn reverse_charge_invoice() -> Invoice {
             .to_owned(),
         code: Some("VATEX-EU-AE".to_owned()),
     });
-    invoice
+    prenotified(invoice)
 }
 
 pub fn credit_note() -> Invoice {
@@ -242,7 +247,7 @@ pub fn credit_note() -> Invoice {
     invoice.issue_date = date(2026, 6, 3);
     invoice.due_date = date(2026, 6, 3);
     invoice.period = None;
-    invoice
+    prenotified(invoice)
 }
 
 pub fn all_invoices() -> Vec<(&'static str, Invoice)> {
@@ -357,5 +362,5 @@ pub fn mixed_rates_invoice() -> Invoice {
         ],
     );
     invoice.order_reference = None;
-    invoice
+    prenotified(invoice)
 }

@@ -55,7 +55,10 @@ NON_BLOCKING = {"warning", "information", "info"}
 
 def xsd_errors(xsd_path, xml_path):
     schema = etree.XMLSchema(etree.parse(xsd_path))
-    doc = etree.parse(xml_path)
+    try:
+        doc = etree.parse(xml_path)
+    except etree.XMLSyntaxError as exc:
+        return [f"not well-formed XML: {exc}"]
     if schema.validate(doc):
         return []
     return [f"XSD line {e.line}: {e.message}" for e in schema.error_log]
@@ -97,8 +100,10 @@ def main(argv):
             executables = [(name, xslt.compile_stylesheet(stylesheet_file=path)) for name, path in SCHEMATRONS]
             for path in files:
                 errors = xsd_errors(FACTURX_XSD, path)
-                sch_errors, warnings = schematron_findings(proc, executables, path)
-                errors += sch_errors
+                warnings = []
+                if not any(e.startswith("not well-formed") for e in errors):
+                    sch_errors, warnings = schematron_findings(proc, executables, path)
+                    errors += sch_errors
                 for w in warnings:
                     print(f"{path}: warning: {w}")
                 for e in errors:
