@@ -23,6 +23,6 @@ pub use facturx::{
     vat_breakdown,
 };
 pub use sepa::{
-    DirectDebitBatch, PaymentGroup, Scheme, SepaError, SepaTransaction, SequenceType,
+    DirectDebitBatch, PaymentGroup, Scheme, SepaError, SepaTransaction, SequenceType, sepa_text,
     to_pain008_xml,
 };

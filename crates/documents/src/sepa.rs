@@ -253,8 +253,73 @@ fn check_id(field: &str, value: &str, max: usize) -> Result<(), SepaError> {
     }
 }
 
+/// Free text converted to the EPC basic Latin character set
+/// (`a-z A-Z 0-9 / - ? : ( ) . , ' +` and space), the only one every SEPA bank
+/// must accept: accents are dropped ("Jaurès" -> "Jaures"), ligatures spelt
+/// out, "&" becomes "+", anything else a space; spaces are collapsed and the
+/// result cut to the EPC length (the text may grow, "œ" -> "oe"). A bank that
+/// meets a character outside the set may reject the whole file.
+pub fn sepa_text(value: &str, max: usize) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        let replacement = match c {
+            'a'..='z'
+            | 'A'..='Z'
+            | '0'..='9'
+            | '/'
+            | '-'
+            | '?'
+            | ':'
+            | '('
+            | ')'
+            | '.'
+            | ','
+            | '\''
+            | '+'
+            | ' ' => None,
+            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => Some("a"),
+            'À' | 'Á' | 'Â' | 'Ä' | 'Ã' | 'Å' => Some("A"),
+            'ç' => Some("c"),
+            'Ç' => Some("C"),
+            'è' | 'é' | 'ê' | 'ë' => Some("e"),
+            'È' | 'É' | 'Ê' | 'Ë' => Some("E"),
+            'ì' | 'í' | 'î' | 'ï' => Some("i"),
+            'Ì' | 'Í' | 'Î' | 'Ï' => Some("I"),
+            'ñ' => Some("n"),
+            'Ñ' => Some("N"),
+            'ò' | 'ó' | 'ô' | 'ö' | 'õ' | 'ø' => Some("o"),
+            'Ò' | 'Ó' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => Some("O"),
+            'ù' | 'ú' | 'û' | 'ü' => Some("u"),
+            'Ù' | 'Ú' | 'Û' | 'Ü' => Some("U"),
+            'ý' | 'ÿ' => Some("y"),
+            'Ý' | 'Ÿ' => Some("Y"),
+            'æ' => Some("ae"),
+            'Æ' => Some("AE"),
+            'œ' => Some("oe"),
+            'Œ' => Some("OE"),
+            'ß' => Some("ss"),
+            '&' => Some("+"),
+            '’' | '‘' => Some("'"),
+            _ => Some(" "),
+        };
+        match replacement {
+            None => out.push(c),
+            Some(text) => out.push_str(text),
+        }
+    }
+    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    collapsed
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+/// A free text must keep something once converted to the SEPA set (a name of
+/// only non-Latin characters would become empty) and fit its EPC length.
 fn check_text(field: &str, value: &str, max: usize) -> Result<(), SepaError> {
-    if value.trim().is_empty() || value.chars().count() > max {
+    if sepa_text(value, max).is_empty() || value.chars().count() > max {
         Err(SepaError::InvalidText(field.to_owned()))
     } else {
         Ok(())
@@ -355,7 +420,7 @@ pub fn to_pain008_xml(batch: &DirectDebitBatch) -> Result<String, SepaError> {
     x.leaf("NbOfTxs", &batch.transactions.len().to_string());
     x.leaf("CtrlSum", &format_cents(batch.control_sum()));
     x.open("InitgPty", &[]);
-    x.leaf("Nm", &batch.creditor_name);
+    x.leaf("Nm", &sepa_text(&batch.creditor_name, 70));
     x.close("InitgPty");
     x.close("GrpHdr");
 
@@ -376,7 +441,7 @@ pub fn to_pain008_xml(batch: &DirectDebitBatch) -> Result<String, SepaError> {
         x.close("PmtTpInf");
         x.leaf("ReqdColltnDt", &group.collection_date.to_string());
         x.open("Cdtr", &[]);
-        x.leaf("Nm", &batch.creditor_name);
+        x.leaf("Nm", &sepa_text(&batch.creditor_name, 70));
         write_address(&mut x, &batch.creditor_address);
         x.close("Cdtr");
         x.open("CdtrAcct", &[]);
@@ -415,12 +480,12 @@ pub fn to_pain008_xml(batch: &DirectDebitBatch) -> Result<String, SepaError> {
 
 fn write_address(x: &mut XmlOut, address: &PostalAddress) {
     x.open("PstlAdr", &[]);
-    x.leaf("StrtNm", &address.street);
+    x.leaf("StrtNm", &sepa_text(&address.street, 70));
     if let Some(number) = &address.building_number {
-        x.leaf("BldgNb", number);
+        x.leaf("BldgNb", &sepa_text(number, 16));
     }
-    x.leaf("PstCd", &address.post_code);
-    x.leaf("TwnNm", &address.town);
+    x.leaf("PstCd", &sepa_text(&address.post_code, 16));
+    x.leaf("TwnNm", &sepa_text(&address.town, 35));
     x.leaf("Ctry", &address.country);
     x.close("PstlAdr");
 }
@@ -450,7 +515,7 @@ fn write_transaction(x: &mut XmlOut, t: &SepaTransaction) {
     x.close("FinInstnId");
     x.close("DbtrAgt");
     x.open("Dbtr", &[]);
-    x.leaf("Nm", &t.debtor_name);
+    x.leaf("Nm", &sepa_text(&t.debtor_name, 70));
     write_address(x, &t.debtor_address);
     x.close("Dbtr");
     x.open("DbtrAcct", &[]);
@@ -459,7 +524,7 @@ fn write_transaction(x: &mut XmlOut, t: &SepaTransaction) {
     x.close("Id");
     x.close("DbtrAcct");
     x.open("RmtInf", &[]);
-    x.leaf("Ustrd", &t.remittance);
+    x.leaf("Ustrd", &sepa_text(&t.remittance, 140));
     x.close("RmtInf");
     x.close("DrctDbtTxInf");
 }

@@ -314,6 +314,15 @@ fn bad_invoices_are_refused_with_the_reason() {
             InvoiceError::Empty("buyer.name".into()),
         ),
         (
+            "an absurd amount",
+            |i| {
+                i.lines[0].quantity = dec("10000");
+                i.lines[0].unit_price = dec("100000000");
+                i.lines[0].net_amount = dec("1000000000000.00");
+            },
+            InvoiceError::AmountTooLarge(dec("1000000000000")),
+        ),
+        (
             "French buyer routed elsewhere",
             |i| i.buyer.electronic_address = ElectronicAddress::siren("999999999"),
             InvoiceError::BuyerAddressNotSiren,

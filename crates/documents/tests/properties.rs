@@ -229,6 +229,15 @@ proptest! {
             }
         }
         prop_assert_eq!(block_sums, all);
+        // Free texts stay in the EPC basic Latin set.
+        for name in ["Nm", "StrtNm", "BldgNb", "PstCd", "TwnNm", "Ustrd"] {
+            for node in doc.find(name) {
+                prop_assert!(
+                    node.text.chars().all(|c| c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c)),
+                    "{} = {:?}", name, node.text
+                );
+            }
+        }
         prop_assert!(header.child("MsgId").text.len() <= 35);
     }
 }

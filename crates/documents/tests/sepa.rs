@@ -2,7 +2,7 @@
 
 mod common;
 
-use ciel_documents::{Scheme, SepaError, SequenceType, to_pain008_xml};
+use ciel_documents::{Scheme, SepaError, SequenceType, sepa_text, to_pain008_xml};
 use common::{dec, mixed_batch};
 use jiff::civil::date;
 
@@ -74,8 +74,7 @@ fn document_fragments() {
         "<EndToEndId>000123</EndToEndId>\n        </PmtId>\n        <InstdAmt Ccy=\"EUR\">160.01</InstdAmt>",
         "<MndtId>RUM-000123</MndtId>\n            <DtOfSgntr>2025-01-07</DtOfSgntr>",
         "<Othr>\n              <Id>NOTPROVIDED</Id>",
-        "<Nm>Dupont &amp; Fils &lt;Industrie&gt; SARL</Nm>",
-        "<StrtNm>avenue Jean-Jaurès</StrtNm>\n            <BldgNb>3 bis</BldgNb>",
+        "<StrtNm>avenue Jean-Jaures</StrtNm>\n            <BldgNb>3 bis</BldgNb>",
         "<Ustrd>F2026-06/000123</Ustrd>",
     ];
     for fragment in fragments {
@@ -172,6 +171,11 @@ fn bad_batches_are_refused_with_the_reason() {
             },
         ),
         (
+            "a name with nothing left in the SEPA set",
+            |b| b.transactions[0].debtor_name = "€".into(),
+            SepaError::InvalidText("000123: debtor_name".into()),
+        ),
+        (
             "empty town",
             |b| b.transactions[0].debtor_address.town = String::new(),
             SepaError::InvalidText("000123: debtor_address.town".into()),
@@ -182,4 +186,32 @@ fn bad_batches_are_refused_with_the_reason() {
         mutate(&mut batch);
         assert_eq!(to_pain008_xml(&batch), Err(expected), "{name}");
     }
+}
+
+/// Free texts are converted to the EPC basic Latin set, which every SEPA bank
+/// must accept.
+#[test]
+fn free_texts_are_converted_to_the_sepa_character_set() {
+    let cases = [
+        (
+            "Dupont & Fils <Industrie> SARL",
+            70,
+            "Dupont + Fils Industrie SARL",
+        ),
+        ("avenue Jean-Jaurès", 70, "avenue Jean-Jaures"),
+        ("Société Générale", 70, "Societe Generale"),
+        ("Cœur d’Alène", 70, "Coeur d'Alene"),
+        ("Straße 5 – Düsseldorf", 70, "Strasse 5 Dusseldorf"),
+        ("ÉLÉPHANT  ÇA", 70, "ELEPHANT CA"),
+        ("F2026-06/000123", 140, "F2026-06/000123"),
+        ("abcdef ghij", 7, "abcdef"),
+        ("€€€", 70, ""),
+    ];
+    for (input, max, expected) in cases {
+        assert_eq!(sepa_text(input, max), expected, "{input}");
+    }
+    let xml = to_pain008_xml(&mixed_batch()).expect("valid");
+    assert!(xml.contains("<Nm>Dupont + Fils Industrie SARL</Nm>"));
+    assert!(xml.contains("<StrtNm>avenue Jean-Jaures</StrtNm>"));
+    assert!(xml.contains("<Nm>Ciel Hebergement SAS</Nm>"));
 }

@@ -152,7 +152,7 @@ fn random_documents_pass_the_validators() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    let invoices: Vec<PathBuf> = (0..24)
+    let invoices: Vec<PathBuf> = (0..32)
         .map(|i| {
             let invoice = common::strategies::invoice()
                 .new_tree(&mut runner)
@@ -163,7 +163,7 @@ fn random_documents_pass_the_validators() {
         })
         .collect();
     validate("facturx", &invoices);
-    let batches: Vec<PathBuf> = (0..12)
+    let batches: Vec<PathBuf> = (0..16)
         .map(|i| {
             let batch = common::strategies::batch()
                 .new_tree(&mut runner)

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 /// Free text with the characters XML must escape, accents and the euro sign;
 /// not blank.
 pub fn text() -> impl Strategy<Value = String> {
-    "[A-Za-zéèàç€&<>'\" 0-9.,;:/()-]{0,30}[A-Za-z0-9&<>]".prop_map(|s| s.trim_start().to_owned())
+    "[A-Za-zéèàç€&<>'\" 0-9.,;:/()-]{0,30}[A-Za-z0-9]".prop_map(|s| s.trim_start().to_owned())
 }
 
 pub fn amount(max_cents: i64) -> impl Strategy<Value = Decimal> {
@@ -32,9 +32,9 @@ pub fn invoice_line(index: usize) -> impl Strategy<Value = InvoiceLine> {
     ];
     (
         text(),
-        1i64..=1_000_000,
+        1i64..=10_000,
         0u32..=4,
-        1i64..=100_000_000,
+        1i64..=10_000_000,
         0u32..=6,
         category,
     )
