@@ -316,7 +316,8 @@ pub struct Invoice {
     /// invoice (R2.7).
     pub creditor_id: String,
     pub buyer: Party,
-    /// The order (bon de commande) reference, a mandatory French mention (BT-13).
+    /// The order (bon de commande) reference (BT-13), a mandatory French
+    /// mention whenever the invoice follows an order, as ciel's always do.
     pub order_reference: Option<String>,
     /// Invoicing period (BG-14), e.g. the month billed.
     pub period: Option<(Date, Date)>,
@@ -444,6 +445,12 @@ impl Invoice {
         if mandate_reference.trim().is_empty() || mandate_reference.len() > 35 {
             return Err(InvoiceError::DirectDebit(format!(
                 "mandate reference {mandate_reference:?} must have 1 to 35 characters"
+            )));
+        }
+        if crate::sepa::check_creditor_id(&self.creditor_id).is_err() {
+            return Err(InvoiceError::DirectDebit(format!(
+                "creditor identifier (ICS) {:?} is not valid",
+                self.creditor_id
             )));
         }
         if debtor_iban.trim().is_empty() {

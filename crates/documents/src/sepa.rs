@@ -328,7 +328,7 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<(), SepaError> {
 
 /// ICS: 2-letter country, 2 check digits, 3-character business code, national
 /// identifier (13 characters in France: `FRkkZZZxxxxxx`); at most 35.
-fn check_creditor_id(value: &str) -> Result<(), SepaError> {
+pub(crate) fn check_creditor_id(value: &str) -> Result<(), SepaError> {
     let bytes = value.as_bytes();
     let ok = (8..=35).contains(&bytes.len())
         && bytes[..2].iter().all(u8::is_ascii_uppercase)

@@ -314,6 +314,11 @@ fn bad_invoices_are_refused_with_the_reason() {
             InvoiceError::Empty("buyer.name".into()),
         ),
         (
+            "bad ICS",
+            |i| i.creditor_id = "ICS".into(),
+            InvoiceError::DirectDebit("creditor identifier (ICS) \"ICS\" is not valid".into()),
+        ),
+        (
             "an absurd amount",
             |i| {
                 i.lines[0].quantity = dec("10000");
