@@ -174,7 +174,38 @@ pub enum PlanStatus {
     },
 }
 
+/// One datacenter as the terms describe it (R11.1, R11.2, R5.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatacenterInfo {
+    /// Code in the terms ("MLB", "PA3", "TLS", "DIJ").
+    pub code: String,
+    pub name: String,
+    pub access: DatacenterAccess,
+    pub prevention_plan_required: bool,
+    /// Yearly availability target of network, power and temperature, in
+    /// percent (R5.6), when the terms give one.
+    pub availability_percent: Option<rust_decimal::Decimal>,
+}
+
 impl Operations {
+    /// The datacenters of the terms with their access policies, in code
+    /// order: what the back office lists and the desk's screen offers.
+    pub fn datacenters(&self) -> Vec<DatacenterInfo> {
+        let targets = &self.terms.availability.colocation.datacenters;
+        self.terms
+            .colocation
+            .datacenters
+            .iter()
+            .map(|(code, dc)| DatacenterInfo {
+                code: code.clone(),
+                name: dc.name.clone(),
+                access: dc.access,
+                prevention_plan_required: dc.prevention_plan_required,
+                availability_percent: targets.get(code).map(|d| d.get()),
+            })
+            .collect()
+    }
+
     /// The policy of a datacenter, by its code in the terms.
     pub fn datacenter(&self, site: &str) -> Result<&Datacenter, OperationsError> {
         self.terms.colocation.datacenters.get(site).ok_or_else(|| {
@@ -281,7 +312,7 @@ impl Operations {
         facts: &AccessFacts,
     ) -> Result<Decision, OperationsError> {
         let dc = self.datacenter(site)?;
-        let mut steps = vec![self.declared_step(person, facts)];
+        let mut steps = vec![self.declared_step(dc, person, facts)];
         steps.push(match dc.access {
             DatacenterAccess::PermanentNominativeBadge => Step::new(&dc.rule, &dc.clause)
                 .input("site", site)
@@ -358,7 +389,7 @@ impl Operations {
             );
         }
         for p in &request.people {
-            steps.push(self.declared_step(p, facts));
+            steps.push(self.declared_step(dc, p, facts));
         }
         Ok(Decision::from_steps(steps))
     }
@@ -396,27 +427,18 @@ impl Operations {
         Ok(Decision::from_steps(steps))
     }
 
-    fn declared_step(&self, person: &str, facts: &AccessFacts) -> Step {
-        let p = &self.terms.colocation.datacenters;
-        let (rule, clause) = p.values().next().map_or(("R11.1", "CS 2.3.3"), |d| {
-            (d.rule.as_str(), d.clause.as_str())
-        });
+    fn declared_step(&self, dc: &Datacenter, person: &str, facts: &AccessFacts) -> Step {
+        let base = Step::new(&dc.rule, &dc.clause).input("person", person);
         if facts.declared_people.iter().any(|d| d == person) {
-            Step::new(rule, clause)
-                .input("person", person)
-                .outcome("allow:person_declared")
-                .text(
-                    format!("{person} est déclaré(e) par le client"),
-                    format!("{person} is declared by the client"),
-                )
+            base.outcome("allow:person_declared").text(
+                format!("{person} est déclaré(e) par le client"),
+                format!("{person} is declared by the client"),
+            )
         } else {
-            Step::new(rule, clause)
-                .input("person", person)
-                .outcome("deny:person_not_declared")
-                .text(
-                    format!("{person} n'est pas déclaré(e) par le client"),
-                    format!("{person} is not declared by the client"),
-                )
+            base.outcome("deny:person_not_declared").text(
+                format!("{person} n'est pas déclaré(e) par le client"),
+                format!("{person} is not declared by the client"),
+            )
         }
     }
 

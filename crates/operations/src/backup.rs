@@ -23,12 +23,11 @@
 //! - Storage alerts (R9.5) use the product's ascending thresholds; the level
 //!   is the highest threshold reached (`used / provisioned >= threshold`).
 
-use ciel_engine::Step;
 use jiff::{Timestamp, ToSpan, civil::Date};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{Decision, Explained, Operations, OperationsError, invalid, step_of};
+use crate::{Decision, Explained, Operations, OperationsError, cite, invalid, step_of};
 
 /// The options of a backup order (R9.2-R9.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -75,7 +74,84 @@ pub struct HistoryPlan {
     pub reasons: Decision,
 }
 
+/// Where a regularisation order stands (R9.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegularisationState {
+    /// Sent, not yet signed, the delay running.
+    Awaiting,
+    SignedInTime,
+    /// Not signed within the delay: the provider may cancel the order and
+    /// bill the time spent (a signature after the delay is still recorded,
+    /// the provider may accept it).
+    Cancellable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Regularisation {
+    /// The first instant past the delay.
+    pub ends_at: Timestamp,
+    pub state: RegularisationState,
+    pub reasons: Decision,
+}
+
 impl Operations {
+    /// R9.6 (CS 3.1): a regularisation order sent at `sent_at` because the
+    /// resources subscribed are insufficient; deployment waits for its
+    /// signature, and without it within `backup.regularisation_order_days`
+    /// the provider may cancel. CS 4.3 gives PRA the same 30 days; the terms
+    /// hold one parameter for both.
+    pub fn regularisation_order(
+        &self,
+        sent_at: Timestamp,
+        signed_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Regularisation {
+        let p = &self.terms.backup.regularisation_order_days;
+        let ends_at = self.delay_end(sent_at, p.value);
+        let signed = signed_at.filter(|t| *t <= now);
+        let state = match signed {
+            Some(t) if t < ends_at => RegularisationState::SignedInTime,
+            _ if now >= ends_at => RegularisationState::Cancellable,
+            _ => RegularisationState::Awaiting,
+        };
+        let base = step_of(p)
+            .input("sent_at", sent_at)
+            .input("days", p.value)
+            .input("now", now);
+        let step = match state {
+            RegularisationState::Awaiting => base.outcome("note:awaiting_signature").text(
+                format!(
+                    "bon de commande de régularisation en attente de signature jusqu'au {} (exclu) ; déploiement en attente",
+                    self.show(ends_at)
+                ),
+                format!(
+                    "regularisation order awaiting signature until {} (excluded); deployment on hold",
+                    self.show(ends_at)
+                ),
+            ),
+            RegularisationState::SignedInTime => base.outcome("allow:signed_in_time").text(
+                "bon de commande de régularisation signé dans le délai : le déploiement reprend",
+                "regularisation order signed in time: deployment resumes",
+            ),
+            RegularisationState::Cancellable => base.outcome("deny:not_signed_in_time").text(
+                format!(
+                    "bon de commande de régularisation non signé sous {} jours : la commande peut être annulée et le temps passé facturé",
+                    p.value
+                ),
+                format!(
+                    "regularisation order not signed within {} days: the order may be cancelled and the time spent billed",
+                    p.value
+                ),
+            ),
+        };
+        Regularisation {
+            ends_at,
+            state,
+            reasons: Decision::from_steps(vec![step]),
+        }
+    }
+
     /// R9.2, R9.4: the options an order may carry. Immutability at most
     /// `backup.immutability_max_months`; immutability and recycle bin
     /// exclusive; both only on the initial order.
@@ -104,7 +180,7 @@ impl Operations {
         }
         if o.recycle_bin_days == Some(0) {
             steps.push(
-                Step::new("R9.3", "CS 3.7")
+                cite::step(cite::RECYCLE_BIN)
                     .outcome("deny:recycle_bin_zero_days")
                     .text("durée de corbeille nulle", "recycle bin duration of zero"),
             );
@@ -255,7 +331,7 @@ impl Operations {
         requested_at: Timestamp,
     ) -> Decision {
         let expiry = self.add_calendar(deleted_at, i64::from(bin_days).days());
-        let s = Step::new("R9.3", "CS 3.7")
+        let s = cite::step(cite::RECYCLE_BIN)
             .input("deleted_at", deleted_at)
             .input("bin_days", bin_days)
             .input("requested_at", requested_at);
@@ -302,7 +378,7 @@ impl Operations {
             .rposition(|p| used * Decimal::from(100) >= provisioned * *p);
         let threshold = level.map(|i| t[i]);
         let shown = percent.round_dp(2).normalize();
-        let step = Step::new("R9.5", "CS 3.9")
+        let step = cite::step(cite::STORAGE)
             .input("used", used)
             .input("provisioned", provisioned)
             .outcome(match threshold {
@@ -373,7 +449,7 @@ impl Operations {
             .iter()
             .filter(|d| !d.gone_before_termination)
             .count();
-        let step = Step::new("R9.8", "CS 3.10")
+        let step = cite::step(cite::HISTORY)
             .input("retention_days", retention_days)
             .input("points", sorted.len())
             .outcome(format!("note:data_ends_at={data_ends_at}"))

@@ -269,6 +269,28 @@ impl Operations {
     }
 }
 
+/// Citations of rules that hold no figure, hence no parameter of the terms
+/// file to take the rule and clause from. When the terms file grows a section
+/// for one of them, the step should cite the parameter instead.
+pub(crate) mod cite {
+    /// R9.3, the admin recycle bin (its duration is on the order).
+    pub const RECYCLE_BIN: (&str, &str) = ("R9.3", "CS 3.7");
+    /// R9.5, storage use and alerts visible to the client.
+    pub const STORAGE: (&str, &str) = ("R9.5", "CS 3.9");
+    /// R9.8, history kept for the retention after termination.
+    pub const HISTORY: (&str, &str) = ("R9.8", "CS 3.10");
+    /// R10.2, users designated by the client.
+    pub const DESIGNATION: (&str, &str) = ("R10.2", "CS 4.5");
+    /// R11.5, the subscribed amperage and kVA (on the order).
+    pub const POWER: (&str, &str) = ("R11.5", "CS 2.3.3");
+    /// R11.5, excess electricity settled as measured.
+    pub const POWER_EXCESS: (&str, &str) = ("R11.5", "CS 2.3.5");
+
+    pub fn step(c: (&str, &str)) -> ciel_engine::Step {
+        ciel_engine::Step::new(c.0, c.1)
+    }
+}
+
 /// A step citing a [`ciel_terms::Param`]'s rule and clause.
 pub(crate) fn step_of<T>(p: &ciel_terms::Param<T>) -> Step {
     Step::new(&p.rule, &p.clause)

@@ -26,8 +26,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{Decision, Operations, OperationsError, invalid};
-use ciel_engine::Step;
+use crate::{Decision, Operations, OperationsError, cite, invalid};
 
 /// What a power excess is billed on (product parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +164,7 @@ impl Operations {
             ),
         };
         let mut steps = vec![
-            Step::new("R11.5", "CS 2.3.3")
+            cite::step(cite::POWER)
                 .input("subscribed_amps", e.subscribed_amps)
                 .input("subscribed_kva", e.subscribed_kva)
                 .input("near_percent", near)
@@ -216,7 +215,7 @@ impl Operations {
                 ),
             };
             steps.push(
-                Step::new("R11.5", "CS 2.3.5")
+                cite::step(cite::POWER_EXCESS)
                     .input("basis", format!("{basis:?}"))
                     .outcome(format!("note:excess_billed={}", quantity.normalize()))
                     .text(

@@ -19,11 +19,11 @@
 //!   [`ciel_engine::Engine::failover_days`] (each started calendar day in
 //!   Europe/Paris).
 
-use ciel_engine::{Step, usage::FailoverDays};
+use ciel_engine::usage::FailoverDays;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{Decision, Operations, OperationsError, step_of};
+use crate::{Decision, Operations, OperationsError, cite, step_of};
 
 /// What a designated user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ impl Operations {
         at: Timestamp,
         designations: &[Designation],
     ) -> Decision {
-        let s = Step::new("R10.2", "CS 4.5")
+        let s = cite::step(cite::DESIGNATION)
             .input("user", user)
             .input("action", format!("{action:?}"))
             .input("at", at);
@@ -176,7 +176,7 @@ impl Operations {
             ),
             TestKind::Full => {
                 steps.push(
-                    Step::new("R2.10", "CS 4.9")
+                    step_of(&self.terms.billing.pra_usage_unit)
                         .outcome("note:billed_as_activation")
                         .text(
                             "test complet : ressources facturées comme une activation (par jour calendaire entamé)",
@@ -185,8 +185,8 @@ impl Operations {
                 );
                 if !notice_in_time {
                     steps.push(step_of(param).outcome("note:resources_not_reserved").text(
-                        "préavis de moins de 30 jours : les ressources de support peuvent ne pas être réservées",
-                        "notice under 30 days: the support resources may not be reserved",
+                        format!("préavis de moins de {required} jours : les ressources de support peuvent ne pas être réservées"),
+                        format!("notice under {required} days: the support resources may not be reserved"),
                     ));
                 }
                 steps.push(if has_own_order {

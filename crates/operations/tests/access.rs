@@ -391,3 +391,31 @@ fn prevention_plan_reminder_is_due_60_days_before_expiry() {
         PlanStatus::Valid { .. }
     ));
 }
+
+#[test]
+fn the_four_datacenters_and_their_policies() {
+    use ciel_terms::DatacenterAccess::{PermanentNominativeBadge, TemporaryOnly};
+    let ops = ops();
+    let got: Vec<(String, ciel_terms::DatacenterAccess, bool, String)> = ops
+        .datacenters()
+        .into_iter()
+        .map(|d| {
+            (
+                d.code,
+                d.access,
+                d.prevention_plan_required,
+                d.availability_percent.unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("DIJ", PermanentNominativeBadge, true, "99.90"),
+        ("MLB", TemporaryOnly, true, "99.90"),
+        ("PA3", PermanentNominativeBadge, false, "99.99"),
+        ("TLS", PermanentNominativeBadge, true, "99.90"),
+    ];
+    assert_eq!(got.len(), 4);
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!((g.0.as_str(), g.1, g.2, g.3.as_str()), w);
+    }
+}

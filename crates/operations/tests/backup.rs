@@ -149,3 +149,23 @@ fn history_after_termination() {
             .is_err()
     );
 }
+
+#[test]
+fn regularisation_order_thirty_days() {
+    // Sent 1 March 2026 16:00; day 30 = 31 March; the delay ends 1 April
+    // 00:00 Paris. Signed 31 March 23:59:59: in time. Unsigned at 1 April
+    // 00:00: the order may be cancelled.
+    use ciel_operations::backup::RegularisationState;
+    let ops = ops();
+    let sent = paris("2026-03-01 16:00:00");
+    let end = paris("2026-04-01 00:00:00");
+    let r = ops.regularisation_order(sent, None, end - secs(1));
+    assert_eq!((r.ends_at, r.state), (end, RegularisationState::Awaiting));
+    let r = ops.regularisation_order(sent, None, end);
+    assert_eq!(r.state, RegularisationState::Cancellable);
+    assert_eq!(r.reasons.denials(), vec!["not_signed_in_time"]);
+    let r = ops.regularisation_order(sent, Some(end - secs(1)), end);
+    assert_eq!(r.state, RegularisationState::SignedInTime);
+    let r = ops.regularisation_order(sent, Some(end), end);
+    assert_eq!(r.state, RegularisationState::Cancellable);
+}
