@@ -18,7 +18,9 @@
 //! - The 7 days run "à compter de la date effective de résiliation": day E
 //!   does not count, they end with day E+7 (as every delay in ciel,
 //!   [`Operations::delay_end`]). Likewise the 30 days from the receipt of the
-//!   registered letter (its acknowledgement date).
+//!   registered letter (its acknowledgement date); destruction is never
+//!   allowed before the regularisation window has closed, even when the
+//!   letter arrived early.
 //! - Billing resumes from the end of the window by default
 //!   ([`BillingResumesFrom::WindowEnd`], the contract: "à sept jours ... sera
 //!   autorisée à reprendre"), or from the effective date when the provider
@@ -128,9 +130,15 @@ impl Operations {
             DecommissionStep::ResumeBilling => {
                 Some(self.delay_end(self.start_of(s.effective_date), c.nonconformity_days.value))
             }
-            DecommissionStep::DestructionAllowed => s
-                .formal_notice_received_at
-                .map(|r| self.delay_end(r, c.decommission_after_formal_notice_days.value)),
+            // Never before the regularisation window has closed: a formal
+            // notice received early cannot shorten the 7 days the contract
+            // gives the client.
+            DecommissionStep::DestructionAllowed => s.formal_notice_received_at.map(|r| {
+                let window =
+                    self.delay_end(self.start_of(s.effective_date), c.nonconformity_days.value);
+                self.delay_end(r, c.decommission_after_formal_notice_days.value)
+                    .max(window)
+            }),
         }
     }
 

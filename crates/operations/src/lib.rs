@@ -29,11 +29,36 @@
 //!   a request made on 1 March runs until 8 March 23:59:59 Paris: an answer on
 //!   day 7 (8 March) is in time, on day 8 (9 March) it is late. See
 //!   [`Operations::delay_end`].
+//! - **Durations in years, months or days of an order** (prevention plan
+//!   validity, immutability, recycle bin, retention) are added to the
+//!   instant at the same wall-clock time in Paris ([`Operations::add_calendar`]):
+//!   a month end clamps (31 August + 6 months = 28 February), a time falling
+//!   in the spring gap moves forward, an ambiguous autumn time takes the
+//!   earlier offset (jiff's "compatible" disambiguation).
 //! - **Validity periods are half-open instants** `[from, until)`: a prevention
 //!   plan signed at S is valid from S up to, not including, S + 4 years (same
 //!   wall-clock time in Paris). At exactly S + 4 years it has expired: the
 //!   fifth year has begun. This is the reading the engine uses for its tiers
 //!   (`lower <= x < upper`).
+
+//!
+//! Entry points (all on [`Operations`], built once per terms version):
+//!
+//! ```text
+//! access        datacenters(), check_access(person, site, at, &facts),
+//!               check_access_request(&request, &facts), check_badge_issue(person, site, &facts),
+//!               prevention_plan_status / _expiry / _reminder_at / _reminders_due      R11.1-R11.2
+//! deadlines     deadline_status(&deadline, at), breached_deadlines, deadline_alerts_due  R11.4
+//! power         power_level(&emplacement, &reading), assess_power(.., period_end)    R11.5
+//! decommission  decommission_timeline(&state), due_decommission_steps(&state, now),
+//!               apply_decommission_step(&mut state, step, now)                      R11.6
+//! backup        check_backup_options, check_immutable_deletion,
+//!               immutable_billing_after_termination, check_recycle_bin_restore,
+//!               storage_alert, history_after_termination, regularisation_order      R9
+//! pra           check_pra_action(user, action, at, &designations),
+//!               assess_pra_test(kind, notified_at, test_start, has_order),
+//!               activation_days(start, end) (the engine's failover_days)            R10, R2.10
+//! ```
 
 pub mod access;
 pub mod backup;

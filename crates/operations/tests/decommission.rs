@@ -160,3 +160,23 @@ fn steps_apply_once_dated_at_their_due_instant() {
     let fr = due[0].reasons.reasons.render(ciel_operations::Lang::Fr);
     assert!(fr.contains("(R11.6)"), "{fr}");
 }
+
+#[test]
+fn an_early_formal_notice_does_not_shorten_the_window() {
+    // Formal notice received on the effective day itself (31 March): 30 days
+    // would end 1 May 00:00, later than the window (8 April 00:00): 1 May.
+    // Received before the effective date (1 March): 30 days end 1 April
+    // 00:00, but destruction waits for the window's end, 8 April 00:00.
+    let ops = ops();
+    let mut s = DecommissionState::new(date(2026, 3, 31));
+    s.formal_notice_received_at = Some(paris("2026-03-31 09:00:00"));
+    assert_eq!(
+        ops.decommission_timeline(&s).destruction_allowed_from,
+        Some(paris("2026-05-01 00:00:00"))
+    );
+    s.formal_notice_received_at = Some(paris("2026-03-01 09:00:00"));
+    assert_eq!(
+        ops.decommission_timeline(&s).destruction_allowed_from,
+        Some(paris("2026-04-08 00:00:00"))
+    );
+}
