@@ -7,6 +7,7 @@ mod account;
 mod back_office;
 mod client;
 mod members;
+mod orders;
 mod records;
 mod session;
 
@@ -64,6 +65,21 @@ pub fn router() -> Router<AppState> {
             post(client::user_resend),
         )
         .route("/espace-client/audit", get(client::audit))
+        .route("/espace-client/orders", get(orders::client_list))
+        .route("/espace-client/orders/{id}", get(orders::client_order))
+        .route(
+            "/espace-client/orders/{id}/accept",
+            post(orders::client_accept),
+        )
+        .route(
+            "/back-office/organizations/{id}/orders",
+            get(orders::staff_list),
+        )
+        .route("/back-office/orders/{id}", get(orders::staff_order))
+        .route(
+            "/back-office/orders/{id}/{action}",
+            post(orders::staff_action),
+        )
         .route(
             "/back-office",
             get(back_office::orgs).post(back_office::create_org),
@@ -103,6 +119,7 @@ pub struct NavUser {
     pub name: String,
     pub is_staff: bool,
     pub can_manage_users: bool,
+    pub can_view_services: bool,
     pub org_name: Option<String>,
 }
 
@@ -198,6 +215,11 @@ fn flash_key(k: &str) -> &'static str {
         "staff.created",
         "tokens.created",
         "tokens.revoked",
+        "orders.sent",
+        "orders.accepted",
+        "orders.signed",
+        "orders.validated",
+        "orders.refused",
     ];
     KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
 }
@@ -223,6 +245,7 @@ impl Viewer {
                 name: p.user.name.clone(),
                 is_staff: p.is_staff(),
                 can_manage_users: p.can(Permission::ManageUsers),
+                can_view_services: p.can(Permission::ViewServices),
                 org_name: self.org_name.clone(),
             }),
             csrf: self.csrf.clone(),

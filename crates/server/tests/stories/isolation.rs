@@ -210,6 +210,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/back-office/staff".to_owned(),
         "/back-office/audit".to_owned(),
         "/back-office/messages".to_owned(),
+        format!("/espace-client/orders/{}", other.order),
+        format!("/back-office/orders/{}", other.order),
+        format!("/back-office/organizations/{}/orders", other.org),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -232,6 +235,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("name", "X"), ("email", "x.y@z.example")],
         ),
         (format!("/account/tokens/{}/revoke", other.token), vec![]),
+        (
+            format!("/espace-client/orders/{}/accept", other.order),
+            vec![],
+        ),
+        (
+            format!("/back-office/orders/{}/validate", other.order),
+            vec![],
+        ),
     ];
     for (path, fields) in &posts {
         let r = a.form(path, fields).await;
@@ -242,6 +253,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client",
         "/espace-client/users",
         "/espace-client/audit",
+        "/espace-client/orders",
         "/account",
     ] {
         let r = a.get(path).await;

@@ -42,6 +42,7 @@ fn main() {
         orders::an_unaccepted_order_lapses_and_both_sides_are_told,
         orders::price_changes_are_notified_and_options_take_the_request_day_tariff,
         orders::orders_of_another_organisation_are_not_found,
+        orders::the_portal_shows_orders_and_runs_their_steps,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
         platform::health_metrics_openapi_and_request_ids,

@@ -468,3 +468,79 @@ pub async fn orders_of_another_organisation_are_not_found(b: Backend) {
     assert_eq!((status, o["state"].as_str()), (200, Some("accepted")));
     app.stop().await;
 }
+
+pub async fn the_portal_shows_orders_and_runs_their_steps(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let org_a = org_of(&admin_a).await;
+    first_price_list(&staff).await;
+    let id = draft_ok(&staff, &org_a).await;
+    // The back office lists the client's orders and sends the draft.
+    let page = staff
+        .get(&format!("/back-office/organizations/{org_a}/orders"))
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(&id));
+    let r = staff
+        .form(&format!("/back-office/orders/{id}/send"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    // The client sees it with its deadline and accepts it.
+    let page = admin_a.get("/espace-client/orders").await;
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains(&id) && text.contains("06/06/2026 17:30"),
+        "{text}"
+    );
+    let page = admin_a
+        .get(&format!("/espace-client/orders/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("/espace-client/orders/{id}/accept")));
+    let r = admin_a
+        .form(&format!("/espace-client/orders/{id}/accept"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    // Accepting twice shows the rule next to the page, with a 409.
+    let r = admin_a
+        .form(&format!("/espace-client/orders/{id}/accept"), &[])
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("R1.3"));
+    // Staff refuse without a reason: 422 on the page; then validate.
+    let r = staff
+        .form(
+            &format!("/back-office/orders/{id}/refuse"),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = staff
+        .form(&format!("/back-office/orders/{id}/validate"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = staff
+        .get(&format!("/back-office/orders/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Validé") || page.contains("Validated"),
+        "{page}"
+    );
+    // A form without its CSRF token is refused.
+    let r = admin_a
+        .client
+        .post(admin_a.url(&format!("/espace-client/orders/{id}/accept")))
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    app.stop().await;
+}
