@@ -74,6 +74,48 @@ pub struct HistoryPlan {
     pub reasons: Decision,
 }
 
+/// What a backup covers (R9.7, CS 3.2-3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupScope {
+    /// Microsoft 365: e-mail.
+    Exchange,
+    /// Microsoft 365: instant messaging and calls.
+    Teams,
+    /// Microsoft 365: document sharing.
+    SharePoint,
+    /// Microsoft 365: document sharing.
+    OneDrive,
+    VirtualMachine,
+    PhysicalServer,
+    Files,
+}
+
+impl BackupScope {
+    /// Microsoft 365 scopes run on the provider's portal, within the
+    /// provisioned storage; the others through Veeam Backup & Replication.
+    pub fn is_microsoft_365(self) -> bool {
+        matches!(
+            self,
+            BackupScope::Exchange
+                | BackupScope::Teams
+                | BackupScope::SharePoint
+                | BackupScope::OneDrive
+        )
+    }
+}
+
+/// Who holds the Veeam Backup & Replication licence (CS 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VeeamLicence {
+    None,
+    /// Bought from the provider.
+    FromProvider,
+    /// The client's own: its compatibility is the client's responsibility.
+    ClientOwned,
+}
+
 /// Where a regularisation order stands (R9.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +192,37 @@ impl Operations {
             state,
             reasons: Decision::from_steps(vec![step]),
         }
+    }
+
+    /// R9.7: may a backup of this scope be set up? Machine, server and file
+    /// backups need a Veeam Backup & Replication licence; Microsoft 365
+    /// scopes need none and are limited by the provisioned storage (see
+    /// [`Operations::storage_alert`]).
+    pub fn check_backup_scope(&self, scope: BackupScope, licence: VeeamLicence) -> Decision {
+        let base = cite::step(cite::SCOPE)
+            .input("scope", format!("{scope:?}"))
+            .input("licence", format!("{licence:?}"));
+        let step = match (scope.is_microsoft_365(), licence) {
+            (true, _) => base.outcome("allow:microsoft_365_scope").text(
+                "sauvegarde Microsoft 365 (Exchange, Teams, SharePoint, OneDrive) : usage limité au stockage provisionné",
+                "Microsoft 365 backup (Exchange, Teams, SharePoint, OneDrive): use limited to the provisioned storage",
+            ),
+            (false, VeeamLicence::None) => base.outcome("deny:veeam_licence_missing").text(
+                "sauvegarde de machines, serveurs ou fichiers : une licence Veeam Backup & Replication est requise",
+                "machine, server or file backup: a Veeam Backup & Replication licence is required",
+            ),
+            (false, VeeamLicence::FromProvider) => base.outcome("allow:veeam_licence").text(
+                "licence Veeam Backup & Replication fournie par le prestataire",
+                "Veeam Backup & Replication licence supplied by the provider",
+            ),
+            (false, VeeamLicence::ClientOwned) => base
+                .outcome("note:licence_compatibility_client_responsibility")
+                .text(
+                    "licence Veeam du client : sa compatibilité avec le service relève du client",
+                    "client's own Veeam licence: its compatibility with the service is the client's responsibility",
+                ),
+        };
+        Decision::from_steps(vec![step])
     }
 
     /// R9.2, R9.4: the options an order may carry. Immutability at most

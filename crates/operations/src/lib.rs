@@ -54,7 +54,8 @@
 //!               apply_decommission_step(&mut state, step, now)                      R11.6
 //! backup        check_backup_options, check_immutable_deletion,
 //!               immutable_billing_after_termination, check_recycle_bin_restore,
-//!               storage_alert, history_after_termination, regularisation_order      R9
+//!               storage_alert, history_after_termination, regularisation_order,
+//!               check_backup_scope                                                R9
 //! pra           check_pra_action(user, action, at, &designations),
 //!               assess_pra_test(kind, notified_at, test_start, has_order),
 //!               activation_days(start, end) (the engine's failover_days)            R10, R2.10
@@ -302,6 +303,8 @@ pub(crate) mod cite {
     pub const RECYCLE_BIN: (&str, &str) = ("R9.3", "CS 3.7");
     /// R9.5, storage use and alerts visible to the client.
     pub const STORAGE: (&str, &str) = ("R9.5", "CS 3.9");
+    /// R9.7, what a backup covers and the licence it needs.
+    pub const SCOPE: (&str, &str) = ("R9.7", "CS 3.2-3.3");
     /// R9.8, history kept for the retention after termination.
     pub const HISTORY: (&str, &str) = ("R9.8", "CS 3.10");
     /// R10.2, users designated by the client.

@@ -169,3 +169,24 @@ fn regularisation_order_thirty_days() {
     let r = ops.regularisation_order(sent, Some(end), end);
     assert_eq!(r.state, RegularisationState::Cancellable);
 }
+
+#[test]
+fn backup_scopes_and_the_veeam_licence() {
+    use ciel_operations::backup::{BackupScope, VeeamLicence};
+    let ops = ops();
+    assert!(
+        ops.check_backup_scope(BackupScope::Teams, VeeamLicence::None)
+            .allowed
+    );
+    assert_eq!(
+        ops.check_backup_scope(BackupScope::VirtualMachine, VeeamLicence::None)
+            .denials(),
+        vec!["veeam_licence_missing"]
+    );
+    let own = ops.check_backup_scope(BackupScope::Files, VeeamLicence::ClientOwned);
+    assert!(own.allowed);
+    assert_eq!(
+        own.notes(),
+        vec!["licence_compatibility_client_responsibility"]
+    );
+}
