@@ -419,3 +419,22 @@ fn the_four_datacenters_and_their_policies() {
         assert_eq!((g.0.as_str(), g.1, g.2, g.3.as_str()), w);
     }
 }
+
+#[test]
+fn the_desk_screen_reads_well_in_both_languages() {
+    // Alice at Toulouse one second after her plan expired: the badge line,
+    // the plan line with its dates, the ID reminder.
+    let ops = ops();
+    let d = ops
+        .check_access("alice", "TLS", paris("2029-03-10 10:00:01"), &facts())
+        .unwrap();
+    let fr = d.reasons.render(ciel_operations::Lang::Fr);
+    let en = d.reasons.render(ciel_operations::Lang::En);
+    assert_eq!(
+        fr,
+        " 1. CS 2.3.3 (R11.1) — badge nominatif b-tls actif\n \
+         2. CS 2.3.3 (R11.2) — plan de prévention signé le 2025-03-10 10:00:00 +01:00 expiré le 2029-03-10 10:00:00 +01:00 (4 ans) : à renouveler\n \
+         3. CS 2.3.3 (R11.1) — contrôle de sécurité : présentation d'une pièce d'identité officielle en cours de validité\n"
+    );
+    assert!(en.contains("prevention plan signed on 2025-03-10 10:00:00 +01:00 expired on 2029-03-10 10:00:00 +01:00 (4 years): to be renewed"), "{en}");
+}

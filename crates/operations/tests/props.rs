@@ -160,3 +160,47 @@ proptest! {
         prop_assert!(len <= SignedDuration::from_hours(8 * 25));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn an_approved_request_opens_exactly_its_window(
+        start in 0i64..30_000_000,
+        len in 1i64..86_400,
+        probe in -100_000i64..200_000,
+    ) {
+        use ciel_operations::access::{AccessFacts, AccessRequest, PreventionPlan, RequestStatus};
+        let ops = ops();
+        let facts = AccessFacts {
+            client: "c".into(),
+            declared_people: vec!["p".into()],
+            requests: vec![AccessRequest {
+                id: "r".into(),
+                site: "MLB".into(),
+                window_start: t(start),
+                window_end: t(start + len),
+                people: vec!["p".into()],
+                companions: vec![],
+                purpose: String::new(),
+                status: RequestStatus::Approved,
+            }],
+            prevention_plans: vec![PreventionPlan { site: "MLB".into(), signed_at: t(-1) }],
+            ..AccessFacts::default()
+        };
+        let at = t(start + probe);
+        let d = ops.check_access("p", "MLB", at, &facts).unwrap();
+        prop_assert_eq!(d.allowed, probe >= 0 && probe < len);
+        prop_assert_eq!(d.notes(), vec!["official_id_check"]);
+    }
+
+    #[test]
+    fn more_storage_used_never_lowers_the_alert(a in 0u64..2_000_000, b in 0u64..2_000_000) {
+        let ops = ops();
+        let (lo, hi) = (a.min(b), a.max(b));
+        let p = Decimal::from(1_000_000);
+        let l = ops.storage_alert(Decimal::from(lo), p).unwrap().value.level;
+        let h = ops.storage_alert(Decimal::from(hi), p).unwrap().value.level;
+        prop_assert!(h >= l);
+    }
+}
