@@ -13,6 +13,7 @@
 //! packages on generated documents to keep that promise honest.
 
 pub mod facturx;
+pub mod ical;
 pub mod money;
 pub mod sepa;
 mod xml;
