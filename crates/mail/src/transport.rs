@@ -83,6 +83,14 @@ pub struct Outgoing<'a> {
     pub date: jiff::Timestamp,
 }
 
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
 impl Mailer {
     /// Builds a mailer; fails on an invalid sender address or SMTP host.
     pub fn new(settings: &TransportSettings, from: &str) -> Result<Mailer, String> {
@@ -120,6 +128,15 @@ impl Mailer {
 
     /// Sends one message.
     pub async fn send(&self, out: Outgoing<'_>) -> Result<(), SendError> {
+        self.send_with(out, &[]).await
+    }
+
+    /// Sends one message with attached files (multipart/mixed when any).
+    pub async fn send_with(
+        &self,
+        out: Outgoing<'_>,
+        files: &[Attachment],
+    ) -> Result<(), SendError> {
         let to: Mailbox = out.to.parse().map_err(SendError::permanent)?;
         // Quoted-printable: readable, 7-bit safe for any relay, and links
         // stay intact for the reader.
@@ -128,15 +145,30 @@ impl Mailer {
             ContentTransferEncoding::QuotedPrintable,
         )
         .map_err(|_| SendError::permanent("body cannot be encoded"))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(out.subject)
             .message_id(Some(out.message_id.to_owned()))
-            .date(std::time::SystemTime::from(out.date))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(SendError::permanent)?;
+            .date(std::time::SystemTime::from(out.date));
+        let message = if files.is_empty() {
+            builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(body)
+                .map_err(SendError::permanent)?
+        } else {
+            let text = lettre::message::SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(body);
+            let mut parts = lettre::message::MultiPart::mixed().singlepart(text);
+            for f in files {
+                let ct = ContentType::parse(&f.content_type).map_err(SendError::permanent)?;
+                parts = parts.singlepart(
+                    lettre::message::Attachment::new(f.filename.clone()).body(f.data.clone(), ct),
+                );
+            }
+            builder.multipart(parts).map_err(SendError::permanent)?
+        };
         match &self.inner {
             Inner::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
                 permanent: e.is_permanent(),

@@ -99,15 +99,29 @@ impl Runner {
         if msg.status != "pending" {
             return Outcome::Done;
         }
+        let files: Vec<ciel_mail::Attachment> = match outbox::attachments(db, &msg.id).await {
+            Ok(files) => files
+                .into_iter()
+                .map(|f| ciel_mail::Attachment {
+                    filename: f.filename,
+                    content_type: f.content_type,
+                    data: f.data,
+                })
+                .collect(),
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
         let sent = self
             .mailer
-            .send(Outgoing {
-                to: &msg.to_addr,
-                subject: &msg.subject,
-                text: &msg.body_text,
-                message_id: &msg.message_id,
-                date: self.state.now(),
-            })
+            .send_with(
+                Outgoing {
+                    to: &msg.to_addr,
+                    subject: &msg.subject,
+                    text: &msg.body_text,
+                    message_id: &msg.message_id,
+                    date: self.state.now(),
+                },
+                &files,
+            )
             .await;
         let now = self.state.now();
         match sent {

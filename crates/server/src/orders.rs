@@ -32,7 +32,7 @@ use ciel_mail::Mail;
 use ciel_store::catalog::{self, NewPriceList, PriceListRow};
 use ciel_store::orders::{self, Line, NewLine, NewOrder, Order, Step};
 use ciel_store::users::{User, UserStatus};
-use ciel_store::{Actor, Scope, StoreError, jobs, orgs, users};
+use ciel_store::{Actor, Scope, StoreError, jobs, orgs, outbox, users};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -622,7 +622,29 @@ pub async fn send_order(state: &AppState, p: &Principal, id: &str) -> ApiResult<
             deadline,
             link: state.link(&format!("/espace-client/orders/{}", saved.id)),
         };
-        send_mail(state, &mut tx, &admin, mail).await?;
+        let msg = send_mail(state, &mut tx, &admin, mail).await?;
+        // The order itself, as a PDF in the recipient's language.
+        let pdf = crate::order_pdf::render(&crate::order_pdf::OrderDoc {
+            order: &saved,
+            lines: &lines,
+            provider: &provider,
+            client: &org.name,
+            deadline: &crate::portal::fmt_time(deadline, admin.lang),
+            lang: admin.lang,
+        })
+        .map_err(|e| corrupt("order PDF", e))?;
+        outbox::attach(
+            &mut tx,
+            &msg,
+            0,
+            &outbox::Attachment {
+                filename: format!("{}.pdf", saved.id),
+                content_type: "application/pdf".into(),
+                data: pdf,
+            },
+            now,
+        )
+        .await?;
     }
     jobs::enqueue(
         &mut *tx,

@@ -162,3 +162,65 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     q.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
     crate::fetch_page(&q, ex, limit, from_row, |x| &x.id).await
 }
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Attaches a file to a stored message; call in the message's transaction.
+pub async fn attach(
+    conn: &mut AnyConnection,
+    message: &Id,
+    position: i64,
+    file: &Attachment,
+    now: Timestamp,
+) -> Result<()> {
+    use base64::Engine;
+    let mut q = Sql::new(
+        "INSERT INTO outbox_attachments (id, message_id, position, filename, content_type, data_base64) VALUES (",
+    );
+    q.bind(&new_id("att", now))
+        .push(", ")
+        .bind(message)
+        .push(", ");
+    q.bind(position)
+        .push(", ")
+        .bind(file.filename.as_str())
+        .push(", ");
+    q.bind(file.content_type.as_str()).push(", ");
+    q.bind(base64::engine::general_purpose::STANDARD.encode(&file.data))
+        .push(")");
+    q.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The files attached to a message, in order (unscoped: for delivery).
+pub async fn attachments<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    message: &Id,
+) -> Result<Vec<Attachment>> {
+    use base64::Engine;
+    let mut q = Sql::new(
+        "SELECT filename, content_type, data_base64 FROM outbox_attachments WHERE message_id = ",
+    );
+    q.bind(message).push(" ORDER BY position");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            let data: String = r.try_get("data_base64")?;
+            Ok(Attachment {
+                filename: r.try_get("filename")?,
+                content_type: r.try_get("content_type")?,
+                data: base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}

@@ -203,6 +203,10 @@ pub async fn an_order_goes_from_draft_to_validation(b: Backend) {
         mail.contains(&format!("/espace-client/orders/{id}")),
         "{mail}"
     );
+    // The order itself is attached as a PDF ("%PDF-" is "JVBERi0" in base64).
+    assert!(mail.contains("application/pdf"), "{mail}");
+    assert!(mail.contains(&format!("{id}.pdf")), "{mail}");
+    assert!(mail.contains("JVBERi0"), "{mail}");
     // Sending twice is refused.
     let (status, _) = post(&staff, &format!("/api/v1/orders/{id}/send"), None).await;
     assert_eq!(status, 409);
