@@ -20,6 +20,7 @@
 pub mod availability;
 pub mod caps;
 pub mod contract;
+pub mod desk;
 pub mod evidence;
 pub mod explain;
 pub mod hourbook;
