@@ -116,6 +116,18 @@ fn the_window_of_a_leap_day_ticket_starts_on_28_february() {
     }
 }
 
+/// N = Monday 30 March 2026 02:30 CEST (00:30Z). 12 months earlier the wall
+/// clock reads 30 March 2025 02:30, a time skipped that night (02:00 CET →
+/// 03:00 CEST): it moves forward by the gap, to 03:30 CEST = 01:30Z.
+#[test]
+fn a_window_start_in_the_dst_gap_moves_forward() {
+    let e = eng();
+    assert_eq!(
+        e.billable_window_start(ts("2026-03-30T00:30:00Z")).unwrap(),
+        ts("2025-03-30T01:30:00Z")
+    );
+}
+
 #[test]
 fn what_counts_and_what_does_not() {
     let e = eng();
@@ -344,6 +356,54 @@ fn alerts_at_75_percent_on_standard_across_a_holiday_and_a_weekend() {
     );
     let en = r.explanation.render(Lang::En);
     assert!(en.contains("internal GTR alert at 75 % of the allowed time: 13 h 30 min of business time out of 18 h → 2026-05-12 10:30:00+02:00 (due 2026-05-12 15:00:00+02:00); elapsed 6 h → pending"), "{en}");
+}
+
+/// Works Mon 11 May 09:00-11:00 CEST (07:00Z-09:00Z) notified on 20 April
+/// (in time) stop the GTR, not the GTI (`maintenance.stops_gti = false`):
+/// GTI alert and deadline unchanged (10:00Z, 12:00Z). GTR: Thu 3 h, Mon
+/// 11:00-18:00 7 h = 10 h; 13.5 h → Tue 09:00 + 3.5 h = 12:30 CEST (10:30Z);
+/// 18 h → Tue 09:00 + 8 h = 17:00 CEST (15:00Z). Restored before `at`: no alert.
+#[test]
+fn excluded_works_move_the_gtr_alert_only() {
+    let e = eng();
+    let mut t = standard_p2();
+    t.maintenance.push(window(
+        "MW-7",
+        "2026-05-11T07:00:00Z",
+        "2026-05-11T09:00:00Z",
+        "2026-04-20T08:00:00Z",
+    ));
+    let r = e
+        .deadline_alerts(
+            &t,
+            ts("2026-05-12T10:30:00Z"),
+            Some(ts("2026-05-11T08:00:00Z")),
+            None,
+            pct75(),
+        )
+        .unwrap()
+        .value;
+    assert_eq!(
+        (r.alerts[0].alert_at, r.alerts[0].due_at),
+        (ts("2026-05-11T10:00:00Z"), ts("2026-05-11T12:00:00Z"))
+    );
+    assert_eq!(r.alerts[0].state, AlertState::Stopped);
+    assert_eq!(
+        (r.alerts[1].alert_at, r.alerts[1].due_at),
+        (ts("2026-05-12T10:30:00Z"), ts("2026-05-12T15:00:00Z"))
+    );
+    assert_eq!(r.alerts[1].state, AlertState::Due);
+    let r = e
+        .deadline_alerts(
+            &t,
+            ts("2026-05-12T10:30:00Z"),
+            None,
+            Some(ts("2026-05-12T10:00:00Z")),
+            pct75(),
+        )
+        .unwrap()
+        .value;
+    assert_eq!(r.alerts[1].state, AlertState::Stopped);
 }
 
 /// A site-access pause Mon 11 May 09:00-10:00 CEST moves both the alert and
