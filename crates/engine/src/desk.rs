@@ -220,6 +220,14 @@ impl Engine {
                 .join(", ")
         };
         let k = counted.len();
+        let (older_fr, older_en) = if older == 0 {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(" ; {older} plus ancien(s), non compté(s)"),
+                format!("; {older} older, not counted"),
+            )
+        };
         ex.push(
             Step::new(rule, clause)
                 .input("earlier_out_of_scope", k)
@@ -227,14 +235,20 @@ impl Engine {
                 .outcome(format!("earlier_in_window={k}"))
                 .text(
                     if k == 0 {
-                        format!("aucun ticket hors périmètre antérieur dans la fenêtre ({older} plus ancien(s))")
+                        format!("aucun ticket hors périmètre antérieur dans la fenêtre{older_fr}")
                     } else {
-                        format!("{k} ticket(s) hors périmètre antérieur(s) dans la fenêtre : {} ({older} plus ancien(s), non comptés)", list(Lang::Fr))
+                        format!(
+                            "{k} ticket(s) hors périmètre antérieur(s) dans la fenêtre : {}{older_fr}",
+                            list(Lang::Fr)
+                        )
                     },
                     if k == 0 {
-                        format!("no earlier out-of-scope ticket in the window ({older} older)")
+                        format!("no earlier out-of-scope ticket in the window{older_en}")
                     } else {
-                        format!("{k} earlier out-of-scope ticket(s) in the window: {} ({older} older, not counted)", list(Lang::En))
+                        format!(
+                            "{k} earlier out-of-scope ticket(s) in the window: {}{older_en}",
+                            list(Lang::En)
+                        )
                     },
                 ),
         );

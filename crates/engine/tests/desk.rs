@@ -69,6 +69,10 @@ fn third_out_of_scope_ticket_at_the_12_month_boundary_across_dst() {
         assert_eq!(r.value.older_than_window, u32::from(!counted), "{at}");
         assert_eq!(r.value.counted.last().unwrap().id, "T-2");
         assert_eq!(r.explanation.rules(), vec!["R4.5"]);
+        if !counted {
+            let en = r.explanation.render(Lang::En);
+            assert!(en.contains("1 earlier out-of-scope ticket(s) in the window: T-2 (2025-11-10 15:00:00+01:00, fraudulent use); 1 older, not counted"), "{en}");
+        }
     }
     let r = e
         .ticket_billable(
