@@ -4,7 +4,8 @@
 //! ```text
 //!  Draft ──Send──► Sent ──AcceptOnline / RecordPaperSignature (now < deadline)──► Accepted
 //!                   │                                                              │
-//!                   └──Lapse (time-driven, now >= deadline)──► Lapsed              ├──Validate──► Validated
+//!                   ├──Lapse (time-driven, now >= deadline)──► Lapsed              ├──Validate──► Validated
+//!                   └──Decline (client, now < deadline)──► Declined
 //!                                                                                  └──Refuse(reason)──► Refused
 //! ```
 //!
@@ -26,6 +27,9 @@
 //!   pass which event is due at `now`, so running the pass twice is harmless.
 //!   A lapsed order records the deadline as its lapse instant, not the time
 //!   the job happened to run.
+//! - The client may also decline a sent order before its deadline (it says
+//!   no rather than letting it lapse): the order is closed like a lapsed one,
+//!   with the instant and the client's optional reason.
 //! - Events never go back in time: an event dated before the previous one
 //!   is refused.
 
@@ -137,6 +141,14 @@ pub enum OrderState {
         refused_at: Timestamp,
         reason: String,
     },
+    /// The client declined the order before its deadline.
+    Declined {
+        sent_at: Timestamp,
+        deadline: Timestamp,
+        declined_at: Timestamp,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 /// What happens to an order.
@@ -155,6 +167,11 @@ pub enum OrderEvent {
     Validate,
     /// Staff refuse the accepted order for a legitimate reason.
     Refuse { reason: String },
+    /// The client declines the sent order, before its deadline.
+    Decline {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 impl OrderEvent {
@@ -166,6 +183,7 @@ impl OrderEvent {
             OrderEvent::Lapse => "lapse",
             OrderEvent::Validate => "validate",
             OrderEvent::Refuse { .. } => "refuse",
+            OrderEvent::Decline { .. } => "decline",
         }
     }
 }
@@ -232,6 +250,7 @@ impl OrderState {
             OrderState::Accepted { .. } => "accepted",
             OrderState::Validated { .. } => "validated",
             OrderState::Refused { .. } => "refused",
+            OrderState::Declined { .. } => "declined",
         }
     }
 
@@ -243,7 +262,8 @@ impl OrderState {
             | OrderState::Lapsed { deadline, .. }
             | OrderState::Accepted { deadline, .. }
             | OrderState::Validated { deadline, .. }
-            | OrderState::Refused { deadline, .. } => Some(*deadline),
+            | OrderState::Refused { deadline, .. }
+            | OrderState::Declined { deadline, .. } => Some(*deadline),
         }
     }
 
@@ -265,6 +285,7 @@ impl OrderState {
             OrderState::Accepted { acceptance, .. } => Some(acceptance.at()),
             OrderState::Validated { validated_at, .. } => Some(*validated_at),
             OrderState::Refused { refused_at, .. } => Some(*refused_at),
+            OrderState::Declined { declined_at, .. } => Some(*declined_at),
         }
     }
 }
@@ -359,14 +380,33 @@ pub fn apply(
                 deadline: *deadline,
             })
         }
+        (S::Sent { sent_at, deadline }, E::Decline { reason }) => {
+            if now >= *deadline {
+                return Err(T::DeadlinePassed {
+                    deadline: *deadline,
+                    at: now,
+                });
+            }
+            Ok(S::Declined {
+                sent_at: *sent_at,
+                deadline: *deadline,
+                declined_at: now,
+                reason: reason
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned),
+            })
+        }
         (S::Sent { .. }, E::Validate | E::Refuse { .. }) => Err(T::NotAccepted),
         (S::Sent { .. }, E::Send) => Err(not_allowed()),
 
-        (S::Lapsed { deadline, .. }, E::AcceptOnline | E::RecordPaperSignature { .. }) => {
-            Err(T::Lapsed {
-                deadline: *deadline,
-            })
-        }
+        (
+            S::Lapsed { deadline, .. },
+            E::AcceptOnline | E::RecordPaperSignature { .. } | E::Decline { .. },
+        ) => Err(T::Lapsed {
+            deadline: *deadline,
+        }),
         (S::Lapsed { .. }, E::Validate | E::Refuse { .. }) => Err(T::NotAccepted),
         (S::Lapsed { .. }, _) => Err(not_allowed()),
 
@@ -403,14 +443,17 @@ pub fn apply(
                 reason: reason.to_string(),
             })
         }
-        (S::Accepted { .. }, E::AcceptOnline | E::RecordPaperSignature { .. }) => {
-            Err(T::AlreadyAccepted)
-        }
+        (
+            S::Accepted { .. },
+            E::AcceptOnline | E::RecordPaperSignature { .. } | E::Decline { .. },
+        ) => Err(T::AlreadyAccepted),
         (S::Accepted { .. }, _) => Err(not_allowed()),
 
         (S::Validated { .. }, E::Validate | E::Refuse { .. }) => Err(T::AlreadyValidated),
         (S::Validated { .. }, _) => Err(not_allowed()),
         (S::Refused { .. }, E::Validate | E::Refuse { .. }) => Err(T::AlreadyRefused),
         (S::Refused { .. }, _) => Err(not_allowed()),
+        (S::Declined { .. }, E::Validate | E::Refuse { .. }) => Err(T::NotAccepted),
+        (S::Declined { .. }, _) => Err(not_allowed()),
     }
 }

@@ -351,6 +351,64 @@ fn wrong_transitions_are_refused_with_their_rule() {
     );
 }
 
+#[test]
+fn the_client_may_decline_before_the_deadline_and_nothing_follows() {
+    let p = params();
+    let at = ts("2026-11-28T10:00:00Z");
+    let declined = apply(
+        &sent(),
+        &OrderEvent::Decline {
+            reason: Some("  budget  ".into()),
+        },
+        at,
+        &p,
+    )
+    .unwrap();
+    assert_eq!(
+        declined,
+        OrderState::Declined {
+            sent_at: ts(SENT),
+            deadline: ts(DEADLINE),
+            declined_at: at,
+            reason: Some("budget".into()),
+        }
+    );
+    assert_eq!(declined.name(), "declined");
+    // The lapse job finds nothing to do; acceptance and validation are refused.
+    assert_eq!(declined.due_step(ts("2027-01-01T00:00:00Z")), None);
+    let later = ts("2026-11-29T10:00:00Z");
+    assert_eq!(
+        apply(&declined, &OrderEvent::AcceptOnline, later, &p)
+            .unwrap_err()
+            .rule(),
+        "R1.3"
+    );
+    assert_eq!(
+        apply(&declined, &OrderEvent::Validate, later, &p),
+        Err(TransitionError::NotAccepted)
+    );
+    // At the deadline it is too late to decline: the order lapses.
+    assert!(matches!(
+        apply(
+            &sent(),
+            &OrderEvent::Decline { reason: None },
+            ts(DEADLINE),
+            &p
+        ),
+        Err(TransitionError::DeadlinePassed { .. })
+    ));
+    // An accepted order cannot be declined any more.
+    assert_eq!(
+        apply(
+            &accepted(),
+            &OrderEvent::Decline { reason: None },
+            later,
+            &p
+        ),
+        Err(TransitionError::AlreadyAccepted)
+    );
+}
+
 fn event_strategy() -> impl Strategy<Value = OrderEvent> {
     prop_oneof![
         Just(OrderEvent::Send),

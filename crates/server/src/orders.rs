@@ -685,6 +685,33 @@ pub async fn accept_order(state: &AppState, p: &Principal, id: &str) -> ApiResul
     Ok(saved)
 }
 
+/// The client's Administrator declines a sent order before its deadline,
+/// with an optional reason: the order is closed and will not lapse.
+pub async fn decline_order(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    reason: Option<&str>,
+) -> ApiResult<Order> {
+    let order = orders::get(state.store().db(), &p.scope, id).await?;
+    if p.is_staff() || !p.user.is_org_admin {
+        return Err(Problem::forbidden(
+            "R1.3: an order is declined by an Administrator of the client",
+        ));
+    }
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(Problem::invalid("reason", "at most 2000 characters"));
+    }
+    let now = state.now();
+    let actor = p.actor(now);
+    let event = OrderEvent::Decline {
+        reason: reason.map(str::to_owned),
+    };
+    let (saved, _, tx) = step(state, &actor, &p.scope, &order, event, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(saved)
+}
+
 /// Staff record a paper signature of `signed_on`, received at the event's
 /// (possibly back-dated) instant.
 pub async fn record_signature(

@@ -90,6 +90,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::send_order))
         .routes(routes!(orders::accept_order))
+        .routes(routes!(orders::decline_order))
         .routes(routes!(orders::record_signature))
         .routes(routes!(orders::validate_order))
         .routes(routes!(orders::refuse_order))

@@ -68,6 +68,13 @@ pub struct RefuseRequest {
     pub reason: String,
 }
 
+/// The client declines a sent order, optionally saying why.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineRequest {
+    pub reason: Option<String>,
+}
+
 /// One line of an order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderLineView {
@@ -90,7 +97,7 @@ pub struct OrderView {
     pub org_id: String,
     pub kind: String,
     pub amends_order_id: Option<String>,
-    /// `draft`, `sent`, `lapsed`, `accepted`, `validated` or `refused`.
+    /// `draft`, `sent`, `lapsed`, `accepted`, `validated`, `refused` or `declined`.
     pub state: String,
     /// The state with its evidence (sent_at, deadline, acceptance, reason...).
     #[schema(value_type = Object)]
@@ -277,6 +284,21 @@ pub async fn accept_order(
     Path(order_id): Path<String>,
 ) -> ApiResult<Json<OrderView>> {
     let o = orders::accept_order(&s, &p, &order_id).await?;
+    with_lines(&s, &p, o).await
+}
+
+/// The client's Administrator declines the order before its deadline.
+#[utoipa::path(post, path = "/api/v1/orders/{order_id}/decline", tag = "orders",
+    params(("order_id" = String, Path)), request_body = DeclineRequest,
+    responses((status = 200, body = OrderView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn decline_order(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(order_id): Path<String>,
+    ApiJson(r): ApiJson<DeclineRequest>,
+) -> ApiResult<Json<OrderView>> {
+    let o = orders::decline_order(&s, &p, &order_id, r.reason.as_deref()).await?;
     with_lines(&s, &p, o).await
 }
 

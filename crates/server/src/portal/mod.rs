@@ -72,6 +72,10 @@ pub fn router() -> Router<AppState> {
             post(orders::client_accept),
         )
         .route(
+            "/espace-client/orders/{id}/decline",
+            post(orders::client_decline),
+        )
+        .route(
             "/back-office/organizations/{id}/orders",
             get(orders::staff_list),
         )
@@ -220,6 +224,7 @@ fn flash_key(k: &str) -> &'static str {
         "orders.signed",
         "orders.validated",
         "orders.refused",
+        "orders.declined",
     ];
     KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
 }

@@ -76,6 +76,7 @@ fn state_key(s: &str) -> &'static str {
         "accepted" => "orders.state_accepted",
         "validated" => "orders.state_validated",
         "refused" => "orders.state_refused",
+        "declined" => "orders.state_declined",
         _ => "",
     }
 }
@@ -272,6 +273,19 @@ pub async fn client_accept(v: Viewer, Path(id): Path<String>, form: Form) -> Res
     }
     let r = orders::accept_order(&v.state, p, &id).await;
     after(&v, p, &id, "/espace-client", "orders.accepted", r).await
+}
+
+pub async fn client_decline(v: Viewer, Path(id): Path<String>, form: Form) -> Response {
+    let p = match client(&v) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
+    }
+    let reason = Some(form.get("reason")).filter(|r| !r.trim().is_empty());
+    let r = orders::decline_order(&v.state, p, &id, reason).await;
+    after(&v, p, &id, "/espace-client", "orders.declined", r).await
 }
 
 pub async fn staff_list(v: Viewer, Path(org_id): Path<String>) -> Response {

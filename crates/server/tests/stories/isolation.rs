@@ -112,6 +112,7 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             Some(json!({"signed_on": "2026-05-07"}))
         }
         ("post", "/api/v1/orders/{order_id}/refuse") => Some(json!({"reason": "intrusion"})),
+        ("post", "/api/v1/orders/{order_id}/decline") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/users/{user_id}/invitation")
         | ("post", "/api/v1/orders/{order_id}/send")
         | ("post", "/api/v1/orders/{order_id}/accept")
@@ -237,6 +238,10 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         (format!("/account/tokens/{}/revoke", other.token), vec![]),
         (
             format!("/espace-client/orders/{}/accept", other.order),
+            vec![],
+        ),
+        (
+            format!("/espace-client/orders/{}/decline", other.order),
             vec![],
         ),
         (

@@ -304,6 +304,34 @@ pub async fn an_unaccepted_order_lapses_and_both_sides_are_told(b: Backend) {
     let (status, _) = post(&staff, &format!("/api/v1/orders/{id}/send"), None).await;
     assert_eq!(status, 200);
     mail_with(&app, ADMIN_A, &id).await;
+    // Another order, which the client declines before its deadline.
+    let declined = draft_ok(&staff, &org_a).await;
+    post(&staff, &format!("/api/v1/orders/{declined}/send"), None).await;
+    let user_a = app.login(USER_A, DEMO_PASSWORD).await;
+    let (status, _) = post(
+        &user_a,
+        &format!("/api/v1/orders/{declined}/decline"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 403, "only an Administrator declines");
+    let (status, o) = post(
+        &admin_a,
+        &format!("/api/v1/orders/{declined}/decline"),
+        Some(json!({"reason": "budget reporté"})),
+    )
+    .await;
+    assert_eq!(
+        (status, o["state"].as_str()),
+        (200, Some("declined")),
+        "{o}"
+    );
+    assert_eq!(o["state_detail"]["reason"], "budget reporté");
+    let (status, p) = post(&admin_a, &format!("/api/v1/orders/{declined}/accept"), None).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("invalid_transition"))
+    );
     // One minute before the deadline nothing happens.
     app.advance(SignedDuration::from_hours(30 * 24) - SignedDuration::from_mins(1));
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -321,6 +349,16 @@ pub async fn an_unaccepted_order_lapses_and_both_sides_are_told(b: Backend) {
     assert!(staff_mail.contains("caduc"), "{staff_mail}");
     let (_, o) = admin_a.get_json(&format!("/api/v1/orders/{id}")).await;
     assert_eq!(o["state"], "lapsed");
+    // The declined order stays declined: its lapse job did nothing.
+    let (_, d) = admin_a
+        .get_json(&format!("/api/v1/orders/{declined}"))
+        .await;
+    assert_eq!(d["state"], "declined");
+    assert!(
+        !ciel_server::orders::run_lapse(app.state(), &declined)
+            .await
+            .unwrap()
+    );
     // The lapse is dated at the deadline, not when the job ran.
     assert_eq!(o["state_detail"]["deadline"], "2026-06-06T15:30:00Z");
     // Accepting a lapsed order is refused, naming the rule.
@@ -537,6 +575,25 @@ pub async fn the_portal_shows_orders_and_runs_their_steps(b: Backend) {
         page.contains("Validé") || page.contains("Validated"),
         "{page}"
     );
+    // The client declines another order from its page.
+    let other = draft_ok(&staff, &org_a).await;
+    staff
+        .form(&format!("/back-office/orders/{other}/send"), &[])
+        .await;
+    let r = admin_a
+        .form(
+            &format!("/espace-client/orders/{other}/decline"),
+            &[("reason", "trop cher")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = admin_a
+        .get(&format!("/espace-client/orders/{other}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("trop cher"), "{page}");
     // A form without its CSRF token is refused.
     let r = admin_a
         .client
