@@ -364,6 +364,24 @@ pub async fn draft_order(
         None | Some(serde_json::Value::Null) => SpecialConditions::default(),
         Some(v) => parse_value(v, "special_conditions")?,
     };
+    if special
+        .order_acceptance_days
+        .is_some_and(|d| !(1..=365).contains(&d))
+    {
+        return Err(Problem::invalid(
+            "special_conditions.order_acceptance_days",
+            "R1.3: an acceptance period of 1 to 365 days",
+        ));
+    }
+    if special
+        .immutability_max_months
+        .is_some_and(|m| !(1..=120).contains(&m))
+    {
+        return Err(Problem::invalid(
+            "special_conditions.immutability_max_months",
+            "R9.2: a maximum of 1 to 120 months",
+        ));
+    }
     OrderParams::for_order(terms, &special).map_err(|e| corrupt("terms", e))?;
     if input.lines.is_empty() {
         return Err(Problem::invalid("lines", "an order has at least one line"));

@@ -40,6 +40,7 @@ fn main() {
         isolation::no_api_route_leaks_another_organisation,
         orders::an_order_goes_from_draft_to_validation,
         orders::an_unaccepted_order_lapses_and_both_sides_are_told,
+        orders::staff_back_date_a_paper_signature_received_before_the_deadline,
         orders::price_changes_are_notified_and_options_take_the_request_day_tariff,
         orders::orders_of_another_organisation_are_not_found,
         orders::the_portal_shows_orders_and_runs_their_steps,

@@ -380,6 +380,83 @@ pub async fn an_unaccepted_order_lapses_and_both_sides_are_told(b: Backend) {
     app.stop().await;
 }
 
+pub async fn staff_back_date_a_paper_signature_received_before_the_deadline(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let org_a = org_of(&admin_a).await;
+    first_price_list(&staff).await;
+    // A shorter acceptance period for this order only (R1.1): 2 days.
+    let (status, o) = draft(
+        &staff,
+        &org_a,
+        json!({"special_conditions": {"order_acceptance_days": 2}, "lines": [backup(10, None)]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{o}");
+    let id = o["id"].as_str().unwrap().to_owned();
+    let (status, p) = draft(
+        &staff,
+        &org_a,
+        json!({"special_conditions": {"order_acceptance_days": 0}, "lines": [backup(10, None)]}),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("special_conditions.order_acceptance_days"))
+    );
+    let (_, o) = post(&staff, &format!("/api/v1/orders/{id}/send"), None).await;
+    assert_eq!(o["acceptance_deadline"], "2026-05-09T15:30:00Z");
+    // The signed paper arrived on 8 May at 10:00 Paris; staff record it on
+    // the 9th at 16:00 Paris (the deadline is 17:30), giving the receipt
+    // time: the acceptance is dated at the receipt.
+    app.advance(SignedDuration::from_hours(47) - SignedDuration::from_mins(30));
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let r = staff
+        .client
+        .post(staff.url(&format!("/api/v1/orders/{id}/paper-signature")))
+        .header("x-csrf-token", &staff.csrf)
+        .header("ciel-occurred-at", "2026-05-08T10:00:00+02:00")
+        .json(&json!({"signed_on": "2026-05-07"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let o: Value = r.json().await.unwrap();
+    assert_eq!(o["state_detail"]["acceptance"]["by"], "paper");
+    assert_eq!(
+        o["state_detail"]["acceptance"]["received_at"],
+        "2026-05-08T08:00:00Z"
+    );
+    // Past the deadline, the lapse job leaves the accepted order alone.
+    app.advance(SignedDuration::from_hours(1));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, o) = staff.get_json(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(o["state"], "accepted");
+    // Without the receipt time, a signature recorded now is too late.
+    let (_, o) = draft(
+        &staff,
+        &org_a,
+        json!({"special_conditions": {"order_acceptance_days": 1}, "lines": [backup(10, None)]}),
+    )
+    .await;
+    let id2 = o["id"].as_str().unwrap().to_owned();
+    post(&staff, &format!("/api/v1/orders/{id2}/send"), None).await;
+    app.advance(SignedDuration::from_hours(25));
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let (status, p) = post(
+        &staff,
+        &format!("/api/v1/orders/{id2}/paper-signature"),
+        Some(json!({"signed_on": "2026-05-09"})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("invalid_transition"))
+    );
+    app.stop().await;
+}
+
 pub async fn price_changes_are_notified_and_options_take_the_request_day_tariff(b: Backend) {
     let app = TestApp::start(b).await;
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
