@@ -46,6 +46,19 @@ pub enum Mail {
         deadline: Timestamp,
         staff: bool,
     },
+    /// R1.3-R1.4: the client answered an order (accepted or declined); the
+    /// staff member who sent it is told.
+    OrderAnswered {
+        name: String,
+        org_name: String,
+        reference: String,
+        /// Who answered (the client Administrator's name).
+        by: String,
+        accepted: bool,
+        reason: String,
+        at: Timestamp,
+        link: String,
+    },
     /// R2.2 (CG 3.1): a price change, notified before it applies.
     PriceChange {
         name: String,
@@ -68,6 +81,7 @@ impl Mail {
             Mail::OrderSent { .. } => "order_sent",
             Mail::OrderLapsed { .. } => "order_lapsed",
             Mail::PriceChange { .. } => "price_change",
+            Mail::OrderAnswered { .. } => "order_answered",
         }
     }
 }
@@ -106,6 +120,8 @@ template!(OrderSentFr, "fr/order_sent.txt", { name: &'a str, org_name: &'a str, 
 template!(OrderSentEn, "en/order_sent.txt", { name: &'a str, org_name: &'a str, provider: &'a str, reference: &'a str, summary: &'a str, terms_version: &'a str, deadline: String, link: &'a str });
 template!(OrderLapsedFr, "fr/order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
 template!(OrderLapsedEn, "en/order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
+template!(OrderAnsweredFr, "fr/order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
+template!(OrderAnsweredEn, "en/order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
 template!(PriceChangeFr, "fr/price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 template!(PriceChangeEn, "en/price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
@@ -319,6 +335,54 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             effective_from: &civil(effective_from, lang),
             changes,
             days: *days,
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::OrderAnswered {
+                name,
+                org_name,
+                reference,
+                by,
+                accepted,
+                reason,
+                at,
+                link,
+            },
+            Lang::Fr,
+        ) => OrderAnsweredFr {
+            name,
+            org_name,
+            reference,
+            by,
+            accepted: *accepted,
+            reason,
+            at: paris(*at, lang),
+            link,
+            _p: p,
+        }
+        .render(),
+        (
+            Mail::OrderAnswered {
+                name,
+                org_name,
+                reference,
+                by,
+                accepted,
+                reason,
+                at,
+                link,
+            },
+            Lang::En,
+        ) => OrderAnsweredEn {
+            name,
+            org_name,
+            reference,
+            by,
+            accepted: *accepted,
+            reason,
+            at: paris(*at, lang),
+            link,
             _p: p,
         }
         .render(),

@@ -690,7 +690,7 @@ pub async fn accept_order(state: &AppState, p: &Principal, id: &str) -> ApiResul
     }
     let now = state.now();
     let actor = p.actor(now);
-    let (saved, _, tx) = step(
+    let (saved, _, mut tx) = step(
         state,
         &actor,
         &p.scope,
@@ -699,8 +699,42 @@ pub async fn accept_order(state: &AppState, p: &Principal, id: &str) -> ApiResul
         now,
     )
     .await?;
+    tell_sender(state, &mut tx, p, &saved, true, "").await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(saved)
+}
+
+/// Tells the staff member who sent the order that the client answered, in
+/// the answer's transaction (nobody when the sender left).
+async fn tell_sender(
+    state: &AppState,
+    tx: &mut ciel_store::Tx,
+    p: &Principal,
+    order: &Order,
+    accepted: bool,
+    reason: &str,
+) -> ApiResult<()> {
+    let Some(sender) = &order.sent_by else {
+        return Ok(());
+    };
+    let Ok(to) = users::get(state.store().db(), &Scope::Staff, sender).await else {
+        return Ok(());
+    };
+    if to.status == UserStatus::Disabled {
+        return Ok(());
+    }
+    let mail = Mail::OrderAnswered {
+        name: to.name.clone(),
+        org_name: p.org_name.clone(),
+        reference: order.id.to_string(),
+        by: p.user.name.clone(),
+        accepted,
+        reason: reason.trim().to_owned(),
+        at: state.now(),
+        link: state.link(&format!("/back-office/orders/{}", order.id)),
+    };
+    send_mail(state, tx, &to, mail).await?;
+    Ok(())
 }
 
 /// The client's Administrator declines a sent order before its deadline,
@@ -725,7 +759,8 @@ pub async fn decline_order(
     let event = OrderEvent::Decline {
         reason: reason.map(str::to_owned),
     };
-    let (saved, _, tx) = step(state, &actor, &p.scope, &order, event, now).await?;
+    let (saved, _, mut tx) = step(state, &actor, &p.scope, &order, event, now).await?;
+    tell_sender(state, &mut tx, p, &saved, false, reason.unwrap_or_default()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(saved)
 }

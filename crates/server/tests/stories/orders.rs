@@ -222,6 +222,9 @@ pub async fn an_order_goes_from_draft_to_validation(b: Backend) {
     let (status, o) = post(&admin_a, &format!("/api/v1/orders/{id}/accept"), None).await;
     assert_eq!(status, 200, "{o}");
     assert_eq!(o["state_detail"]["acceptance"]["by"], "online");
+    // The staff member who sent it is told, with the link to validate it.
+    let told = mail_with(&app, STAFF_SUPPORT, &format!("/back-office/orders/{id}")).await;
+    assert!(told.contains("Jeanne Martin"), "{told}");
     let (status, p) = post(&admin_a, &format!("/api/v1/orders/{id}/accept"), None).await;
     assert_eq!(
         (status, p["code"].as_str()),
