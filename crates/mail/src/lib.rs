@@ -8,4 +8,6 @@ mod render;
 mod transport;
 
 pub use render::{Mail, Rendered, render};
-pub use transport::{Attachment, Mailer, Outgoing, SendError, SmtpSettings, TlsMode, TransportSettings};
+pub use transport::{
+    Attachment, Mailer, Outgoing, SendError, SmtpSettings, TlsMode, TransportSettings,
+};
