@@ -33,7 +33,15 @@ fn dependencies(krate: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-const CORE: &[&str] = &["domain", "terms", "calendar", "engine", "catalog", "documents", "operations"];
+const CORE: &[&str] = &[
+    "domain",
+    "terms",
+    "calendar",
+    "engine",
+    "catalog",
+    "documents",
+    "operations",
+];
 
 #[test]
 fn core_crates_depend_on_no_runtime_database_or_http() {
@@ -74,7 +82,16 @@ fn core_crates_never_read_the_clock_or_do_io() {
 
 #[test]
 fn only_the_store_knows_sql_and_only_the_server_knows_http() {
-    for krate in ["domain", "terms", "calendar", "engine", "catalog", "documents", "operations", "mail"] {
+    for krate in [
+        "domain",
+        "terms",
+        "calendar",
+        "engine",
+        "catalog",
+        "documents",
+        "operations",
+        "mail",
+    ] {
         assert!(
             !dependencies(krate).iter().any(|d| d == "sqlx"),
             "{krate} uses sqlx"
