@@ -275,6 +275,7 @@ struct Words {
     total_vat: &'static str,
     total_incl: &'static str,
     due: &'static str,
+    credited: &'static str,
     page: &'static str,
     continued: &'static str,
     reverse_charge: &'static str,
@@ -309,6 +310,7 @@ fn words(lang: Lang) -> Words {
             total_vat: "Total TVA",
             total_incl: "Total TTC",
             due: "Net à payer",
+            credited: "Montant de l'avoir",
             page: "page",
             continued: "suite",
             reverse_charge: "autoliquidation",
@@ -340,6 +342,7 @@ fn words(lang: Lang) -> Words {
             total_vat: "Total VAT",
             total_incl: "Total incl. VAT",
             due: "Amount due",
+            credited: "Amount credited",
             page: "page",
             continued: "continued",
             reverse_charge: "reverse charge",
@@ -501,10 +504,16 @@ fn layout(invoice: &Invoice, lang: Lang, fonts: &Fonts) -> Vec<Vec<Op>> {
             ),
         ));
     }
+    // Labels are right-aligned against the widest value, so a long value (a
+    // corrected invoice with its date) never runs into its label.
+    let widest = refs
+        .iter()
+        .map(|(_, value)| fonts.width(value, 9.0, true))
+        .fold(120.0_f32, f32::max);
     for (label, value) in refs {
         text(
             &mut ops,
-            RIGHT - 150.0,
+            RIGHT - widest - 8.0,
             ry,
             9.0,
             false,
@@ -688,12 +697,18 @@ fn layout(invoice: &Invoice, lang: Lang, fonts: &Fonts) -> Vec<Vec<Op>> {
         );
         y += ROW;
     }
+    // A credit note is not paid by the client: its last line says what is
+    // credited, not what is due.
+    let due_label = match invoice.kind {
+        InvoiceType::Invoice => w.due,
+        InvoiceType::CreditNote { .. } => w.credited,
+    };
     let mut ty = top;
     let total_rows = [
         (w.total_excl, totals.tax_basis, false),
         (w.total_vat, totals.tax, false),
         (w.total_incl, totals.grand, false),
-        (w.due, totals.due, true),
+        (due_label, totals.due, true),
     ];
     for (label, value, strong) in total_rows {
         if strong {

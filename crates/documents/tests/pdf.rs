@@ -378,6 +378,23 @@ fn facturx_pdf_passes_the_factur_x_package() {
                 invoice.buyer.name.clone(),
             ];
             expects.extend(mentions(&invoice, lang));
+            // The figures of the worked example (R2.12): VAT on the sum, 26.67.
+            if label == "standard" {
+                let figures: &[&str] = match lang {
+                    Lang::Fr => &["Net à payer 160,01 €", "133,34 €", "26,67 €", "15/06/2026"],
+                    Lang::En => &["Amount due 160.01 €", "133.34 €", "26.67 €", "15 Jun 2026"],
+                };
+                expects.extend(figures.iter().map(|f| (*f).to_owned()));
+            }
+            if label == "credit-note" {
+                expects.push(
+                    match lang {
+                        Lang::Fr => "F2026-05/000098 (01/05/2026)",
+                        Lang::En => "F2026-05/000098 (01 May 2026)",
+                    }
+                    .to_owned(),
+                );
+            }
             let expects: Vec<&str> = expects.iter().map(String::as_str).collect();
             match run(&pdf_path, &xml_path, &expects) {
                 (Some(0), report) => println!("{report}"),
