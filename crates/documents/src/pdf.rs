@@ -23,8 +23,9 @@
 
 use jiff::civil::Date;
 use krilla::Document;
-use krilla::configure::{Archival, ConfigurationBuilder, PdfVersion};
+use krilla::configure::{Archival, ConfigurationBuilder, PdfVersion, ValidationError};
 use krilla::embed::{AssociationKind, EmbeddedFile, MimeType};
+use krilla::error::KrillaError;
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::{DateTime, Metadata};
 use krilla::page::PageSettings;
@@ -73,8 +74,13 @@ pub enum PdfError {
     /// The embedded font cannot be read (a build problem, not an input one).
     #[error("the embedded font cannot be read")]
     Font,
-    /// krilla refused the document, e.g. a PDF/A rule broken by a character the
-    /// font has no glyph for.
+    /// A text uses characters DejaVu Sans cannot draw (e.g. CJK). PDF/A
+    /// forbids the blank .notdef glyph, and an invoice with blanks in a name
+    /// would not say what the XML says, so the PDF is refused: the text must
+    /// be transliterated where it is entered.
+    #[error("characters the invoice font cannot draw: {0:?}")]
+    MissingGlyphs(String),
+    /// krilla refused the document for another PDF/A rule (a layout bug).
     #[error("the PDF/A-3b document could not be written: {0}")]
     Pdf(String),
     /// The metadata post-processing failed.
@@ -897,9 +903,23 @@ fn render(
         surface.finish();
         page.finish();
     }
-    document
-        .finish()
-        .map_err(|e| PdfError::Pdf(format!("{e:?}")))
+    document.finish().map_err(|error| match error {
+        KrillaError::Validation(errors) => {
+            let missing: String = errors
+                .iter()
+                .filter_map(|(e, _)| match e {
+                    ValidationError::ContainsNotDefGlyph(_, _, text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if missing.is_empty() {
+                PdfError::Pdf(format!("{errors:?}"))
+            } else {
+                PdfError::MissingGlyphs(missing)
+            }
+        }
+        other => PdfError::Pdf(format!("{other:?}")),
+    })
 }
 
 fn draw(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {

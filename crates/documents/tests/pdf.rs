@@ -131,7 +131,19 @@ fn xmp_values(xmp: &str) -> BTreeMap<String, Vec<String>> {
 /// Everything the Factur-X container must hold, read back from the bytes.
 fn check_container(label: &str, pdf: &[u8], xml: &str) -> Document {
     assert!(pdf.starts_with(b"%PDF-1.7"), "{label}: PDF 1.7 header");
+    // PDF/A: a comment of four bytes >= 128 on the second line (kept by the
+    // lopdf rewrite) and a file identifier in the trailer.
+    assert!(
+        pdf[9] == b'%' && pdf[10..14].iter().all(|b| *b >= 128),
+        "{label}: binary comment"
+    );
     let doc = Document::load_mem(pdf).unwrap_or_else(|e| panic!("{label}: lopdf: {e}"));
+    let id = doc
+        .trailer
+        .get(b"ID")
+        .and_then(Object::as_array)
+        .expect("a trailer /ID");
+    assert_eq!(id.len(), 2, "{label}: /ID");
     let catalog = doc.catalog().expect("a catalog");
 
     // XMP: PDF/A-3b identification and the Factur-X schema with its description.
@@ -293,6 +305,19 @@ fn an_invalid_invoice_gives_no_pdf() {
     match invoice_pdf(&invoice, Lang::Fr) {
         Err(PdfError::Invoice(InvoiceError::NoLines)) => {}
         other => panic!("expected NoLines, got {:?}", other.map(|b| b.len())),
+    }
+}
+
+/// PDF/A forbids drawing the .notdef glyph: a character DejaVu Sans lacks
+/// (here CJK) makes the PDF fail with a clear error rather than print an
+/// invoice with blanks where a name should be.
+#[test]
+fn a_character_the_font_lacks_is_refused_not_dropped() {
+    let mut invoice = common::standard_invoice();
+    invoice.buyer.name = "東京データ株式会社".to_owned();
+    match invoice_pdf(&invoice, Lang::Fr) {
+        Err(PdfError::MissingGlyphs(text)) => assert!(text.contains('東'), "{text}"),
+        other => panic!("expected a PDF/A refusal, got {:?}", other.map(|b| b.len())),
     }
 }
 
