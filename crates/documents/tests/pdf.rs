@@ -203,6 +203,17 @@ fn check_container(label: &str, pdf: &[u8], xml: &str) -> Document {
         );
     }
 
+    // PDF/A: an output intent (krilla's sRGB profile) for device colours.
+    let intents = resolve(&doc, catalog.get(b"OutputIntents").expect("/OutputIntents"))
+        .as_array()
+        .expect("an array");
+    assert!(
+        intents
+            .iter()
+            .any(|i| name(&doc, dict(&doc, i), b"S") == b"GTS_PDFA1"),
+        "{label}: a PDF/A output intent"
+    );
+
     // The catalog's /AF array names the file specification, related as Data.
     let af = resolve(&doc, catalog.get(b"AF").expect("/AF in the catalog"))
         .as_array()
