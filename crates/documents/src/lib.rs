@@ -15,6 +15,7 @@
 pub mod facturx;
 pub mod ical;
 pub mod money;
+pub mod order_pdf;
 pub mod pdf;
 pub mod sepa;
 mod xml;

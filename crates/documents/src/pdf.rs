@@ -38,7 +38,7 @@ use rust_decimal::Decimal;
 use crate::facturx::{Invoice, InvoiceError, InvoiceType, PaymentMeans, VatCategory, to_cii_xml};
 use crate::money::{format_cents, format_decimal};
 
-const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+pub(crate) const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 
 /// The attachment name Factur-X readers look for.

@@ -15,7 +15,6 @@ pub mod clock;
 pub mod config;
 pub mod i18n;
 pub mod jobs;
-pub mod order_pdf;
 pub mod orders;
 pub mod password;
 pub mod portal;

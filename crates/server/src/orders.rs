@@ -15,6 +15,8 @@
 //!   with the publication instant as the notice instant, and e-mails the
 //!   notice to every client Administrator in the same transaction.
 
+use ciel_documents::order_pdf::{OrderSheet, OrderSheetLine, order_pdf};
+use ciel_documents::pdf::Lang as PdfLang;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -629,6 +631,7 @@ pub async fn send_order(state: &AppState, p: &Principal, id: &str) -> ApiResult<
         .map(|o| o.name)
         .unwrap_or_else(|| "ciel".into());
     let text = summary(&lines);
+    let sheet_lines: Vec<OrderSheetLine> = lines.iter().map(sheet_line).collect();
     for admin in admins_of(state, order.org_id.as_str()).await? {
         let mail = Mail::OrderSent {
             name: admin.name.clone(),
@@ -642,13 +645,19 @@ pub async fn send_order(state: &AppState, p: &Principal, id: &str) -> ApiResult<
         };
         let msg = send_mail(state, &mut tx, &admin, mail).await?;
         // The order itself, as a PDF in the recipient's language.
-        let pdf = crate::order_pdf::render(&crate::order_pdf::OrderDoc {
-            order: &saved,
-            lines: &lines,
+        let deadline_text = crate::portal::fmt_time(deadline, admin.lang);
+        let pdf = order_pdf(&OrderSheet {
+            reference: saved.id.as_str(),
             provider: &provider,
             client: &org.name,
-            deadline: &crate::portal::fmt_time(deadline, admin.lang),
-            lang: admin.lang,
+            order_date: &saved.order_date,
+            terms_version: &saved.terms_version,
+            deadline: &deadline_text,
+            lines: &sheet_lines,
+            lang: match admin.lang {
+                ciel_domain::Lang::Fr => PdfLang::Fr,
+                ciel_domain::Lang::En => PdfLang::En,
+            },
         })
         .map_err(|e| corrupt("order PDF", e))?;
         outbox::attach(
@@ -893,6 +902,39 @@ pub async fn run_lapse(state: &AppState, id: &str) -> ApiResult<bool> {
 }
 
 /// Totals of an order's lines: (monthly, one-time), exact.
+/// A stored line as the order PDF prints it.
+fn sheet_line(l: &Line) -> OrderSheetLine {
+    OrderSheetLine {
+        description: item_text(&l.item_json),
+        quantity: l.quantity,
+        unit_price: l.unit_price.parse().unwrap_or_default(),
+        setup_fee: l.setup_fee.parse().unwrap_or_default(),
+        commitment_months: l.commitment_months,
+    }
+}
+
+/// A catalogue item (stored as JSON) as one readable line: its kind and its
+/// parameters.
+fn item_text(json: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let mut out = v
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("?")
+        .to_owned();
+    if let Some(o) = v.as_object() {
+        let params: Vec<String> = o
+            .iter()
+            .filter(|(k, _)| k.as_str() != "kind")
+            .map(|(k, x)| format!("{k}={}", x.as_str().map_or(x.to_string(), str::to_owned)))
+            .collect();
+        if !params.is_empty() {
+            out.push_str(&format!(" ({})", params.join(", ")));
+        }
+    }
+    out
+}
+
 pub fn totals(lines: &[Line]) -> (Decimal, Decimal) {
     lines
         .iter()
