@@ -102,28 +102,23 @@ fn paris(t: Timestamp, lang: Lang) -> String {
     }
 }
 
+/// One template per notice: it includes the French or English text
+/// (`templates/{fr,en}/<name>.txt`), so both languages share one set of fields.
 macro_rules! template {
     ($name:ident, $path:literal, { $($field:ident : $ty:ty),* }) => {
         #[derive(Template)]
         #[template(path = $path, escape = "none")]
-        struct $name<'a> { $($field: $ty,)* _p: std::marker::PhantomData<&'a ()> }
+        struct $name<'a> { fr: bool, $($field: $ty,)* _p: std::marker::PhantomData<&'a ()> }
     };
 }
 
-template!(InvitationFr, "fr/invitation.txt", { name: &'a str, org_name: &'a str, invited_by: &'a str, is_admin: bool, link: &'a str, expires: String });
-template!(InvitationEn, "en/invitation.txt", { name: &'a str, org_name: &'a str, invited_by: &'a str, is_admin: bool, link: &'a str, expires: String });
-template!(ResetFr, "fr/password_reset.txt", { name: &'a str, link: &'a str, expires: String });
-template!(ResetEn, "en/password_reset.txt", { name: &'a str, link: &'a str, expires: String });
-template!(ChangedFr, "fr/password_changed.txt", { name: &'a str, at: String });
-template!(ChangedEn, "en/password_changed.txt", { name: &'a str, at: String });
-template!(OrderSentFr, "fr/order_sent.txt", { name: &'a str, org_name: &'a str, provider: &'a str, reference: &'a str, summary: &'a str, terms_version: &'a str, deadline: String, link: &'a str });
-template!(OrderSentEn, "en/order_sent.txt", { name: &'a str, org_name: &'a str, provider: &'a str, reference: &'a str, summary: &'a str, terms_version: &'a str, deadline: String, link: &'a str });
-template!(OrderLapsedFr, "fr/order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
-template!(OrderLapsedEn, "en/order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
-template!(OrderAnsweredFr, "fr/order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
-template!(OrderAnsweredEn, "en/order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
-template!(PriceChangeFr, "fr/price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
-template!(PriceChangeEn, "en/price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
+template!(InvitationT, "invitation.txt", { name: &'a str, org_name: &'a str, invited_by: &'a str, is_admin: bool, link: &'a str, expires: String });
+template!(ResetT, "password_reset.txt", { name: &'a str, link: &'a str, expires: String });
+template!(ChangedT, "password_changed.txt", { name: &'a str, at: String });
+template!(OrderSentT, "order_sent.txt", { name: &'a str, org_name: &'a str, provider: &'a str, reference: &'a str, summary: &'a str, terms_version: &'a str, deadline: String, link: &'a str });
+template!(OrderLapsedT, "order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
+template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
+template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
 fn civil(date: &str, lang: Lang) -> String {
@@ -137,18 +132,17 @@ fn civil(date: &str, lang: Lang) -> String {
 /// subject; the rest, after a blank line, is the body.
 pub fn render(mail: &Mail, lang: Lang) -> Rendered {
     let p = std::marker::PhantomData;
-    let out = match (mail, lang) {
-        (
-            Mail::Invitation {
-                name,
-                org_name,
-                invited_by,
-                is_admin,
-                link,
-                expires_at,
-            },
-            Lang::Fr,
-        ) => InvitationFr {
+    let fr = lang == Lang::Fr;
+    let out = match mail {
+        Mail::Invitation {
+            name,
+            org_name,
+            invited_by,
+            is_admin,
+            link,
+            expires_at,
+        } => InvitationT {
+            fr,
             name,
             org_name,
             invited_by,
@@ -158,79 +152,36 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
-        (
-            Mail::Invitation {
-                name,
-                org_name,
-                invited_by,
-                is_admin,
-                link,
-                expires_at,
-            },
-            Lang::En,
-        ) => InvitationEn {
+        Mail::PasswordReset {
+            name,
+            link,
+            expires_at,
+        } => ResetT {
+            fr,
+            name,
+            link,
+            expires: paris(*expires_at, lang),
+            _p: p,
+        }
+        .render(),
+        Mail::PasswordChanged { name, at } => ChangedT {
+            fr,
+            name,
+            at: paris(*at, lang),
+            _p: p,
+        }
+        .render(),
+        Mail::OrderSent {
             name,
             org_name,
-            invited_by,
-            is_admin: *is_admin,
+            provider,
+            reference,
+            summary,
+            terms_version,
+            deadline,
             link,
-            expires: paris(*expires_at, lang),
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::PasswordReset {
-                name,
-                link,
-                expires_at,
-            },
-            Lang::Fr,
-        ) => ResetFr {
-            name,
-            link,
-            expires: paris(*expires_at, lang),
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::PasswordReset {
-                name,
-                link,
-                expires_at,
-            },
-            Lang::En,
-        ) => ResetEn {
-            name,
-            link,
-            expires: paris(*expires_at, lang),
-            _p: p,
-        }
-        .render(),
-        (Mail::PasswordChanged { name, at }, Lang::Fr) => ChangedFr {
-            name,
-            at: paris(*at, lang),
-            _p: p,
-        }
-        .render(),
-        (Mail::PasswordChanged { name, at }, Lang::En) => ChangedEn {
-            name,
-            at: paris(*at, lang),
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::OrderSent {
-                name,
-                org_name,
-                provider,
-                reference,
-                summary,
-                terms_version,
-                deadline,
-                link,
-            },
-            Lang::Fr,
-        ) => OrderSentFr {
+        } => OrderSentT {
+            fr,
             name,
             org_name,
             provider,
@@ -242,115 +193,33 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
-        (
-            Mail::OrderSent {
-                name,
-                org_name,
-                provider,
-                reference,
-                summary,
-                terms_version,
-                deadline,
-                link,
-            },
-            Lang::En,
-        ) => OrderSentEn {
+        Mail::OrderLapsed {
             name,
             org_name,
-            provider,
             reference,
-            summary,
-            terms_version,
+            deadline,
+            staff,
+        } => OrderLapsedT {
+            fr,
+            name,
+            org_name,
+            reference,
             deadline: paris(*deadline, lang),
+            staff: *staff,
+            _p: p,
+        }
+        .render(),
+        Mail::OrderAnswered {
+            name,
+            org_name,
+            reference,
+            by,
+            accepted,
+            reason,
+            at,
             link,
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::OrderLapsed {
-                name,
-                org_name,
-                reference,
-                deadline,
-                staff,
-            },
-            Lang::Fr,
-        ) => OrderLapsedFr {
-            name,
-            org_name,
-            reference,
-            deadline: paris(*deadline, lang),
-            staff: *staff,
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::OrderLapsed {
-                name,
-                org_name,
-                reference,
-                deadline,
-                staff,
-            },
-            Lang::En,
-        ) => OrderLapsedEn {
-            name,
-            org_name,
-            reference,
-            deadline: paris(*deadline, lang),
-            staff: *staff,
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::PriceChange {
-                name,
-                list_name,
-                effective_from,
-                changes,
-                days,
-            },
-            Lang::Fr,
-        ) => PriceChangeFr {
-            name,
-            list_name,
-            effective_from: &civil(effective_from, lang),
-            changes,
-            days: *days,
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::PriceChange {
-                name,
-                list_name,
-                effective_from,
-                changes,
-                days,
-            },
-            Lang::En,
-        ) => PriceChangeEn {
-            name,
-            list_name,
-            effective_from: &civil(effective_from, lang),
-            changes,
-            days: *days,
-            _p: p,
-        }
-        .render(),
-        (
-            Mail::OrderAnswered {
-                name,
-                org_name,
-                reference,
-                by,
-                accepted,
-                reason,
-                at,
-                link,
-            },
-            Lang::Fr,
-        ) => OrderAnsweredFr {
+        } => OrderAnsweredT {
+            fr,
             name,
             org_name,
             reference,
@@ -362,27 +231,19 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
-        (
-            Mail::OrderAnswered {
-                name,
-                org_name,
-                reference,
-                by,
-                accepted,
-                reason,
-                at,
-                link,
-            },
-            Lang::En,
-        ) => OrderAnsweredEn {
+        Mail::PriceChange {
             name,
-            org_name,
-            reference,
-            by,
-            accepted: *accepted,
-            reason,
-            at: paris(*at, lang),
-            link,
+            list_name,
+            effective_from,
+            changes,
+            days,
+        } => PriceChangeT {
+            fr,
+            name,
+            list_name,
+            effective_from: &civil(effective_from, lang),
+            changes,
+            days: *days,
             _p: p,
         }
         .render(),
@@ -451,8 +312,47 @@ mod tests {
                 name: "J".into(),
                 at: t,
             },
+            Mail::OrderSent {
+                name: "J".into(),
+                org_name: "Acme".into(),
+                provider: "P".into(),
+                reference: "ord_1".into(),
+                summary: "1 x backup".into(),
+                terms_version: "v1".into(),
+                deadline: t,
+                link: "https://x/o".into(),
+            },
+            Mail::OrderLapsed {
+                name: "J".into(),
+                org_name: "Acme".into(),
+                reference: "ord_1".into(),
+                deadline: t,
+                staff: true,
+            },
+            Mail::OrderAnswered {
+                name: "J".into(),
+                org_name: "Acme".into(),
+                reference: "ord_1".into(),
+                by: "K".into(),
+                accepted: false,
+                reason: "budget".into(),
+                at: t,
+                link: "https://x/o".into(),
+            },
+            Mail::PriceChange {
+                name: "J".into(),
+                list_name: "Tarif".into(),
+                effective_from: "2026-12-01".into(),
+                changes: "backup.storage_gb".into(),
+                days: 30,
+            },
         ];
         for m in &mails {
+            assert_ne!(
+                render(m, Lang::Fr),
+                render(m, Lang::En),
+                "{m:?}: one text per language"
+            );
             for lang in Lang::ALL {
                 let r = render(m, lang);
                 assert!(
@@ -461,6 +361,11 @@ mod tests {
                 );
                 assert!(r.text.len() > 40, "{m:?} {lang:?}");
                 assert!(!r.text.contains("{{"), "unrendered template {m:?} {lang:?}");
+                assert!(
+                    !r.subject.starts_with("ciel"),
+                    "render error {m:?} {lang:?}: {}",
+                    r.text
+                );
             }
         }
     }
