@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod charges;
 pub mod clients;
 mod db;
 mod error;
@@ -23,6 +24,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod scope;
 pub mod secrets;
+pub mod services;
 pub mod sessions;
 mod sql;
 pub mod throttle;
