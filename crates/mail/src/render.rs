@@ -69,6 +69,49 @@ pub enum Mail {
         changes: String,
         days: u32,
     },
+    /// R13: a step in the life of a service the client must hear of
+    /// (provisioning with its contest window R1.7, suspension and reopening
+    /// R3.4, termination with its last day and fee R3.1-R3.2), or, with
+    /// `staff`, a client's contest routed to the provider (R1.7).
+    Service {
+        name: String,
+        org_name: String,
+        service: String,
+        reference: String,
+        event: ServiceMail,
+        /// The day it concerns (`YYYY-MM-DD`): start or last day of service.
+        day: String,
+        /// The last day (`YYYY-MM-DD`, inclusive) of the delay it opens: the
+        /// contest window, the securing delay; empty when none.
+        until: String,
+        /// The reason or the client's text.
+        text: String,
+        /// A fee (exact EUR excluding VAT), empty when none.
+        fee: String,
+        link: String,
+    },
+}
+
+/// Which service notice (see [`Mail::Service`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceMail {
+    Provisioned,
+    Contested,
+    Suspended,
+    Reopened,
+    Terminated,
+}
+
+impl ServiceMail {
+    fn code(self) -> &'static str {
+        match self {
+            ServiceMail::Provisioned => "provisioned",
+            ServiceMail::Contested => "contested",
+            ServiceMail::Suspended => "suspended",
+            ServiceMail::Reopened => "reopened",
+            ServiceMail::Terminated => "terminated",
+        }
+    }
 }
 
 impl Mail {
@@ -82,6 +125,7 @@ impl Mail {
             Mail::OrderLapsed { .. } => "order_lapsed",
             Mail::PriceChange { .. } => "price_change",
             Mail::OrderAnswered { .. } => "order_answered",
+            Mail::Service { .. } => "service",
         }
     }
 }
@@ -118,6 +162,7 @@ template!(ChangedT, "password_changed.txt", { name: &'a str, at: String });
 template!(OrderSentT, "order_sent.txt", { name: &'a str, org_name: &'a str, provider: &'a str, reference: &'a str, summary: &'a str, terms_version: &'a str, deadline: String, link: &'a str });
 template!(OrderLapsedT, "order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
 template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
+template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, event: &'a str, day: String, until: String, text: &'a str, fee: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -247,6 +292,32 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::Service {
+            name,
+            org_name,
+            service,
+            reference,
+            event,
+            day,
+            until,
+            text,
+            fee,
+            link,
+        } => ServiceT {
+            fr,
+            name,
+            org_name,
+            service,
+            reference,
+            event: event.code(),
+            day: civil(day, lang),
+            until: civil(until, lang),
+            text,
+            fee,
+            link,
+            _p: p,
+        }
+        .render(),
     };
     // Templates are compiled and their inputs are plain strings: rendering
     // cannot fail short of a bug, which a test would catch.
@@ -347,6 +418,31 @@ mod tests {
                 days: 30,
             },
         ];
+        let service = |event| Mail::Service {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            service: "Cloud VM".into(),
+            reference: "svc_1".into(),
+            event,
+            day: "2026-11-02".into(),
+            until: "2026-11-07".into(),
+            text: "motif".into(),
+            fee: "1200.00".into(),
+            link: "https://x/s".into(),
+        };
+        let mails: Vec<Mail> = mails
+            .into_iter()
+            .chain(
+                [
+                    ServiceMail::Provisioned,
+                    ServiceMail::Contested,
+                    ServiceMail::Suspended,
+                    ServiceMail::Reopened,
+                    ServiceMail::Terminated,
+                ]
+                .map(service),
+            )
+            .collect();
         for m in &mails {
             assert_ne!(
                 render(m, Lang::Fr),

@@ -79,6 +79,7 @@ impl Runner {
             outbox::DELIVER_JOB => self.deliver(job).await,
             HOUSEKEEPING_JOB => self.housekeeping().await,
             crate::orders::LAPSE_JOB => self.lapse(job).await,
+            crate::services::PASS_JOB => self.services_pass().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -155,6 +156,17 @@ impl Runner {
                 Outcome::Done
             }
             Err(p) if p.status == 409 => Outcome::Done,
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Applies the services' time-driven steps due now; idempotent.
+    async fn services_pass(&self) -> Outcome {
+        match crate::services::run_pass_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(services = r.services, retried = r.retried, steps = ?r.steps, "services pass done");
+                Outcome::Done
+            }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
         }
     }

@@ -20,6 +20,7 @@ pub mod password;
 pub mod portal;
 pub mod problem;
 pub mod serve;
+pub mod services;
 pub mod state;
 
 pub use config::Config;

@@ -400,6 +400,12 @@ pub async fn draft_order(
                 "at most 120 months",
             ));
         }
+        if l.commitment_months == 0 && crate::services::is_service(item.kind()) {
+            return Err(Problem::invalid(
+                &format!("lines[{i}].commitment_months"),
+                "R1.6 (CG 2.6): a service is committed for at least one month",
+            ));
+        }
         lines.push(OrderLine {
             item,
             quantity: l.quantity,
@@ -809,7 +815,7 @@ pub async fn validate_order(state: &AppState, p: &Principal, id: &str) -> ApiRes
     require_staff(p, StaffRole::manages_clients)?;
     let now = state.now();
     let actor = p.actor(now);
-    let (saved, _, tx) = step(
+    let (saved, _, mut tx) = step(
         state,
         &actor,
         &p.scope,
@@ -818,6 +824,8 @@ pub async fn validate_order(state: &AppState, p: &Principal, id: &str) -> ApiRes
         actor.occurred_at,
     )
     .await?;
+    let lines = orders::lines(&mut *tx, &p.scope, id).await?;
+    crate::services::create_for_order(&mut tx, &actor, &saved, &lines).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(saved)
 }
@@ -915,7 +923,7 @@ fn sheet_line(l: &Line) -> OrderSheetLine {
 
 /// A catalogue item (stored as JSON) as one readable line: its kind and its
 /// parameters.
-fn item_text(json: &str) -> String {
+pub fn item_text(json: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
     let mut out = v
         .get("kind")
@@ -925,7 +933,7 @@ fn item_text(json: &str) -> String {
     if let Some(o) = v.as_object() {
         let params: Vec<String> = o
             .iter()
-            .filter(|(k, _)| k.as_str() != "kind")
+            .filter(|(k, x)| k.as_str() != "kind" && !x.is_null())
             .map(|(k, x)| format!("{k}={}", x.as_str().map_or(x.to_string(), str::to_owned)))
             .collect();
         if !params.is_empty() {

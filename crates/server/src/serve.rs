@@ -63,6 +63,7 @@ pub async fn start_with_store(
     let state = AppState::new(store, config, clock);
     crate::bootstrap::ensure_provider(&state).await?;
     crate::jobs::schedule_housekeeping(&state).await?;
+    crate::services::schedule_passes(&state).await?;
     let (shutdown, rx) = watch::channel(false);
     let app = crate::app::build(state.clone());
     let mut server_rx = rx.clone();

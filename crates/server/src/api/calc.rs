@@ -71,7 +71,7 @@ fn problem(e: EngineError) -> Problem {
     }
 }
 
-fn date(field: &str, s: &str) -> ApiResult<Date> {
+pub fn date(field: &str, s: &str) -> ApiResult<Date> {
     s.parse()
         .map_err(|_| Problem::invalid(field, "a date YYYY-MM-DD"))
 }
@@ -85,7 +85,7 @@ fn instant(field: &str, s: &str) -> ApiResult<Timestamp> {
     })
 }
 
-fn decimal(field: &str, s: &str) -> ApiResult<Decimal> {
+pub fn decimal(field: &str, s: &str) -> ApiResult<Decimal> {
     Decimal::from_str_exact(s.trim())
         .map_err(|_| Problem::invalid(field, "a decimal written as a string, e.g. \"1200.00\""))
 }
@@ -132,16 +132,9 @@ pub struct CalcResponse {
     pub text: String,
 }
 
-fn respond<T: Serialize>(x: Explained<T>, lang: CalcLang) -> ApiResult<Json<CalcResponse>> {
-    let l = match lang {
-        CalcLang::Fr => Lang::Fr,
-        CalcLang::En => Lang::En,
-    };
-    let text = x.explanation.render(l);
-    let result = serde_json::to_value(&x.value).map_err(|_| Problem::internal())?;
-    let explanation = x
-        .explanation
-        .steps
+/// The steps of an explanation as the API shows them.
+pub fn steps(e: ciel_engine::Explanation) -> Vec<StepView> {
+    e.steps
         .into_iter()
         .map(|s| StepView {
             rule: s.rule,
@@ -158,7 +151,17 @@ fn respond<T: Serialize>(x: Explained<T>, lang: CalcLang) -> ApiResult<Json<Calc
             fr: s.fr,
             en: s.en,
         })
-        .collect();
+        .collect()
+}
+
+fn respond<T: Serialize>(x: Explained<T>, lang: CalcLang) -> ApiResult<Json<CalcResponse>> {
+    let l = match lang {
+        CalcLang::Fr => Lang::Fr,
+        CalcLang::En => Lang::En,
+    };
+    let text = x.explanation.render(l);
+    let result = serde_json::to_value(&x.value).map_err(|_| Problem::internal())?;
+    let explanation = steps(x.explanation);
     Ok(Json(CalcResponse {
         result,
         explanation,

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clients;
 pub mod orders;
 pub mod records;
+pub mod services;
 pub mod views;
 
 use crate::problem::Problem;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "accounts", description = "Organisations, users, staff and API tokens (R1.8)"),
         (name = "records", description = "Audit log and sent notices (R13)"),
         (name = "orders", description = "Price lists and orders (R1.1-R1.5, R2.2-R2.4, R9, R12.1)"),
+        (name = "services", description = "Services: provisioning, contest, terms, notices, suspensions, termination, products, reversibility (R1.6-R1.7, R2.5, R3, R12.2)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -94,6 +96,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::record_signature))
         .routes(routes!(orders::validate_order))
         .routes(routes!(orders::refuse_order))
+        .routes(routes!(services::list_services))
+        .routes(routes!(services::run_pass))
+        .routes(routes!(services::get_service))
+        .routes(routes!(services::termination_quote))
+        .routes(routes!(services::provision))
+        .routes(routes!(services::contest))
+        .routes(routes!(services::resolve_contest))
+        .routes(routes!(services::first_use))
+        .routes(routes!(services::give_notice))
+        .routes(routes!(services::terminate_early))
+        .routes(routes!(services::suspend))
+        .routes(routes!(services::reopen))
+        .routes(routes!(services::terminate_for_cause))
+        .routes(routes!(services::record_traffic))
+        .routes(routes!(services::product_return))
+        .routes(routes!(services::request_reversibility))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
         .routes(routes!(calc::ticket_deadlines))

@@ -12,6 +12,7 @@ struct Other {
     user: String,
     token: String,
     order: String,
+    service: String,
     secrets: Vec<String>,
 }
 
@@ -72,11 +73,45 @@ async fn other_org(app: &TestApp) -> Other {
         .await;
     assert_eq!(status, 200);
     secrets.push(order.clone());
+    // A service of B: a second order, accepted by B and validated.
+    let (_, second) = staff
+        .api(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/orders"),
+            Some(json!({"lines": [{"item": {"kind": "support", "level": "standard"}}]})),
+        )
+        .await;
+    let second = second["id"].as_str().unwrap().to_owned();
+    staff
+        .api(Method::POST, &format!("/api/v1/orders/{second}/send"), None)
+        .await;
+    let (status, _) = b
+        .api(
+            Method::POST,
+            &format!("/api/v1/orders/{second}/accept"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = staff
+        .api(
+            Method::POST,
+            &format!("/api/v1/orders/{second}/validate"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, list) = b
+        .get_json(&format!("/api/v1/organizations/{org}/services"))
+        .await;
+    let service = list["items"][0]["id"].as_str().unwrap().to_owned();
+    secrets.push(service.clone());
     Other {
         org,
         user,
         token,
         order,
+        service,
         secrets,
     }
 }
@@ -113,10 +148,31 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/orders/{order_id}/refuse") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/orders/{order_id}/decline") => Some(json!({"reason": "intrusion"})),
+        ("post", "/api/v1/services/{service_id}/provision") => Some(json!({})),
+        ("post", "/api/v1/services/{service_id}/contest")
+        | ("post", "/api/v1/services/{service_id}/resolve-contest")
+        | ("post", "/api/v1/services/{service_id}/reopen") => Some(json!({"text": "intrusion"})),
+        ("post", "/api/v1/services/{service_id}/notice") => {
+            Some(json!({"by": "client", "received_on": "2026-05-07"}))
+        }
+        ("post", "/api/v1/services/{service_id}/terminate-early")
+        | ("post", "/api/v1/services/{service_id}/terminate-for-cause") => {
+            Some(json!({"last_day": "2026-06-30"}))
+        }
+        ("post", "/api/v1/services/{service_id}/suspend") => Some(json!({"reason": "hacking"})),
+        ("post", "/api/v1/services/{service_id}/traffic") => {
+            Some(json!({"month": "2026-05-01", "bytes": 1}))
+        }
+        ("post", "/api/v1/services/{service_id}/product-return") => {
+            Some(json!({"product": "x", "outcome": "lost"}))
+        }
         ("post", "/api/v1/users/{user_id}/invitation")
         | ("post", "/api/v1/orders/{order_id}/send")
         | ("post", "/api/v1/orders/{order_id}/accept")
         | ("post", "/api/v1/orders/{order_id}/validate")
+        | ("post", "/api/v1/services/{service_id}/first-use")
+        | ("post", "/api/v1/services/{service_id}/reversibility")
+        | ("post", "/api/v1/services/pass")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
         ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
@@ -146,7 +202,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{org_id}", &other.org)
                 .replace("{user_id}", &other.user)
                 .replace("{token_id}", &other.token)
-                .replace("{order_id}", &other.order);
+                .replace("{order_id}", &other.order)
+                .replace("{service_id}", &other.service);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -187,6 +244,11 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
         .get_json(&format!("/api/v1/orders/{}", other.order))
         .await;
     assert_eq!(order["state"], "sent");
+    // B's service is still awaiting provisioning.
+    let (_, service) = b_admin
+        .get_json(&format!("/api/v1/services/{}", other.service))
+        .await;
+    assert_eq!(service["status"], "ordered", "{service}");
     let (_, tokens) = b_admin.get_json("/api/v1/tokens").await;
     assert!(
         tokens["items"]

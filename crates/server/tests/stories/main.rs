@@ -9,6 +9,7 @@ mod contract;
 mod isolation;
 mod orders;
 mod platform;
+mod services;
 mod smtp;
 mod support;
 
@@ -44,6 +45,8 @@ fn main() {
         orders::price_changes_are_notified_and_options_take_the_request_day_tariff,
         orders::orders_of_another_organisation_are_not_found,
         orders::the_portal_shows_orders_and_runs_their_steps,
+        services::a_service_is_provisioned_contested_and_accepted_by_the_clock,
+        services::terminations_hand_their_fees_to_billing_once,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
         platform::health_metrics_openapi_and_request_ids,
