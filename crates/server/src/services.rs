@@ -614,7 +614,7 @@ async fn notify(
     let link = if kind == ServiceMail::Contested {
         state.link(&format!("/back-office/services/{}", row.id))
     } else {
-        state.link(&format!("/client/services/{}", row.id))
+        state.link(&format!("/espace-client/services/{}", row.id))
     };
     for to in recipients {
         let mail = Mail::Service {

@@ -9,6 +9,7 @@ mod client;
 mod members;
 mod orders;
 mod records;
+mod services;
 mod session;
 
 use crate::auth::{self, CSRF_COOKIE, Principal, Via};
@@ -83,6 +84,24 @@ pub fn router() -> Router<AppState> {
         .route(
             "/back-office/orders/{id}/{action}",
             post(orders::staff_action),
+        )
+        .route("/espace-client/services", get(services::client_list))
+        .route(
+            "/espace-client/services/{id}",
+            get(services::client_service),
+        )
+        .route(
+            "/espace-client/services/{id}/{action}",
+            post(services::client_action),
+        )
+        .route(
+            "/back-office/organizations/{id}/services",
+            get(services::staff_list),
+        )
+        .route("/back-office/services/{id}", get(services::staff_service))
+        .route(
+            "/back-office/services/{id}/{action}",
+            post(services::staff_action),
         )
         .route(
             "/back-office",
@@ -225,6 +244,7 @@ fn flash_key(k: &str) -> &'static str {
         "orders.validated",
         "orders.refused",
         "orders.declined",
+        "services.done",
     ];
     KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
 }

@@ -276,6 +276,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/orders/{}", other.order),
         format!("/back-office/orders/{}", other.order),
         format!("/back-office/organizations/{}/orders", other.org),
+        format!("/espace-client/services/{}", other.service),
+        format!("/back-office/services/{}", other.service),
+        format!("/back-office/organizations/{}/services", other.org),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -308,6 +311,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         ),
         (
             format!("/back-office/orders/{}/validate", other.order),
+            vec![],
+        ),
+        (
+            format!("/espace-client/services/{}/contest", other.service),
+            vec![("text", "intrusion")],
+        ),
+        (
+            format!("/back-office/services/{}/provision", other.service),
             vec![],
         ),
     ];

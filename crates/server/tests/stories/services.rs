@@ -278,6 +278,46 @@ pub async fn a_service_is_provisioned_contested_and_accepted_by_the_clock(b: Bac
         .get_json(&format!("/api/v1/organizations/{org}/services"))
         .await;
     assert_eq!(status, 404);
+    // The client space shows the services and the same quote, explained.
+    let page = admin
+        .get("/espace-client/services")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/espace-client/services/{support}")),
+        "{page}"
+    );
+    assert!(page.contains("En période ferme"), "{page}");
+    let page = admin
+        .get(&format!("/espace-client/services/{support}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Résilier aujourd&#39;hui"), "{page}");
+    assert!(page.contains("2027-05-07"), "{page}");
+    assert!(page.contains("R3.2"), "{page}");
+    // A contest through the portal after the window shows the rule, and
+    // nothing changes.
+    let r = admin
+        .form(
+            &format!("/espace-client/services/{support}/contest"),
+            &[("text", "encore trop tard")],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("R1.7"));
+    // Staff provision from the back office too (the backup was provisioned
+    // through the API; here a reopening note is refused when empty).
+    let page = staff
+        .get(&format!("/back-office/services/{support}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("/notice"), "{page}");
     // The audit log keeps every step, the pass's as the system's.
     let admin_staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
     let (_, audit) = admin_staff.get_json("/api/v1/audit?limit=200").await;
