@@ -4,6 +4,7 @@
 
 mod config;
 mod contract_cmds;
+mod service_cmds;
 
 use ciel_domain::StaffRole;
 use ciel_server::clock::SystemClock;
@@ -55,6 +56,12 @@ enum Command {
     /// Manage accounts from the shell.
     #[command(subcommand)]
     User(UserCmd),
+    /// Services: the daily pass.
+    #[command(subcommand)]
+    Services(ServicesCmd),
+    /// Benchmarks of the issues' targets (figures in BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// The terms documents (contract as code): list, show, validate, diff.
     #[command(subcommand)]
     Terms(contract_cmds::TermsCmd),
@@ -67,6 +74,29 @@ enum Command {
     /// Contract calculators (early termination, notice, late interest).
     #[command(subcommand)]
     Calc(contract_cmds::CalcCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum ServicesCmd {
+    /// Apply the time-driven steps due now (end of contest windows,
+    /// renewals, ends of service, securing and product-return deadlines):
+    /// the daily pass the job queue runs at midnight, on demand. Idempotent.
+    Pass,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Seed services, time the daily pass over all of them and the list of
+    /// one client's services (issue 4's targets). Uses a temporary SQLite
+    /// database unless --database-url is given.
+    Services {
+        /// Services to seed.
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// Services of the client whose list is timed.
+        #[arg(long, default_value_t = 200)]
+        list_size: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +188,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let state = state(c).await?;
                 let logins = bootstrap::load_demo(&state).await?;
                 print_logins(&logins);
+                state.store().close().await;
+                Ok(())
+            })
+        }
+        Command::Services(ServicesCmd::Pass) => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                service_cmds::pass(&state).await?;
+                state.store().close().await;
+                Ok(())
+            })
+        }
+        Command::Bench(BenchCmd::Services { count, list_size }) => {
+            let tmp = tempfile::tempdir()?;
+            let mut cli = cli;
+            if cli.database_url.is_none() {
+                cli.database_url = Some(format!(
+                    "sqlite://{}",
+                    tmp.path().join("bench.db").display()
+                ));
+            }
+            let mut c = load_config(&cli, None)?;
+            c.log.level = "warn".into();
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let store = serve::open_store(&c).await?;
+                let state = service_cmds::bench_state(store, c)?;
+                service_cmds::bench(&state, count, list_size).await?;
                 state.store().close().await;
                 Ok(())
             })

@@ -438,7 +438,9 @@ async fn hand_over_charges(
     st: &ServiceState,
     at: Timestamp,
 ) -> ApiResult<()> {
-    let Some(s) = st.service() else {
+    // Only a termination opens one-off amounts (R3.1, R3.4, R3.6): without
+    // one there is nothing to hand over or revise, and no query to make.
+    let Some(s) = st.service().filter(|s| s.termination.is_some()) else {
         return Ok(());
     };
     let existing = charges::of_source(&mut **tx, &Scope::Staff, "service", row.id.as_str()).await?;
@@ -664,6 +666,16 @@ pub struct PassReport {
 /// Applies every time-driven step due at `now`, in chunks of one
 /// transaction each; idempotent (see the module documentation).
 pub async fn run_pass(state: &AppState, now: Timestamp) -> ApiResult<PassReport> {
+    run_pass_observed(state, now, &mut |_| {}).await
+}
+
+/// [`run_pass`], calling `progress` after each committed chunk (the CLI's
+/// progress bar).
+pub async fn run_pass_observed(
+    state: &AppState,
+    now: Timestamp,
+    progress: &mut (dyn FnMut(&PassReport) + Send),
+) -> ApiResult<PassReport> {
     let actor = Actor::system(PASS_JOB, now);
     let mut report = PassReport::default();
     loop {
@@ -719,6 +731,7 @@ pub async fn run_pass(state: &AppState, now: Timestamp) -> ApiResult<PassReport>
             }
         }
         tx.commit().await.map_err(StoreError::from)?;
+        progress(&report);
         if !progressed {
             return Ok(report);
         }

@@ -24,6 +24,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod scope;
 pub mod secrets;
+pub mod seed;
 pub mod services;
 pub mod sessions;
 mod sql;

@@ -298,6 +298,16 @@ pub async fn apply_step(
     Ok(after)
 }
 
+/// Counts the services with a step due at `now` (the pass's progress bar).
+pub async fn count_due<'e, E: Executor<'e, Database = Any>>(ex: E, now: Timestamp) -> Result<i64> {
+    let mut q = Sql::new(
+        "SELECT COUNT(*) AS n FROM services WHERE next_due_at IS NOT NULL AND next_due_at <= ",
+    );
+    q.bind(now);
+    let row = q.query().fetch_one(ex).await?;
+    Ok(row.try_get("n")?)
+}
+
 /// Counts every service (benchmarks and the simulator's checks).
 pub async fn count<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64> {
     let row = Sql::new("SELECT COUNT(*) AS n FROM services")
