@@ -113,3 +113,12 @@ pub async fn audit(v: Viewer) -> Response {
         Err(r) => r,
     }
 }
+
+/// The notices the organisation received (R13), with their send times:
+/// the same evidence the back office sees, restricted to this organisation.
+pub async fn messages(v: Viewer) -> Response {
+    match manager(&v) {
+        Ok(p) => super::records::messages_page(&v, p).await,
+        Err(r) => r,
+    }
+}

@@ -66,6 +66,7 @@ pub fn router() -> Router<AppState> {
             post(client::user_resend),
         )
         .route("/espace-client/audit", get(client::audit))
+        .route("/espace-client/messages", get(client::messages))
         .route("/espace-client/orders", get(orders::client_list))
         .route("/espace-client/orders/{id}", get(orders::client_order))
         .route(

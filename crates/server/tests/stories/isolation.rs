@@ -332,6 +332,8 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/users",
         "/espace-client/audit",
         "/espace-client/orders",
+        "/espace-client/services",
+        "/espace-client/messages",
         "/account",
     ] {
         let r = a.get(path).await;

@@ -309,6 +309,15 @@ pub async fn a_service_is_provisioned_contested_and_accepted_by_the_clock(b: Bac
         .await;
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("R1.7"));
+    // The Administrator finds the provisioning notice among the notices
+    // the organisation received (R13).
+    let page = admin
+        .get("/espace-client/messages")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Service mis à disposition"), "{page}");
     // Staff provision from the back office too (the backup was provisioned
     // through the API; here a reopening note is refused when empty).
     let page = staff
@@ -410,6 +419,19 @@ pub async fn terminations_hand_their_fees_to_billing_once(b: Backend) {
     let (status, p) = post(&admin, &svc(&backup, "reversibility"), None).await;
     assert_eq!(status, 409, "{p}");
     assert!(p["detail"].as_str().unwrap().starts_with("R12.2"), "{p}");
+    // A notice received before the service started is an impossible date.
+    let (status, p) = post(
+        &staff,
+        &svc(&support, "notice"),
+        Some(json!({"by": "client", "received_on": "2026-05-01"})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("received_on")),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().starts_with("R3.2"), "{p}");
     // A second termination is refused.
     let (status, _) = post(
         &staff,
