@@ -114,16 +114,6 @@ fn invalid_transition(e: &TransitionError) -> Problem {
     })
 }
 
-fn moved() -> Problem {
-    Problem::new(
-        StatusCode::CONFLICT,
-        "invalid_transition",
-        "Invalid transition",
-    )
-    .field("state")
-    .detail("the order changed meanwhile; reload it")
-}
-
 // ---------------------------------------------------------------- price lists
 
 /// The price book as published (oldest first), read back through the
@@ -589,7 +579,7 @@ async fn step(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => moved(),
+        StoreError::Conflict(_) => Problem::moved("order"),
         other => other.into(),
     })?;
     Ok((saved, next, tx))

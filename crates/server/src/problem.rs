@@ -61,6 +61,18 @@ impl Problem {
         .detail(detail)
     }
 
+    /// A step computed from a state that changed meanwhile (another
+    /// request or the job queue won the race): 409, nothing written.
+    pub fn moved(what: &str) -> Problem {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            "Invalid transition",
+        )
+        .field("state")
+        .detail(format!("the {what} changed meanwhile; reload it"))
+    }
+
     pub fn not_found() -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found")
     }

@@ -130,16 +130,6 @@ fn refused(e: &ServiceError) -> Problem {
     }
 }
 
-fn moved() -> Problem {
-    Problem::new(
-        StatusCode::CONFLICT,
-        "invalid_transition",
-        "Invalid transition",
-    )
-    .field("state")
-    .detail("the service changed meanwhile; read it again")
-}
-
 // ------------------------------------------------------------------ creation
 
 /// Whether a line of this kind becomes a service (an hour book is a
@@ -186,7 +176,7 @@ pub async fn create_for_order(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => moved(),
+            StoreError::Conflict(_) => Problem::moved("service"),
             other => other.into(),
         })?;
         out.push(row);
@@ -403,7 +393,7 @@ async fn store_step(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => moved(),
+        StoreError::Conflict(_) => Problem::moved("service"),
         other => other.into(),
     })
 }

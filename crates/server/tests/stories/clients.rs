@@ -5,13 +5,6 @@ use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn org_of(s: &Session) -> String {
-    s.get_json("/api/v1/me").await.1["org_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn profile(siret: &str, iban: &str, reference: &str) -> Value {
     // 812 345 676 is Atelier Numérique's SIREN (Luhn-valid); SIRET
     // 812 345 676 0001 + key 7: the Luhn sum of 81234567600017 is a

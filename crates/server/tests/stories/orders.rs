@@ -9,13 +9,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn org_of(s: &Session) -> String {
-    s.get_json("/api/v1/me").await.1["org_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn prices(storage: &str) -> Value {
     json!({
         "backup.storage_gb": [{"unit_price": storage}],
@@ -72,27 +65,6 @@ async fn draft_ok(staff: &Session, org: &str) -> String {
     .await;
     assert_eq!(status, 201, "{o}");
     o["id"].as_str().unwrap().to_owned()
-}
-
-async fn post(s: &Session, path: &str, body: Option<Value>) -> (u16, Value) {
-    s.api(Method::POST, path, body).await
-}
-
-/// Waits (bounded) for a mail to `to` whose text contains `needle`.
-async fn mail_with(app: &TestApp, to: &str, needle: &str) -> String {
-    for _ in 0..250 {
-        if let Some(m) = app
-            .sink
-            .to(to)
-            .iter()
-            .map(|m| crate::smtp::decode_qp(&m.data))
-            .find(|m| m.contains(needle))
-        {
-            return m;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no mail to {to} containing {needle:?} within 5 s");
 }
 
 pub async fn an_order_goes_from_draft_to_validation(b: Backend) {

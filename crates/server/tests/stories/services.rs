@@ -8,37 +8,8 @@
 
 use crate::support::*;
 use jiff::SignedDuration;
-use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-async fn org_of(s: &Session) -> String {
-    s.get_json("/api/v1/me").await.1["org_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn post(s: &Session, path: &str, body: Option<Value>) -> (u16, Value) {
-    s.api(Method::POST, path, body).await
-}
-
-/// Waits (bounded) for a mail to `to` whose text contains `needle`.
-async fn mail_with(app: &TestApp, to: &str, needle: &str) -> String {
-    for _ in 0..250 {
-        if let Some(m) = app
-            .sink
-            .to(to)
-            .iter()
-            .map(|m| crate::smtp::decode_qp(&m.data))
-            .find(|m| m.contains(needle))
-        {
-            return m;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no mail to {to} containing {needle:?} within 5 s");
-}
 
 /// A price list, an order with a Premium support line (12 months) and a
 /// 500 GB backup line (12 months, 0.05 EUR/GB: 25 EUR a month), accepted
@@ -123,6 +94,16 @@ async fn validated_services(staff: &Session, admin: &Session, org: &str) -> (Str
         backup["id"].as_str().unwrap().to_owned(),
         find("support")["id"].as_str().unwrap().to_owned(),
     )
+}
+
+/// The amounts handed to billing, in order.
+fn amounts(s: &Value) -> Vec<&str> {
+    s["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["amount"].as_str().unwrap())
+        .collect()
 }
 
 /// Polls a service until `check` holds (the job runs in the background).
@@ -481,13 +462,7 @@ pub async fn terminations_hand_their_fees_to_billing_once(b: Backend) {
     }
     let (_, s) = root.get_json(&format!("/api/v1/services/{backup}")).await;
     assert_eq!(s["status"], "ended", "{s}");
-    let amounts: Vec<&str> = s["charges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["amount"].as_str().unwrap())
-        .collect();
-    assert_eq!(amounts, ["229.84", "700.00"], "{s}");
+    assert_eq!(amounts(&s), ["229.84", "700.00"], "{s}");
     // The appliance turns out to have come back on 20 August, before the
     // deadline (31 August), entered late: the indemnity is taken back by a
     // negative charge, never by editing the one handed over (R2.11).
@@ -498,13 +473,7 @@ pub async fn terminations_hand_their_fees_to_billing_once(b: Backend) {
     )
     .await;
     assert_eq!(status, 200, "{s}");
-    let amounts: Vec<&str> = s["charges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["amount"].as_str().unwrap())
-        .collect();
-    assert_eq!(amounts, ["229.84", "700.00", "-700.00"], "{s}");
+    assert_eq!(amounts(&s), ["229.84", "700.00", "-700.00"], "{s}");
     // The support service renews into an indefinite term after 6 May 2027
     // (R3.2): the midnight job does it when the clock gets there.
     app.advance(SignedDuration::from_hours(24 * 260));

@@ -310,3 +310,37 @@ pub const STAFF_SUPPORT: &str = "hugo.lefevre@bytel-cloud.example";
 pub const ADMIN_A: &str = "jeanne.martin@atelier-numerique.example";
 pub const USER_A: &str = "paul.durand@atelier-numerique.example";
 pub const ADMIN_B: &str = "sophie.laurent@transports-garonne.example";
+
+/// The organisation of the session's user.
+pub async fn org_of(s: &Session) -> String {
+    s.get_json("/api/v1/me").await.1["org_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A JSON POST with the session's CSRF header.
+pub async fn post(
+    s: &Session,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    s.api(reqwest::Method::POST, path, body).await
+}
+
+/// Waits (bounded) for a mail to `to` whose text contains `needle`.
+pub async fn mail_with(app: &TestApp, to: &str, needle: &str) -> String {
+    for _ in 0..250 {
+        if let Some(m) = app
+            .sink
+            .to(to)
+            .iter()
+            .map(|m| crate::smtp::decode_qp(&m.data))
+            .find(|m| m.contains(needle))
+        {
+            return m;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no mail to {to} containing {needle:?} within 5 s");
+}
