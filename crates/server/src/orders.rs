@@ -141,7 +141,7 @@ pub async fn price_book(state: &AppState) -> ApiResult<Option<(PriceBook, Vec<Pr
     Ok(Some((book, rows)))
 }
 
-fn list_of_row(r: &PriceListRow) -> ApiResult<PriceList> {
+pub(crate) fn list_of_row(r: &PriceListRow) -> ApiResult<PriceList> {
     let date: Date = r
         .effective_from
         .parse()
@@ -809,7 +809,7 @@ pub async fn validate_order(state: &AppState, p: &Principal, id: &str) -> ApiRes
     require_staff(p, StaffRole::manages_clients)?;
     let now = state.now();
     let actor = p.actor(now);
-    let (saved, _, tx) = step(
+    let (saved, _, mut tx) = step(
         state,
         &actor,
         &p.scope,
@@ -818,6 +818,8 @@ pub async fn validate_order(state: &AppState, p: &Principal, id: &str) -> ApiRes
         actor.occurred_at,
     )
     .await?;
+    let lines = orders::lines(&mut *tx, &p.scope, id).await?;
+    crate::hour_books::create_for_order(&mut tx, &actor, &saved, &lines).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(saved)
 }

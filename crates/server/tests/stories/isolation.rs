@@ -12,6 +12,7 @@ struct Other {
     user: String,
     token: String,
     order: String,
+    book: String,
     secrets: Vec<String>,
 }
 
@@ -54,7 +55,8 @@ async fn other_org(app: &TestApp) -> Other {
             Method::POST,
             "/api/v1/price-lists",
             Some(json!({"name": "Tarif", "effective_from": "2026-05-07",
-                "prices": {"support.standard": [{"unit_price": "100"}], "support.setup": [{"unit_price": "0"}]}})),
+                "prices": {"support.standard": [{"unit_price": "100"}], "support.setup": [{"unit_price": "0"}],
+                "hour_book.hour": [{"unit_price": "90"}], "hour_book.setup": [{"unit_price": "0"}]}})),
         )
         .await;
     assert_eq!(status, 201);
@@ -72,11 +74,19 @@ async fn other_org(app: &TestApp) -> Other {
         .await;
     assert_eq!(status, 200);
     secrets.push(order.clone());
+    // An hour book of B, bought on a second order.
+    crate::hour_books::sell_hour_book(&staff, &b, 3).await;
+    let (_, books) = b
+        .get_json(&format!("/api/v1/organizations/{org}/hour-books"))
+        .await;
+    let book = books["items"][0]["id"].as_str().unwrap().to_owned();
+    secrets.push(book.clone());
     Other {
         org,
         user,
         token,
         order,
+        book,
         secrets,
     }
 }
@@ -112,6 +122,12 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             Some(json!({"signed_on": "2026-05-07"}))
         }
         ("post", "/api/v1/orders/{order_id}/refuse") => Some(json!({"reason": "intrusion"})),
+        ("post", "/api/v1/hour-books/{book_id}/interventions") => Some(json!({
+            "start": "2026-05-07T08:00:00Z", "end": "2026-05-07T09:00:00Z", "description": "intrusion"
+        })),
+        ("post", "/api/v1/hour-books/{book_id}/overrun-authorisations") => Some(json!({
+            "given_by": "intrus", "reference": "none", "max_minutes": 600
+        })),
         ("post", "/api/v1/orders/{order_id}/decline") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/users/{user_id}/invitation")
         | ("post", "/api/v1/orders/{order_id}/send")
@@ -146,7 +162,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{org_id}", &other.org)
                 .replace("{user_id}", &other.user)
                 .replace("{token_id}", &other.token)
-                .replace("{order_id}", &other.order);
+                .replace("{order_id}", &other.order)
+                .replace("{book_id}", &other.book);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -214,6 +231,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/orders/{}", other.order),
         format!("/back-office/orders/{}", other.order),
         format!("/back-office/organizations/{}/orders", other.org),
+        format!("/espace-client/hour-books/{}", other.book),
+        format!("/back-office/hour-books/{}", other.book),
+        format!("/back-office/organizations/{}/hour-books", other.org),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -248,6 +268,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             format!("/back-office/orders/{}/validate", other.order),
             vec![],
         ),
+        (
+            format!("/back-office/hour-books/{}/interventions", other.book),
+            vec![
+                ("start", "2026-05-07T10:00"),
+                ("end", "2026-05-07T11:00"),
+                ("description", "intrusion"),
+            ],
+        ),
     ];
     for (path, fields) in &posts {
         let r = a.form(path, fields).await;
@@ -259,6 +287,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/users",
         "/espace-client/audit",
         "/espace-client/orders",
+        "/espace-client/hour-books",
         "/account",
     ] {
         let r = a.get(path).await;
