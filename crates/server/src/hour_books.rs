@@ -53,6 +53,8 @@ pub struct BookDetail {
     pub state: BookState,
     pub interventions: Vec<InterventionRow>,
     pub authorisations: Vec<AuthorisationRow>,
+    /// What the ledger was computed from (a new intervention is added to it).
+    pub input: LedgerInput,
 }
 
 /// An intervention to record.
@@ -238,6 +240,7 @@ async fn load(state: &AppState, scope: &Scope, book: Book) -> ApiResult<BookDeta
         },
         interventions,
         authorisations,
+        input,
     })
 }
 
@@ -319,16 +322,7 @@ pub async fn record_intervention(
     }
     let book = &before.state.book;
     let id = format!("new:{}", input.end);
-    let managed = managed_periods(
-        &hour_books::managed_services(state.store().db(), &p.scope, book.org_id.as_str()).await?,
-    )?;
-    let mut li = ledger_input(
-        book,
-        &before.interventions,
-        &before.authorisations,
-        managed,
-        now,
-    )?;
+    let mut li = before.input.clone();
     li.interventions.push(Intervention {
         id: id.clone(),
         start: input.start,

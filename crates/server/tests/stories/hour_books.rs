@@ -239,6 +239,40 @@ pub async fn hour_books_are_charged_per_r8_and_overruns_need_authorisation(b: Ba
     assert!(html.contains("Mise à jour du noyau"), "{html}");
     assert!(html.contains("R8.3"));
 
+    // The back office records an authorisation and refuses a bad intervention
+    // with the rule next to the form.
+    let page = staff.get(&format!("/back-office/hour-books/{book}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("/authorisations"));
+    let r = staff
+        .form(
+            &format!("/back-office/hour-books/{book}/authorisations"),
+            &[
+                ("given_by", "Jeanne Martin"),
+                ("given_at", "2026-05-15T09:00"),
+                ("reference", "courrier"),
+                ("max_minutes", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = staff
+        .form(
+            &format!("/back-office/hour-books/{book}/interventions"),
+            &[
+                ("start", "2026-05-15T11:00"),
+                ("end", "2026-05-15T10:00"),
+                ("kind", "normal"),
+                ("description", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R8.2 (CS 5.3)"));
+    let (_, d) = staff.get_json(&format!("/api/v1/hour-books/{book}")).await;
+    assert_eq!(d["authorisations"].as_array().unwrap().len(), 2);
+    assert_eq!(d["interventions"].as_array().unwrap().len(), 3);
+
     // Another organisation's users get 404, never the book.
     let admin_b = app.login(ADMIN_B, DEMO_PASSWORD).await;
     for path in [
