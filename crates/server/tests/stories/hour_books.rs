@@ -291,3 +291,35 @@ pub async fn hour_books_are_charged_per_r8_and_overruns_need_authorisation(b: Ba
     );
     app.stop().await;
 }
+
+/// CS 5.3: hours carry over from month to month only while a
+/// managed-services order is in force; without one, the balance lapses at
+/// the month end (Europe/Paris), and the ledger says so.
+pub async fn unused_hours_lapse_at_month_end_without_managed_services(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    publish_hour_price(&staff).await;
+    let org = sell_hour_book(&staff, &admin_a, 2).await;
+    let list = format!("/api/v1/organizations/{org}/hour-books");
+    let (_, l) = admin_a.get_json(&list).await;
+    assert_eq!(l["items"][0]["carries_over"], false);
+    let book = l["items"][0]["id"].as_str().unwrap().to_owned();
+    // 31 May 23:59:59 Paris: still there.
+    let to_june = jiff::Timestamp::from_second(1_780_264_800).unwrap(); // 2026-05-31T22:00:00Z
+    app.advance(app.now().duration_until(to_june) - SignedDuration::from_secs(1));
+    let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let (_, l) = admin_a.get_json(&list).await;
+    assert_eq!(l["items"][0]["balance_minutes"], "120", "{l}");
+    // 1 June 00:00 Paris: lapsed.
+    app.advance(SignedDuration::from_secs(1));
+    let (_, d) = admin_a
+        .get_json(&format!("/api/v1/hour-books/{book}"))
+        .await;
+    assert_eq!(d["book"]["balance_minutes"], "0", "{d}");
+    assert_eq!(d["book"]["lapsed_minutes"], "120");
+    let lapse = d["ledger"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(lapse["type"], "lapse", "{lapse}");
+    assert_eq!(lapse["explanation"]["steps"][0]["clause"], "CS 5.3");
+    app.stop().await;
+}
