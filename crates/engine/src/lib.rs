@@ -24,6 +24,7 @@ pub mod desk;
 pub mod evidence;
 pub mod explain;
 pub mod hourbook;
+pub mod hourledger;
 pub mod interest;
 pub mod percentile;
 pub mod recovery;

@@ -131,7 +131,7 @@ pub async fn price_book(state: &AppState) -> ApiResult<Option<(PriceBook, Vec<Pr
     Ok(Some((book, rows)))
 }
 
-fn list_of_row(r: &PriceListRow) -> ApiResult<PriceList> {
+pub(crate) fn list_of_row(r: &PriceListRow) -> ApiResult<PriceList> {
     let date: Date = r
         .effective_from
         .parse()
@@ -816,6 +816,7 @@ pub async fn validate_order(state: &AppState, p: &Principal, id: &str) -> ApiRes
     .await?;
     let lines = orders::lines(&mut *tx, &p.scope, id).await?;
     crate::services::create_for_order(&mut tx, &actor, &saved, &lines).await?;
+    crate::hour_books::create_for_order(&mut tx, &actor, &saved, &lines).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(saved)
 }

@@ -18,6 +18,7 @@ pub mod charges;
 pub mod clients;
 mod db;
 mod error;
+pub mod hour_books;
 pub mod jobs;
 pub mod orders;
 pub mod orgs;

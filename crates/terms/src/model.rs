@@ -804,6 +804,11 @@ pub struct HourBook {
     pub business_calendar: String,
     pub rounding: HourBookRounding,
     pub carry_over_while_managed_services: bool,
+    /// What becomes of unused hours at a month end (Europe/Paris) when the
+    /// client has no managed-services order in force (CS 5.3: hours are
+    /// "reportables de mois en mois ... tant que le Client demeure sous
+    /// Contrat ... avec au moins une Commande de Services d'infogérance").
+    pub without_managed_services: HourBookLapse,
     pub overrun_requires_authorisation: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -814,6 +819,17 @@ pub struct HourBook {
 pub enum HourBookRounding {
     /// Business and non-business parts each rounded up, then non-business doubled.
     EachPartUpThenMultiply,
+}
+
+/// Reading of CS 5.3 for hours left when no managed-services order is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HourBookLapse {
+    /// The carry-over is conditional: hours not used by the end of a month
+    /// lapse if no managed-services order is in force at that month end.
+    LapseAtMonthEnd,
+    /// Hours carry over whatever the client's other orders.
+    CarryOver,
 }
 
 // ---- backup, PRA, colocation (R9-R11) -----------------------------------

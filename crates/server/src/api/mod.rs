@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod calc;
 pub mod catalog;
 pub mod clients;
+pub mod hour_books;
 pub mod orders;
 pub mod records;
 pub mod services;
@@ -40,6 +41,7 @@ use utoipa_axum::routes;
         (name = "records", description = "Audit log and sent notices (R13)"),
         (name = "orders", description = "Price lists and orders (R1.1-R1.5, R2.2-R2.4, R9, R12.1)"),
         (name = "services", description = "Services: provisioning, contest, terms, notices, suspensions, termination, products, reversibility (R1.6-R1.7, R2.5, R3, R12.2)"),
+        (name = "hour_books", description = "Prepaid hour books: balances, interventions, overrun authorisations (R8.2-R8.3)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -112,6 +114,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(services::record_traffic))
         .routes(routes!(services::product_return))
         .routes(routes!(services::request_reversibility))
+        .routes(routes!(hour_books::list_hour_books))
+        .routes(routes!(hour_books::get_hour_book))
+        .routes(routes!(hour_books::record_intervention))
+        .routes(routes!(hour_books::record_authorisation))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
         .routes(routes!(calc::ticket_deadlines))

@@ -6,6 +6,7 @@
 mod account;
 mod back_office;
 mod client;
+mod hour_books;
 mod members;
 mod orders;
 mod records;
@@ -67,6 +68,20 @@ pub fn router() -> Router<AppState> {
         )
         .route("/espace-client/audit", get(client::audit))
         .route("/espace-client/messages", get(client::messages))
+        .route("/espace-client/hour-books", get(hour_books::client_list))
+        .route(
+            "/espace-client/hour-books/{id}",
+            get(hour_books::client_book),
+        )
+        .route(
+            "/back-office/organizations/{id}/hour-books",
+            get(hour_books::staff_list),
+        )
+        .route("/back-office/hour-books/{id}", get(hour_books::staff_book))
+        .route(
+            "/back-office/hour-books/{id}/{what}",
+            post(hour_books::staff_action),
+        )
         .route("/espace-client/orders", get(orders::client_list))
         .route("/espace-client/orders/{id}", get(orders::client_order))
         .route(
@@ -246,6 +261,8 @@ fn flash_key(k: &str) -> &'static str {
         "orders.refused",
         "orders.declined",
         "services.done",
+        "hour_books.recorded",
+        "hour_books.authorised",
     ];
     KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
 }

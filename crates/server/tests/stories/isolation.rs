@@ -13,6 +13,7 @@ struct Other {
     token: String,
     order: String,
     service: String,
+    book: String,
     secrets: Vec<String>,
 }
 
@@ -55,7 +56,8 @@ async fn other_org(app: &TestApp) -> Other {
             Method::POST,
             "/api/v1/price-lists",
             Some(json!({"name": "Tarif", "effective_from": "2026-05-07",
-                "prices": {"support.standard": [{"unit_price": "100"}], "support.setup": [{"unit_price": "0"}]}})),
+                "prices": {"support.standard": [{"unit_price": "100"}], "support.setup": [{"unit_price": "0"}],
+                "hour_book.hour": [{"unit_price": "90"}], "hour_book.setup": [{"unit_price": "0"}]}})),
         )
         .await;
     assert_eq!(status, 201);
@@ -106,12 +108,20 @@ async fn other_org(app: &TestApp) -> Other {
         .await;
     let service = list["items"][0]["id"].as_str().unwrap().to_owned();
     secrets.push(service.clone());
+    // An hour book of B, bought on a second order.
+    crate::hour_books::sell_hour_book(&staff, &b, 3).await;
+    let (_, books) = b
+        .get_json(&format!("/api/v1/organizations/{org}/hour-books"))
+        .await;
+    let book = books["items"][0]["id"].as_str().unwrap().to_owned();
+    secrets.push(book.clone());
     Other {
         org,
         user,
         token,
         order,
         service,
+        book,
         secrets,
     }
 }
@@ -147,6 +157,12 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             Some(json!({"signed_on": "2026-05-07"}))
         }
         ("post", "/api/v1/orders/{order_id}/refuse") => Some(json!({"reason": "intrusion"})),
+        ("post", "/api/v1/hour-books/{book_id}/interventions") => Some(json!({
+            "start": "2026-05-07T08:00:00Z", "end": "2026-05-07T09:00:00Z", "description": "intrusion"
+        })),
+        ("post", "/api/v1/hour-books/{book_id}/overrun-authorisations") => Some(json!({
+            "given_by": "intrus", "reference": "none", "max_minutes": 600
+        })),
         ("post", "/api/v1/orders/{order_id}/decline") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/services/{service_id}/provision") => Some(json!({})),
         ("post", "/api/v1/services/{service_id}/contest")
@@ -203,7 +219,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{user_id}", &other.user)
                 .replace("{token_id}", &other.token)
                 .replace("{order_id}", &other.order)
-                .replace("{service_id}", &other.service);
+                .replace("{service_id}", &other.service)
+                .replace("{book_id}", &other.book);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -279,6 +296,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/services/{}", other.service),
         format!("/back-office/services/{}", other.service),
         format!("/back-office/organizations/{}/services", other.org),
+        format!("/espace-client/hour-books/{}", other.book),
+        format!("/back-office/hour-books/{}", other.book),
+        format!("/back-office/organizations/{}/hour-books", other.org),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -321,6 +341,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             format!("/back-office/services/{}/provision", other.service),
             vec![],
         ),
+        (
+            format!("/back-office/hour-books/{}/interventions", other.book),
+            vec![
+                ("start", "2026-05-07T10:00"),
+                ("end", "2026-05-07T11:00"),
+                ("description", "intrusion"),
+            ],
+        ),
     ];
     for (path, fields) in &posts {
         let r = a.form(path, fields).await;
@@ -334,6 +362,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/orders",
         "/espace-client/services",
         "/espace-client/messages",
+        "/espace-client/hour-books",
         "/account",
     ] {
         let r = a.get(path).await;

@@ -6,6 +6,7 @@
 mod accounts;
 mod clients;
 mod contract;
+mod hour_books;
 mod isolation;
 mod orders;
 mod platform;
@@ -39,6 +40,8 @@ fn main() {
         clients::billing_profiles_are_validated_and_scoped,
         contract::ticket_deadline_calculator_cites_its_rules,
         isolation::no_api_route_leaks_another_organisation,
+        hour_books::hour_books_are_charged_per_r8_and_overruns_need_authorisation,
+        hour_books::unused_hours_lapse_at_month_end_without_managed_services,
         orders::an_order_goes_from_draft_to_validation,
         orders::an_unaccepted_order_lapses_and_both_sides_are_told,
         orders::staff_back_date_a_paper_signature_received_before_the_deadline,
