@@ -387,6 +387,3 @@ fn start_of(tz: &TimeZone, d: Date) -> Timestamp {
 fn day(tz: &TimeZone, t: Timestamp) -> Date {
     t.to_zoned(tz.clone()).date()
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,7 +1,9 @@
 //! R1.2 at each boundary, and its invariants.
 
-use super::*;
+use ciel_catalog::governance::*;
+use ciel_engine::explain::Lang;
 use jiff::civil::date;
+use jiff::{Timestamp, civil::Date, tz::TimeZone};
 use proptest::prelude::*;
 
 fn paris() -> TimeZone {
