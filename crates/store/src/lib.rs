@@ -27,6 +27,7 @@ pub mod secrets;
 pub mod services;
 pub mod sessions;
 mod sql;
+pub mod terms_versions;
 pub mod throttle;
 pub mod time;
 pub mod tokens;
