@@ -79,6 +79,7 @@ impl Runner {
             outbox::DELIVER_JOB => self.deliver(job).await,
             HOUSEKEEPING_JOB => self.housekeeping().await,
             crate::orders::LAPSE_JOB => self.lapse(job).await,
+            crate::terms_versions::APPLY_JOB => self.apply_terms().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -155,6 +156,18 @@ impl Runner {
                 Outcome::Done
             }
             Err(p) if p.status == 409 => Outcome::Done,
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Records the terms versions that began to govern running orders
+    /// (R1.2); idempotent.
+    async fn apply_terms(&self) -> Outcome {
+        match crate::terms_versions::run_apply(&self.state).await {
+            Ok(n) => {
+                tracing::info!(applied = n, "terms versions applied");
+                Outcome::Done
+            }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
         }
     }

@@ -21,6 +21,7 @@ pub mod portal;
 pub mod problem;
 pub mod serve;
 pub mod state;
+pub mod terms_versions;
 
 pub use config::Config;
 pub use state::AppState;

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clients;
 pub mod orders;
 pub mod records;
+pub mod terms_versions;
 pub mod views;
 
 use crate::problem::Problem;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "accounts", description = "Organisations, users, staff and API tokens (R1.8)"),
         (name = "records", description = "Audit log and sent notices (R13)"),
         (name = "orders", description = "Price lists and orders (R1.1-R1.5, R2.2-R2.4, R9, R12.1)"),
+        (name = "terms", description = "Terms versions over running orders: publication, notice, objection (R1.2)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -94,6 +96,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::record_signature))
         .routes(routes!(orders::validate_order))
         .routes(routes!(orders::refuse_order))
+        .routes(routes!(
+            terms_versions::list_versions,
+            terms_versions::publish_version
+        ))
+        .routes(routes!(terms_versions::object))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
         .routes(routes!(calc::ticket_deadlines))

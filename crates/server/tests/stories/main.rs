@@ -11,6 +11,7 @@ mod orders;
 mod platform;
 mod smtp;
 mod support;
+mod terms_versions;
 
 use libtest_mimic::{Arguments, Trial};
 use std::future::Future;
@@ -44,6 +45,7 @@ fn main() {
         orders::price_changes_are_notified_and_options_take_the_request_day_tariff,
         orders::orders_of_another_organisation_are_not_found,
         orders::the_portal_shows_orders_and_runs_their_steps,
+        terms_versions::a_new_version_applies_after_30_days_unless_objected,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
         platform::health_metrics_openapi_and_request_ids,
