@@ -202,7 +202,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn state(c: Config) -> anyhow::Result<AppState> {
     let store = serve::open_store(&c).await?;
-    Ok(AppState::new(store, c, Arc::new(SystemClock)))
+    let state = AppState::new(store, c, Arc::new(SystemClock));
+    ciel_server::terms_versions::load(&state)
+        .await
+        .map_err(|p| {
+            anyhow::anyhow!("loading the terms versions: {}", p.detail.unwrap_or(p.code))
+        })?;
+    Ok(state)
 }
 
 fn print_logins(logins: &[bootstrap::DemoLogin]) {

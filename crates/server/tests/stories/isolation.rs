@@ -113,6 +113,10 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/orders/{order_id}/refuse") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/orders/{order_id}/decline") => Some(json!({"reason": "intrusion"})),
+        ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
+        ("post", "/api/v1/orders/{order_id}/terms-objections") => {
+            Some(json!({"version": "cgv-csp-v1.0-20250107"}))
+        }
         ("post", "/api/v1/users/{user_id}/invitation")
         | ("post", "/api/v1/orders/{order_id}/send")
         | ("post", "/api/v1/orders/{order_id}/accept")
