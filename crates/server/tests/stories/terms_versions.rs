@@ -224,6 +224,29 @@ pub async fn a_new_version_applies_after_30_days_unless_objected(b: Backend) {
         "{g}"
     );
 
+    // The portal shows it too, with the objection form for the
+    // Administrator; the back office lists the versions.
+    let page = admin_a
+        .get(&format!("/espace-client/orders/{id1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("cgv-csp-v1.0-20250107") && page.contains(V2),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("/espace-client/orders/{id1}/object")),
+        "{page}"
+    );
+    let page = staff.get("/back-office/terms").await.text().await.unwrap();
+    assert!(page.contains(V2), "{page}");
+    let r = staff
+        .form("/back-office/terms", &[("toml", "[version]")])
+        .await;
+    assert_eq!(r.status(), 422);
+
     // The client's Administrator objects for o2; a plain user cannot.
     let path2 = format!("/api/v1/orders/{id2}/terms-objections");
     let (status, _) = user_a
