@@ -341,10 +341,11 @@ pub async fn publish(state: &AppState, p: &Principal, toml: &str) -> ApiResult<P
     }
     enqueue_apply(&mut tx, &format!("{APPLY_JOB}:{id}"), applies_at, now).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let mut reg = reg;
-    reg.add(terms.clone())
-        .map_err(|e| corrupt("terms version", e))?;
-    state.set_terms(reg);
+    // Reloaded rather than extended, so a concurrent publication is kept;
+    // the version is published whatever happens here.
+    if let Err(e) = load(state).await {
+        tracing::error!(error = ?e.detail, "reloading the terms versions after a publication");
+    }
     Ok(Published {
         version: row,
         terms,

@@ -120,6 +120,28 @@ pub async fn a_new_version_applies_after_30_days_unless_objected(b: Backend) {
     let support = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
     let user_a = app.login(USER_A, DEMO_PASSWORD).await;
+    // The OpenAPI document describes the routes and the order's new part.
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, method) in [
+        ("/api/v1/terms/versions", "get"),
+        ("/api/v1/terms/versions", "post"),
+        ("/api/v1/orders/{order_id}/terms-objections", "post"),
+    ] {
+        assert_eq!(doc["paths"][path][method]["tags"][0], "terms", "{path}");
+    }
+    for schema in [
+        "GoverningTermsView",
+        "PendingVersionView",
+        "PublishTermsRequest",
+        "ObjectionView",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
     first_price_list(&staff).await;
     let o1 = validated_order(&staff, &admin_a).await;
     let o2 = validated_order(&staff, &admin_a).await;
