@@ -242,6 +242,18 @@ fn show(v: Option<&serde_json::Value>) -> String {
 /// clients with running orders (R1.2).
 pub async fn publish(state: &AppState, p: &Principal, toml: &str) -> ApiResult<Published> {
     require_staff(p, |r| r == StaffRole::Admin)?;
+    // The publication is the notice: it is dated now, never back-dated.
+    let now = state.now();
+    let actor = Actor {
+        occurred_at: now,
+        ..p.actor(now)
+    };
+    publish_as(state, actor, toml).await
+}
+
+/// [`publish`] by an actor already authorised (the API's staff
+/// administrator, or `ciel terms publish` on the server's shell).
+pub async fn publish_as(state: &AppState, actor: Actor, toml: &str) -> ApiResult<Published> {
     let terms = ciel_terms::parse(toml).map_err(|e| invalid_terms(&e))?;
     let reg = load(state).await?;
     let id = terms.version.id.clone();
@@ -308,10 +320,6 @@ pub async fn publish(state: &AppState, p: &Principal, toml: &str) -> ApiResult<P
         admins.extend(crate::orders::admins_of(state, org).await?);
     }
 
-    let actor = Actor {
-        occurred_at: now,
-        ..p.actor(now)
-    };
     let mut tx = state.store().begin().await?;
     let row = store::publish(
         &mut tx,
