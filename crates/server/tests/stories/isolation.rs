@@ -218,6 +218,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/orders/{}", other.order),
         format!("/back-office/orders/{}", other.order),
         format!("/back-office/organizations/{}/orders", other.org),
+        "/back-office/terms".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -252,6 +253,15 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             format!("/back-office/orders/{}/validate", other.order),
             vec![],
         ),
+        (
+            format!("/espace-client/orders/{}/object", other.order),
+            vec![("version", "cgv-csp-v1.0-20250107")],
+        ),
+        (
+            format!("/back-office/orders/{}/object", other.order),
+            vec![("version", "cgv-csp-v1.0-20250107")],
+        ),
+        ("/back-office/terms".to_owned(), vec![("toml", "[version]")]),
     ];
     for (path, fields) in &posts {
         let r = a.form(path, fields).await;
