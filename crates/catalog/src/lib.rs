@@ -19,6 +19,7 @@
 //! limits (6 months, 30 days...) come from [`ciel_terms::Terms`], never from
 //! constants here, so a new terms version changes them without code.
 
+pub mod governance;
 pub mod item;
 pub mod order;
 pub mod price;

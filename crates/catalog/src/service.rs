@@ -168,11 +168,7 @@ impl ServiceParams {
     /// the start of the day after its last day (the day of `from` does not
     /// count). Anything strictly before it is within the delay.
     pub fn delay_end(&self, from: Timestamp, days: u32) -> Timestamp {
-        self.day_of(from)
-            .checked_add(i64::from(days).days())
-            .and_then(|d| d.tomorrow())
-            .map(|d| self.start_of(d))
-            .unwrap_or(Timestamp::MAX)
+        delay_end(&self.tz, from, days)
     }
 
     /// The instant after the last moment of day `d`.
@@ -190,6 +186,21 @@ impl ServiceParams {
             bytes > self.fair_use_monthly_bytes
         }
     }
+}
+
+/// The instant a delay of `days` calendar days opened at `from` expires, days
+/// read in `tz`: the start of the day after its last day (the day of `from`
+/// does not count). Anything strictly before it is within the delay. Shared
+/// by every day delay of the contract (R1.2, R1.7, R3.4...).
+pub fn delay_end(tz: &TimeZone, from: Timestamp, days: u32) -> Timestamp {
+    from.to_zoned(tz.clone())
+        .date()
+        .checked_add(i64::from(days).days())
+        .and_then(|d| d.tomorrow())
+        .and_then(|d| d.to_zoned(tz.clone()))
+        .and_then(|z| z.start_of_day())
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::MAX)
 }
 
 // ---- state ------------------------------------------------------------------

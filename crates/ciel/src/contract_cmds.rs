@@ -163,6 +163,9 @@ pub enum TermsCmd {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Publish a terms version to the database (R1.2): the clients with
+    /// running orders are notified at once (needs the configuration).
+    Publish { file: PathBuf },
 }
 
 fn load_version(r: &Registry, id_or_file: &str) -> Result<Terms> {
@@ -282,6 +285,9 @@ impl TermsCmd {
                         })
                         .collect(),
                 })
+            }
+            TermsCmd::Publish { .. } => {
+                bail!("`ciel terms publish` needs the database: run through the ciel binary")
             }
         }
     }

@@ -162,6 +162,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", ciel_server::config::DEFAULT_CONFIG_TOML);
             Ok(())
         }
+        Command::Terms(contract_cmds::TermsCmd::Publish { ref file }) => {
+            let toml = std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                let actor = ciel_store::Actor::system("ciel terms publish", state.now());
+                let out = ciel_server::terms_versions::publish_as(&state, actor, &toml)
+                    .await
+                    .map_err(|p| {
+                        anyhow::anyhow!(
+                            "{}{}",
+                            p.field.map(|f| format!("{f}: ")).unwrap_or_default(),
+                            p.detail.unwrap_or(p.code)
+                        )
+                    })?;
+                println!(
+                    "terms version {} published; applies to running orders from {}; {} client notice(s) queued",
+                    out.version.id, out.version.applies_to_running_from, out.notices
+                );
+                state.store().close().await;
+                Ok(())
+            })
+        }
         Command::Terms(cmd) => cmd.run(),
         Command::Sla(cmd) => cmd.run(),
         Command::Support(cmd) => cmd.run(),
@@ -262,7 +287,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn state(c: Config) -> anyhow::Result<AppState> {
     let store = serve::open_store(&c).await?;
-    Ok(AppState::new(store, c, Arc::new(SystemClock)))
+    let state = AppState::new(store, c, Arc::new(SystemClock));
+    ciel_server::terms_versions::load(&state)
+        .await
+        .map_err(|p| {
+            anyhow::anyhow!("loading the terms versions: {}", p.detail.unwrap_or(p.code))
+        })?;
+    Ok(state)
 }
 
 fn print_logins(logins: &[bootstrap::DemoLogin]) {

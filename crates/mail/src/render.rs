@@ -69,6 +69,24 @@ pub enum Mail {
         changes: String,
         days: u32,
     },
+    /// R1.2 (CG 2.4): a new terms version, notified to the clients with
+    /// running orders before it applies to them.
+    TermsVersion {
+        name: String,
+        version: String,
+        title: String,
+        /// `YYYY-MM-DD`: orders dated from it are pinned to it.
+        effective_date: String,
+        /// When it applies to running orders without objection.
+        applies_at: Timestamp,
+        /// The end (exclusive) of the objection delay.
+        objection_deadline: Timestamp,
+        days: u32,
+        /// One line per changed parameter.
+        changes: String,
+        /// The client's orders page.
+        link: String,
+    },
     /// R13: a step in the life of a service the client must hear of
     /// (provisioning with its contest window R1.7, suspension and reopening
     /// R3.4, termination with its last day and fee R3.1-R3.2), or, with
@@ -126,6 +144,7 @@ impl Mail {
             Mail::PriceChange { .. } => "price_change",
             Mail::OrderAnswered { .. } => "order_answered",
             Mail::Service { .. } => "service",
+            Mail::TermsVersion { .. } => "terms_version",
         }
     }
 }
@@ -163,6 +182,7 @@ template!(OrderSentT, "order_sent.txt", { name: &'a str, org_name: &'a str, prov
 template!(OrderLapsedT, "order_lapsed.txt", { name: &'a str, org_name: &'a str, reference: &'a str, deadline: String, staff: bool });
 template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
 template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, event: &'a str, day: String, until: String, text: &'a str, fee: &'a str, link: &'a str });
+template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str, title: &'a str, effective_date: &'a str, applies_at: String, objection_deadline: String, days: u32, changes: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -318,6 +338,30 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::TermsVersion {
+            name,
+            version,
+            title,
+            effective_date,
+            applies_at,
+            objection_deadline,
+            days,
+            changes,
+            link,
+        } => TermsVersionT {
+            fr,
+            name,
+            version,
+            title,
+            effective_date: &civil(effective_date, lang),
+            applies_at: paris(*applies_at, lang),
+            objection_deadline: paris(*objection_deadline, lang),
+            days: *days,
+            changes,
+            link,
+            _p: p,
+        }
+        .render(),
     };
     // Templates are compiled and their inputs are plain strings: rendering
     // cannot fail short of a bug, which a test would catch.
@@ -416,6 +460,17 @@ mod tests {
                 effective_from: "2026-12-01".into(),
                 changes: "backup.storage_gb".into(),
                 days: 30,
+            },
+            Mail::TermsVersion {
+                name: "J".into(),
+                version: "v2".into(),
+                title: "CGV v2".into(),
+                effective_date: "2026-12-01".into(),
+                applies_at: t,
+                objection_deadline: t,
+                days: 30,
+                changes: "- contract.order_acceptance_days: 30 -> 20".into(),
+                link: "https://x/o".into(),
             },
         ];
         let service = |event| Mail::Service {

@@ -14,11 +14,7 @@
 //! - The balance is never stored: it is the ledger read now, with the
 //!   month-end lapses of CS 5.3 when no managed-services order is in force.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
 use crate::auth::{Principal, require_staff};
-use crate::orders::registry;
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -29,7 +25,7 @@ use ciel_engine::hourledger::{
     Authorisation, Intervention, InterventionKind, Ledger, LedgerError, LedgerInput, ManagedPeriod,
     Purchase,
 };
-use ciel_engine::{Engine, Explanation, Lang};
+use ciel_engine::{Explanation, Lang};
 use ciel_store::hour_books::{
     self, AuthorisationRow, Book, InterventionRow, NewAuthorisation, NewBook, NewIntervention,
 };
@@ -73,23 +69,6 @@ pub struct AuthorisationInput {
     pub given_at: Option<Timestamp>,
     pub reference: String,
     pub max_minutes: u32,
-}
-
-/// The engine of a terms version, built once per process.
-fn engine(version: &str) -> ApiResult<&'static Engine> {
-    static E: OnceLock<BTreeMap<String, Engine>> = OnceLock::new();
-    E.get_or_init(|| {
-        registry()
-            .list()
-            .iter()
-            .filter_map(|t| Engine::new(t).ok().map(|e| (t.version.id.clone(), e)))
-            .collect()
-    })
-    .get(version)
-    .ok_or_else(|| {
-        tracing::error!(terms = %version, "hour book pinned to an unknown terms version");
-        Problem::internal()
-    })
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> Problem {
@@ -229,7 +208,7 @@ async fn load(state: &AppState, scope: &Scope, book: Book) -> ApiResult<BookDeta
         .iter()
         .any(|m| m.from <= now && m.until.is_none_or(|u| now < u));
     let input = ledger_input(&book, &interventions, &authorisations, managed, now)?;
-    let ledger = engine(&book.terms_version)?
+    let ledger = crate::orders::engine(state, &book.terms_version)?
         .hour_book_ledger(&input)
         .map_err(|e| corrupt("hour book ledger", e))?;
     Ok(BookDetail {
@@ -305,7 +284,7 @@ pub async fn record_intervention(
             "say what was done, in at most 2000 characters",
         ));
     }
-    let eng = engine(&book.terms_version)?;
+    let eng = crate::orders::engine(state, &book.terms_version)?;
     eng.hour_book_check_intervention(input.start, input.end, now, book.purchased_at)
         .map_err(|r| Problem::invalid(r.field, r.message))?;
     let before = load(state, &p.scope, book).await?;

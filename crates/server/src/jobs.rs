@@ -80,6 +80,7 @@ impl Runner {
             HOUSEKEEPING_JOB => self.housekeeping().await,
             crate::orders::LAPSE_JOB => self.lapse(job).await,
             crate::services::PASS_JOB => self.services_pass().await,
+            crate::terms_versions::APPLY_JOB => self.apply_terms().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -165,6 +166,18 @@ impl Runner {
         match crate::services::run_pass_job(&self.state).await {
             Ok(r) => {
                 tracing::info!(services = r.services, retried = r.retried, steps = ?r.steps, "services pass done");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Records the terms versions that began to govern running orders
+    /// (R1.2); idempotent.
+    async fn apply_terms(&self) -> Outcome {
+        match crate::terms_versions::run_apply(&self.state).await {
+            Ok(n) => {
+                tracing::info!(applied = n, "terms versions applied");
                 Outcome::Done
             }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),

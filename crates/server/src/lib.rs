@@ -23,6 +23,7 @@ pub mod problem;
 pub mod serve;
 pub mod services;
 pub mod state;
+pub mod terms_versions;
 
 pub use config::Config;
 pub use state::AppState;

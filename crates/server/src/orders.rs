@@ -17,8 +17,8 @@
 
 use ciel_documents::order_pdf::{OrderSheet, OrderSheetLine, order_pdf};
 use ciel_documents::pdf::Lang as PdfLang;
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::accounts::send_mail;
 use crate::auth::{Principal, require_staff};
@@ -44,10 +44,31 @@ use serde::de::DeserializeOwned;
 /// Kind of the job that lapses an unaccepted order at its deadline.
 pub const LAPSE_JOB: &str = "order.lapse";
 
-/// The terms versions known to this process (R1.2).
-pub fn registry() -> &'static ciel_terms::Registry {
-    static R: OnceLock<ciel_terms::Registry> = OnceLock::new();
-    R.get_or_init(ciel_terms::Registry::with_embedded)
+/// A snapshot of the terms versions known to this process (R1.2): the
+/// embedded one and those published (`crate::terms_versions`).
+pub fn registry(state: &AppState) -> std::sync::Arc<ciel_terms::Registry> {
+    state.terms()
+}
+
+/// The contract engine of a terms version, built once per version and
+/// process (its calendars are costly to build; a version id always names
+/// the same text).
+pub fn engine(state: &AppState, version: &str) -> ApiResult<Arc<ciel_engine::Engine>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ciel_engine::Engine>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(e) = cache.lock().ok().and_then(|c| c.get(version).cloned()) {
+        return Ok(e);
+    }
+    let registry = registry(state);
+    let terms = registry.get(version).ok_or_else(|| {
+        tracing::error!(terms = %version, "pinned to an unknown terms version");
+        Problem::internal()
+    })?;
+    let e = Arc::new(ciel_engine::Engine::new(terms).map_err(|e| corrupt("terms", e))?);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(version.to_owned(), e.clone());
+    }
+    Ok(e)
 }
 
 fn tz_of(terms: &ciel_terms::Terms) -> TimeZone {
@@ -55,8 +76,8 @@ fn tz_of(terms: &ciel_terms::Terms) -> TimeZone {
 }
 
 /// The terms version in force on a date, or a problem naming R1.2.
-fn terms_on(date: Date) -> ApiResult<&'static ciel_terms::Terms> {
-    registry().in_force_on(date).ok_or_else(|| {
+fn terms_on(state: &AppState, date: Date) -> ApiResult<ciel_terms::Terms> {
+    registry(state).in_force_on(date).cloned().ok_or_else(|| {
         Problem::invalid(
             "order_date",
             format!("R1.2 (CG 2.4): no terms version is in force on {date}"),
@@ -64,8 +85,8 @@ fn terms_on(date: Date) -> ApiResult<&'static ciel_terms::Terms> {
     })
 }
 
-fn terms_of(order: &Order) -> ApiResult<&'static ciel_terms::Terms> {
-    registry().get(&order.terms_version).ok_or_else(|| {
+fn terms_of(state: &AppState, order: &Order) -> ApiResult<ciel_terms::Terms> {
+    registry(state).get(&order.terms_version).cloned().ok_or_else(|| {
         tracing::error!(terms = %order.terms_version, "order pinned to an unknown terms version");
         Problem::internal()
     })
@@ -187,8 +208,8 @@ pub async fn publish_price_list(
         ));
     }
     let now = state.now();
-    let terms = terms_on(now.to_zoned(TimeZone::UTC).date())?;
-    let rule = NoticeRule::from_terms(terms).map_err(|e| corrupt("terms", e))?;
+    let terms = terms_on(state, now.to_zoned(TimeZone::UTC).date())?;
+    let rule = NoticeRule::from_terms(&terms).map_err(|e| corrupt("terms", e))?;
     let id = catalog::new_list_id(now);
     let list = PriceList::new(id.as_str(), effective_from, prices.clone())
         .map_err(|e| Problem::invalid("name", e.to_string()))?;
@@ -263,7 +284,7 @@ pub async fn publish_price_list(
 }
 
 /// The active or invited Administrators of one organisation.
-async fn admins_of(state: &AppState, org_id: &str) -> ApiResult<Vec<User>> {
+pub(crate) async fn admins_of(state: &AppState, org_id: &str) -> ApiResult<Vec<User>> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -344,8 +365,8 @@ pub async fn draft_order(
     let actor = p.actor(now);
     let paris = TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC);
     let order_date = actor.occurred_at.to_zoned(paris).date();
-    let terms = terms_on(order_date)?;
-    let tz = tz_of(terms);
+    let terms = terms_on(state, order_date)?;
+    let tz = tz_of(&terms);
     let order_date = actor.occurred_at.to_zoned(tz.clone()).date();
     let kind = match input.kind.as_deref().unwrap_or("initial") {
         "initial" => OrderKind::Initial,
@@ -374,7 +395,7 @@ pub async fn draft_order(
             "R9.2: a maximum of 1 to 120 months",
         ));
     }
-    OrderParams::for_order(terms, &special).map_err(|e| corrupt("terms", e))?;
+    OrderParams::for_order(&terms, &special).map_err(|e| corrupt("terms", e))?;
     if input.lines.is_empty() {
         return Err(Problem::invalid("lines", "an order has at least one line"));
     }
@@ -446,7 +467,7 @@ pub async fn draft_order(
             (Some(parent.id.to_string()), Some(at))
         }
     };
-    let rules = OptionRules::for_order(terms, &special);
+    let rules = OptionRules::for_order(&terms, &special);
     if let Err(violations) = ciel_catalog::validate(&lines, kind, order_date, &rules) {
         let first = &violations[0];
         let detail = violations
@@ -532,13 +553,13 @@ pub async fn get_order(state: &AppState, p: &Principal, id: &str) -> ApiResult<(
 }
 
 /// The state machine's view of a stored order, with its parameters.
-fn machine(order: &Order) -> ApiResult<(OrderState, OrderParams)> {
+fn machine(state: &AppState, order: &Order) -> ApiResult<(OrderState, OrderParams)> {
     let current: OrderState =
         serde_json::from_str(&order.state_json).map_err(|e| corrupt("order state", e))?;
     let special: SpecialConditions = serde_json::from_str(&order.special_conditions)
         .map_err(|e| corrupt("special conditions", e))?;
-    let params =
-        OrderParams::for_order(terms_of(order)?, &special).map_err(|e| corrupt("terms", e))?;
+    let params = OrderParams::for_order(&terms_of(state, order)?, &special)
+        .map_err(|e| corrupt("terms", e))?;
     Ok((current, params))
 }
 
@@ -552,7 +573,7 @@ async fn step(
     event: OrderEvent,
     at: Timestamp,
 ) -> ApiResult<(Order, OrderState, ciel_store::Tx)> {
-    let (current, params) = machine(order)?;
+    let (current, params) = machine(state, order)?;
     let next =
         ciel_catalog::apply(&current, &event, at, &params).map_err(|e| invalid_transition(&e))?;
     let action = format!("order.{}", event.name());
@@ -866,7 +887,7 @@ pub async fn run_lapse(state: &AppState, id: &str) -> ApiResult<bool> {
         Err(e) => return Err(e.into()),
     };
     let now = state.now();
-    let (current, _) = machine(&order)?;
+    let (current, _) = machine(state, &order)?;
     if current.due_step(now) != Some(OrderEvent::Lapse) {
         return Ok(false);
     }

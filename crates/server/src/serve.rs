@@ -62,6 +62,9 @@ pub async fn start_with_store(
     let workers_n = config.jobs.workers;
     let state = AppState::new(store, config, clock);
     crate::bootstrap::ensure_provider(&state).await?;
+    crate::terms_versions::load(&state).await.map_err(|p| {
+        anyhow::anyhow!("loading the terms versions: {}", p.detail.unwrap_or(p.code))
+    })?;
     crate::jobs::schedule_housekeeping(&state).await?;
     crate::services::schedule_passes(&state).await?;
     let (shutdown, rx) = watch::channel(false);

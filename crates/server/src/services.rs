@@ -52,13 +52,14 @@ const PASS_CHUNK: i64 = 500;
 
 /// The service parameters of a terms version, built once per version (the
 /// engine's calendars are not rebuilt for each of 100 000 services).
-pub fn params(version: &str) -> ApiResult<Arc<ServiceParams>> {
+pub fn params(state: &AppState, version: &str) -> ApiResult<Arc<ServiceParams>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<ServiceParams>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(p) = cache.lock().ok().and_then(|c| c.get(version).cloned()) {
         return Ok(p);
     }
-    let terms = crate::orders::registry().get(version).ok_or_else(|| {
+    let registry = crate::orders::registry(state);
+    let terms = registry.get(version).ok_or_else(|| {
         tracing::error!(terms = %version, "service pinned to an unknown terms version");
         Problem::internal()
     })?;
@@ -237,6 +238,7 @@ pub struct TerminationToday {
 /// The termination quote of a provisioned service that is still running
 /// (None otherwise).
 pub fn termination_today(
+    state: &AppState,
     row: &ServiceRow,
     st: &ServiceState,
     now: Timestamp,
@@ -247,7 +249,7 @@ pub fn termination_today(
     if s.termination.is_some() || s.has_ended_at(now) {
         return Ok(None);
     }
-    let params = params(&row.terms_version)?;
+    let params = params(state, &row.terms_version)?;
     let today = params.day_of(now);
     let Explained {
         value: notice,
@@ -287,7 +289,7 @@ pub async fn quote(
             event: "terminate_early",
         }));
     };
-    let params = params(&row.terms_version)?;
+    let params = params(state, &row.terms_version)?;
     let last_day = match last_day {
         Some(d) => crate::api::calc::date("last_day", d)?,
         None => {
@@ -357,7 +359,7 @@ pub async fn act(
     let now = state.now();
     let actor = p.actor(now);
     let at = if p.is_staff() { actor.occurred_at } else { now };
-    let params = params(&row.terms_version)?;
+    let params = params(state, &row.terms_version)?;
     let current = state_of(&row)?;
     let next = service::apply(&current, &event, at, &params).map_err(|e| refused(&e))?;
     let mut tx = state.store().begin().await?;
@@ -533,7 +535,7 @@ async fn notify(
     let Some(s) = next.service() else {
         return Ok(());
     };
-    let params = params(&row.terms_version)?;
+    let params = params(state, &row.terms_version)?;
     // A delay ends at the start of the day after its last day: the notice
     // names that last day.
     let last_day_before = |end: Timestamp| {
@@ -676,7 +678,7 @@ pub async fn run_pass_observed(
         }
         let mut progressed = false;
         for row in &batch {
-            let params = params(&row.terms_version)?;
+            let params = params(state, &row.terms_version)?;
             let current = state_of(row)?;
             let (next, steps) = service::run_due(&current, now, &params).map_err(|e| {
                 tracing::error!(service = %row.id, error = %e, "due step refused");

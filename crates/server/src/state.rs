@@ -4,7 +4,7 @@ use crate::config::Config;
 use ciel_domain::Clock;
 use ciel_store::Store;
 use jiff::Timestamp;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// Cheap to clone; everything a request or a job needs.
 #[derive(Clone)]
@@ -17,6 +17,11 @@ struct Inner {
     config: Config,
     clock: Arc<dyn Clock>,
     mail_domain: String,
+    /// The terms versions known to this process (R1.2): the embedded one
+    /// plus those published in the database, loaded at start
+    /// (`terms_versions::load`) and added when published. Readers take a
+    /// snapshot; a publication swaps in a new registry.
+    terms: RwLock<Arc<ciel_terms::Registry>>,
 }
 
 impl AppState {
@@ -28,6 +33,7 @@ impl AppState {
                 config,
                 clock,
                 mail_domain,
+                terms: RwLock::new(Arc::new(ciel_terms::Registry::with_embedded())),
             }),
         }
     }
@@ -43,6 +49,23 @@ impl AppState {
     /// The injected clock's now.
     pub fn now(&self) -> Timestamp {
         self.inner.clock.now()
+    }
+
+    /// A snapshot of the terms versions known to this process (R1.2).
+    pub fn terms(&self) -> Arc<ciel_terms::Registry> {
+        match self.inner.terms.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the registry (after loading or publishing a version).
+    pub fn set_terms(&self, registry: ciel_terms::Registry) {
+        let mut w = match self.inner.terms.write() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *w = Arc::new(registry);
     }
 
     /// Domain of the Message-IDs of outgoing mail.

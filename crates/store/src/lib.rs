@@ -29,6 +29,7 @@ pub mod seed;
 pub mod services;
 pub mod sessions;
 mod sql;
+pub mod terms_versions;
 pub mod throttle;
 pub mod time;
 pub mod tokens;

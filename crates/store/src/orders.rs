@@ -373,3 +373,17 @@ pub async fn apply_step(
     .await?;
     Ok(after)
 }
+
+/// Every running (validated) order of every organisation, oldest first: the
+/// orders a new terms version is notified to and applies to (R1.2).
+pub async fn running<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Order>> {
+    let q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE state = 'validated' ORDER BY id"
+    ));
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}

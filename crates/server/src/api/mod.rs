@@ -9,6 +9,7 @@ pub mod hour_books;
 pub mod orders;
 pub mod records;
 pub mod services;
+pub mod terms_versions;
 pub mod views;
 
 use crate::problem::Problem;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
         (name = "orders", description = "Price lists and orders (R1.1-R1.5, R2.2-R2.4, R9, R12.1)"),
         (name = "services", description = "Services: provisioning, contest, terms, notices, suspensions, termination, products, reversibility (R1.6-R1.7, R2.5, R3, R12.2)"),
         (name = "hour_books", description = "Prepaid hour books: balances, interventions, overrun authorisations (R8.2-R8.3)"),
+        (name = "terms", description = "Terms versions over running orders: publication, notice, objection (R1.2)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -118,6 +120,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(hour_books::get_hour_book))
         .routes(routes!(hour_books::record_intervention))
         .routes(routes!(hour_books::record_authorisation))
+        .routes(routes!(
+            terms_versions::list_versions,
+            terms_versions::publish_version
+        ))
+        .routes(routes!(terms_versions::object))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
         .routes(routes!(calc::ticket_deadlines))

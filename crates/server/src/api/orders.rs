@@ -122,6 +122,9 @@ pub struct OrderView {
     pub one_time_total: Option<String>,
     /// The lines (absent in lists).
     pub lines: Option<Vec<OrderLineView>>,
+    /// The terms version governing the order today and why (R1.2; absent
+    /// in lists).
+    pub governing_terms: Option<crate::api::terms_versions::GoverningTermsView>,
 }
 
 /// A page of orders.
@@ -169,6 +172,7 @@ pub fn view(o: Order, lines: Option<Vec<Line>>) -> OrderView {
                 })
                 .collect()
         }),
+        governing_terms: None,
     }
 }
 
@@ -250,7 +254,10 @@ pub async fn get_order(
             "orders are shown to users who see services",
         ));
     }
-    Ok(Json(view(order, Some(lines))))
+    let governing = crate::terms_versions::governing(&s, &p.scope, &order).await?;
+    let mut v = view(order, Some(lines));
+    v.governing_terms = Some(governing.into());
+    Ok(Json(v))
 }
 
 async fn with_lines(s: &AppState, p: &Principal, o: Order) -> ApiResult<Json<OrderView>> {

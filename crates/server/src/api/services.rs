@@ -191,7 +191,7 @@ pub async fn list_services(
 async fn detail(s: &AppState, p: &Principal, row: ServiceRow) -> ApiResult<Json<ServiceView>> {
     let now = s.now();
     let st = services::state_of(&row)?;
-    let today = services::termination_today(&row, &st, now)?;
+    let today = services::termination_today(s, &row, &st, now)?;
     let charges =
         ciel_store::charges::of_source(s.store().db(), &p.scope, "service", row.id.as_str())
             .await?;

@@ -12,6 +12,7 @@ mod orders;
 mod records;
 mod services;
 mod session;
+mod terms;
 
 use crate::auth::{self, CSRF_COOKIE, Principal, Via};
 use crate::i18n::Tr;
@@ -96,6 +97,11 @@ pub fn router() -> Router<AppState> {
             "/back-office/organizations/{id}/orders",
             get(orders::staff_list),
         )
+        .route(
+            "/espace-client/orders/{id}/object",
+            post(orders::client_object),
+        )
+        .route("/back-office/terms", get(terms::page).post(terms::publish))
         .route("/back-office/orders/{id}", get(orders::staff_order))
         .route(
             "/back-office/orders/{id}/{action}",
@@ -263,6 +269,8 @@ fn flash_key(k: &str) -> &'static str {
         "services.done",
         "hour_books.recorded",
         "hour_books.authorised",
+        "terms.objected",
+        "terms.published",
     ];
     KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
 }
@@ -404,7 +412,7 @@ impl Viewer {
     /// A problem from a workflow, as the text shown next to a form.
     pub fn problem_text(&self, p: &Problem) -> String {
         let key = match p.code.as_str() {
-            "validation_failed" => "error.validation_failed",
+            "validation_failed" | "invalid_terms" => "error.validation_failed",
             "conflict" => "error.conflict",
             "forbidden" => "error.forbidden",
             "not_found" => "error.not_found",

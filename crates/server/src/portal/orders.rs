@@ -25,6 +25,25 @@ pub struct OrderRow {
     pub monthly: String,
 }
 
+/// A notified version the order may still object to, or has objected to.
+pub struct PendingRow {
+    pub version: String,
+    pub deadline: String,
+    pub applies_at: String,
+    pub objected: bool,
+    pub open: bool,
+}
+
+/// The terms version governing the order and why (R1.2).
+pub struct GoverningRow {
+    pub version: String,
+    pub since: String,
+    pub reason_key: &'static str,
+    pub hold_until: String,
+    pub explanation: Vec<String>,
+    pub pending: Vec<PendingRow>,
+}
+
 pub struct LineRow {
     pub item: String,
     pub quantity: i64,
@@ -65,6 +84,8 @@ struct DetailPage {
     lines: Vec<LineRow>,
     can_accept: bool,
     is_staff: bool,
+    governing: Option<GoverningRow>,
+    can_object: bool,
     error: Option<String>,
 }
 
@@ -169,6 +190,11 @@ async fn detail_page(
         .unwrap_or_default();
     let state_json: serde_json::Value = serde_json::from_str(&order.state_json).unwrap_or_default();
     let (monthly, one_time) = orders::totals(&lines);
+    let governing = crate::terms_versions::governing(&v.state, &p.scope, &order)
+        .await
+        .ok()
+        .map(|g| governing_row(v, g));
+    let can_object = order.state == "validated" && (p.is_staff() || p.user.is_org_admin);
     let (back, action_base) = if p.is_staff() {
         (
             format!("/back-office/organizations/{}/orders", order.org_id),
@@ -217,9 +243,42 @@ async fn detail_page(
                 .collect(),
             can_accept: !p.is_staff() && p.user.is_org_admin && order.state == "sent",
             is_staff: p.is_staff(),
+            governing,
+            can_object,
             error,
         },
     )
+}
+
+fn governing_row(v: &Viewer, g: ciel_catalog::governance::Governance) -> GoverningRow {
+    let lang = match v.tr.lang {
+        ciel_domain::Lang::Fr => ciel_engine::explain::Lang::Fr,
+        ciel_domain::Lang::En => ciel_engine::explain::Lang::En,
+    };
+    let now = v.state.now();
+    GoverningRow {
+        explanation: g.explain(lang).lines().map(str::to_owned).collect(),
+        reason_key: match g.reason.code() {
+            "applied_after_notice" => "terms.reason_applied_after_notice",
+            "objection_hold" => "terms.reason_objection_hold",
+            "accepted_at_renewal" => "terms.reason_accepted_at_renewal",
+            _ => "terms.reason_pinned_at_order_date",
+        },
+        version: g.version,
+        since: v.time(g.since),
+        hold_until: g.hold_until.map(|d| d.to_string()).unwrap_or_default(),
+        pending: g
+            .pending
+            .into_iter()
+            .map(|p| PendingRow {
+                open: !p.objected && now < p.objection_deadline,
+                version: p.version,
+                deadline: v.time(p.objection_deadline),
+                applies_at: v.time(p.applies_at),
+                objected: p.objected,
+            })
+            .collect(),
+    }
 }
 
 /// Client users who see services.
@@ -288,6 +347,33 @@ pub async fn client_decline(v: Viewer, Path(id): Path<String>, form: Form) -> Re
     after(&v, p, &id, "/espace-client", "orders.declined", r).await
 }
 
+/// A client Administrator objects to a new terms version for this order (R1.2).
+pub async fn client_object(v: Viewer, Path(id): Path<String>, form: Form) -> Response {
+    let p = match client(&v) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
+    }
+    let r = crate::terms_versions::object(&v.state, p, &id, form.get("version")).await;
+    objected(&v, p, &id, "/espace-client", r).await
+}
+
+async fn objected(
+    v: &Viewer,
+    p: &Principal,
+    id: &str,
+    base: &str,
+    r: Result<ciel_store::terms_versions::ObjectionRow, Problem>,
+) -> Response {
+    match r {
+        Ok(o) => done(&format!("{base}/orders/{}", o.order_id), "terms.objected"),
+        Err(e) if e.status == 404 => v.not_found(),
+        Err(e) => detail_page(v, p, id, Some(v.problem_text(&e)), problem_status(&e)).await,
+    }
+}
+
 pub async fn staff_list(v: Viewer, Path(org_id): Path<String>) -> Response {
     match v.require_staff() {
         Ok(p) => list_page(&v, p, &org_id, "/back-office").await,
@@ -335,6 +421,10 @@ pub async fn staff_action(
             return detail_page(&v, &p, &id, Some(v.problem_text(&e)), problem_status(&e)).await;
         }
     };
+    if action == "object" {
+        let r = crate::terms_versions::object(&v.state, &actor, &id, form.get("version")).await;
+        return objected(&v, &p, &id, "/back-office", r).await;
+    }
     let (r, flash) = match action.as_str() {
         "send" => (
             orders::send_order(&v.state, &actor, &id).await,

@@ -194,7 +194,7 @@ async fn detail(
     let st = services::state_of(row)?;
     let code = status_code(&st, now);
     let s = st.service();
-    let today = services::termination_today(row, &st, now)?.map(|t| {
+    let today = services::termination_today(&v.state, row, &st, now)?.map(|t| {
         (
             t.last_day.to_string(),
             t.fee.to_string(),

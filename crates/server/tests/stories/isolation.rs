@@ -182,6 +182,10 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/services/{service_id}/product-return") => {
             Some(json!({"product": "x", "outcome": "lost"}))
         }
+        ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
+        ("post", "/api/v1/orders/{order_id}/terms-objections") => {
+            Some(json!({"version": "cgv-csp-v1.0-20250107"}))
+        }
         ("post", "/api/v1/users/{user_id}/invitation")
         | ("post", "/api/v1/orders/{order_id}/send")
         | ("post", "/api/v1/orders/{order_id}/accept")
@@ -299,6 +303,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/hour-books/{}", other.book),
         format!("/back-office/hour-books/{}", other.book),
         format!("/back-office/organizations/{}/hour-books", other.org),
+        "/back-office/terms".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -349,6 +354,15 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
                 ("description", "intrusion"),
             ],
         ),
+        (
+            format!("/espace-client/orders/{}/object", other.order),
+            vec![("version", "cgv-csp-v1.0-20250107")],
+        ),
+        (
+            format!("/back-office/orders/{}/object", other.order),
+            vec![("version", "cgv-csp-v1.0-20250107")],
+        ),
+        ("/back-office/terms".to_owned(), vec![("toml", "[version]")]),
     ];
     for (path, fields) in &posts {
         let r = a.form(path, fields).await;

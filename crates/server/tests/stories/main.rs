@@ -13,6 +13,7 @@ mod platform;
 mod services;
 mod smtp;
 mod support;
+mod terms_versions;
 
 use libtest_mimic::{Arguments, Trial};
 use std::future::Future;
@@ -50,6 +51,7 @@ fn main() {
         orders::the_portal_shows_orders_and_runs_their_steps,
         services::a_service_is_provisioned_contested_and_accepted_by_the_clock,
         services::terminations_hand_their_fees_to_billing_once,
+        terms_versions::a_new_version_applies_after_30_days_unless_objected,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
         platform::health_metrics_openapi_and_request_ids,

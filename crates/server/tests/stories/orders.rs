@@ -23,7 +23,7 @@ fn prices(storage: &str) -> Value {
 }
 
 /// Publishes the first price list, in force from the start day.
-async fn first_price_list(staff: &Session) {
+pub(crate) async fn first_price_list(staff: &Session) {
     let (status, body) = staff
         .api(
             Method::POST,
@@ -65,6 +65,24 @@ async fn draft_ok(staff: &Session, org: &str) -> String {
     .await;
     assert_eq!(status, 201, "{o}");
     o["id"].as_str().unwrap().to_owned()
+}
+
+/// An order of organisation A drafted, sent, accepted and validated now;
+/// its view with its lines.
+pub(crate) async fn validated_order(staff: &Session, admin_a: &Session) -> Value {
+    let org = org_of(admin_a).await;
+    let id = draft_ok(staff, &org).await;
+    for (who, step) in [(staff, "send"), (admin_a, "accept"), (staff, "validate")] {
+        let (status, o) = post(who, &format!("/api/v1/orders/{id}/{step}"), None).await;
+        assert_eq!(status, 200, "{step}: {o}");
+    }
+    let (status, o) = admin_a.get_json(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(
+        (status, o["state"].as_str()),
+        (200, Some("validated")),
+        "{o}"
+    );
+    o
 }
 
 pub async fn an_order_goes_from_draft_to_validation(b: Backend) {
