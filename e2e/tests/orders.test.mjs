@@ -4,7 +4,7 @@
 // are shown next to their field, the typed values kept.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, USERS, ORG_A } from '../lib/ciel.mjs';
+import { launchBrowser, newPage, login, screenshotPath, USERS, ORG_A } from '../lib/ciel.mjs';
 
 let browser;
 before(async () => {
@@ -54,6 +54,7 @@ test('staff publish a tariff, draft and send an order; the client Administrator 
     const date = page.getByLabel("Date d'effet");
     assert.equal(await date.getAttribute('aria-invalid'), 'true');
     await describedBy(date, 'R2.2');
+    await page.screenshot({ path: screenshotPath('tariff-refused'), fullPage: true });
     assert.equal(await page.getByLabel('Nom', { exact: true }).inputValue(), tariff);
     assert.match(await page.getByLabel('Prix (un palier par ligne)').inputValue(), /^support\.premium 320$/m);
     await date.fill(inDays(45));
@@ -77,6 +78,7 @@ test('staff publish a tariff, draft and send an order; the client Administrator 
     const again2 = page.getByRole('group', { name: 'Ligne 2' });
     await again2.getByRole('alert').filter({ hasText: 'R12.1' }).waitFor();
     await describedBy(again2.getByLabel('Prestation'), 'R12.1');
+    await page.screenshot({ path: screenshotPath('order-form-refused'), fullPage: true });
     assert.equal(await page.getByRole('group', { name: 'Ligne 1' }).getByRole('alert').count(), 0);
     assert.equal(
       await page.getByRole('group', { name: 'Ligne 1' }).getByLabel('Niveau (support, infogérance)').inputValue(),
