@@ -4,7 +4,7 @@
 // error (the CSP forbids inline scripts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, unlabelledControls, lowContrastText, USERS } from '../lib/ciel.mjs';
+import { launchBrowser, newPage, login, unlabelledControls, lowContrastText, USERS, ORG_A } from '../lib/ciel.mjs';
 
 let browser;
 before(async () => {
@@ -73,8 +73,10 @@ test('back office pages are labelled, contrasted and titled', async () => {
     await login(page, USERS.staffAdmin);
     await page.goto('/back-office');
     const orgHref = await page.locator('main table a').first().getAttribute('href');
+    // A client organisation's order form (the first listed may be the provider).
+    const clientHref = await page.getByRole('link', { name: ORG_A }).getAttribute('href');
     const problems = [];
-    for (const path of ['/back-office', orgHref, '/back-office/staff', '/back-office/audit', '/back-office/messages', '/account']) {
+    for (const path of ['/back-office', orgHref, `${clientHref}/orders/new`, '/back-office/price-lists', '/back-office/staff', '/back-office/audit', '/back-office/messages', '/account']) {
       problems.push(...(await checkPage(page, errors, path)));
     }
     await page.goto(orgHref);

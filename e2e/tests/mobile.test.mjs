@@ -2,7 +2,7 @@
 // form fields fit the screen. Screenshots go to e2e/test-results/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, horizontalOverflow, screenshotPath, USERS } from '../lib/ciel.mjs';
+import { launchBrowser, newPage, login, horizontalOverflow, screenshotPath, USERS, ORG_A } from '../lib/ciel.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
@@ -75,6 +75,10 @@ test('the back office fits a phone', async () => {
     await login(page, USERS.staffAdmin);
     await checkPhone(page, '/back-office', 'phone-back-office');
     await checkPhone(page, '/back-office/messages', 'phone-back-office-messages');
+    await checkPhone(page, '/back-office/price-lists', 'phone-back-office-price-lists');
+    await page.goto('/back-office');
+    const org = await page.getByRole('link', { name: ORG_A }).getAttribute('href');
+    await checkPhone(page, `${org}/orders/new`, 'phone-back-office-order-form');
   } finally {
     await context.close();
   }

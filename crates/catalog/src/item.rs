@@ -504,6 +504,83 @@ impl Item {
     }
 }
 
+/// The SKU a dedicated server's price takes, whatever its model.
+pub const DEDICATED_SERVER_SKU_PATTERN: &str = "dedicated_server.<model>";
+
+/// Every SKU the catalogue can charge, in catalogue order: what a price list
+/// must price for every offer to be orderable (the staff's help when
+/// publishing a tariff, and the check of the demo tariff). Colocation SKUs
+/// are one per datacenter code of the terms; a dedicated server's depends on
+/// its model, listed as [`DEDICATED_SERVER_SKU_PATTERN`].
+pub fn catalogue_skus<'a>(datacenters: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut items: Vec<Item> = AvailabilityClass::ALL
+        .into_iter()
+        .map(|class| {
+            Item::CloudVm(CloudVm {
+                vcpu: 1,
+                ram_gb: 1,
+                storage_gb: 1,
+                class,
+            })
+        })
+        .collect();
+    items.extend(
+        [
+            MachineCriticality::C1,
+            MachineCriticality::C2,
+            MachineCriticality::C3,
+        ]
+        .map(|c| {
+            Item::PraMachine(PraMachine {
+                machine: String::new(),
+                criticality: Some(c),
+            })
+        }),
+    );
+    items.extend(datacenters.into_iter().map(|dc| {
+        Item::Colocation(Colocation {
+            datacenter: dc.to_owned(),
+            emplacement: String::new(),
+            rack_units: 1,
+            power_kva: Decimal::ONE,
+            max_amperage_a: Decimal::ONE,
+            bandwidth_flat_mbps: 1,
+            overage_price_per_mbps: Price::ZERO,
+        })
+    }));
+    items.push(Item::ExternalBackup(ExternalBackup {
+        storage_gb: 1,
+        immutability: Some(CalendarDuration::new(1, 0)),
+        recycle_bin: Some(CalendarDuration::new(1, 0)),
+    }));
+    items.push(Item::M365Backup(M365Backup {
+        provisioned_storage_gb: Some(1),
+    }));
+    items.push(Item::CloudConnect(CloudConnect {
+        vpn_mpls_contract_ref: None,
+    }));
+    items.extend(SupportLevel::ALL.map(|level| Item::Support { level }));
+    items.extend(
+        [ManagedLevel::Standard, ManagedLevel::Premium]
+            .map(|level| Item::ManagedServices { level }),
+    );
+    items.push(Item::HourBook { hours: 1 });
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    for item in &items {
+        for c in item.charges().unwrap_or_default() {
+            add(c.sku.as_str().to_owned());
+        }
+    }
+    add(DEDICATED_SERVER_SKU_PATTERN.to_owned());
+    add(format!("{}.setup", ItemKind::DedicatedServer.code()));
+    out
+}
+
 /// One SKU segment: non-empty `[a-z0-9_]`.
 pub(crate) fn is_segment(s: &str) -> bool {
     !s.is_empty()
@@ -615,6 +692,29 @@ mod tests {
             .charges(),
             Err(ChargeError::Model("R650 big".into()))
         );
+    }
+
+    #[test]
+    fn the_catalogue_lists_each_sku_once_with_every_setup_fee() {
+        let skus = catalogue_skus(["PA3", "MLB"]);
+        assert_eq!(
+            skus.len(),
+            5 * 3 + 3 + 2 * 3 + 3 + 1 + 1 + 3 + 2 + 1 + 1 + 10
+        );
+        for sku in [
+            "cloud_vm.dual_dc.vcpu",
+            "pra.c3",
+            "colocation.mlb.power_kva",
+            "backup.recycle_bin_gb",
+            "support.platinum",
+            "managed_services.premium",
+            "hour_book.hour",
+            "hour_book.setup",
+            "dedicated_server.<model>",
+            "dedicated_server.setup",
+        ] {
+            assert!(skus.iter().any(|s| s == sku), "{sku}");
+        }
     }
 
     #[test]

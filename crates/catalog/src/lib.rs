@@ -27,8 +27,9 @@ pub mod rules;
 pub mod service;
 
 pub use item::{
-    AvailabilityClass, Charge, ChargeKind, CloudConnect, CloudVm, Colocation, DedicatedServer,
-    ExternalBackup, Item, ItemKind, M365Backup, ManagedLevel, PraMachine,
+    AvailabilityClass, Charge, ChargeKind, CloudConnect, CloudVm, Colocation,
+    DEDICATED_SERVER_SKU_PATTERN, DedicatedServer, ExternalBackup, Item, ItemKind, M365Backup,
+    ManagedLevel, PraMachine, catalogue_skus,
 };
 pub use item::{CalendarDuration, ChargeError, DurationError};
 pub use order::{Acceptance, OrderEvent, OrderParams, OrderState, TransitionError, apply};

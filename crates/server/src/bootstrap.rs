@@ -1,6 +1,7 @@
 //! First start and demo data: the provider's identity, the first staff
 //! administrator, and a demo tenant set (three client companies with their
-//! Administrators and users, and staff of every role).
+//! Administrators and users, staff of every role, and a demo tariff pricing
+//! every catalogue SKU so an order can be drafted at once).
 
 use crate::state::AppState;
 use ciel_domain::{Email, Lang, Permission, Permissions, StaffRole};
@@ -282,7 +283,118 @@ pub async fn load_demo(state: &AppState) -> anyhow::Result<Vec<DemoLogin>> {
         }
     }
     tx.commit().await.map_err(StoreError::from)?;
+    publish_demo_tariff(state).await?;
     Ok(logins)
+}
+
+/// Name of the demo tariff.
+pub const DEMO_TARIFF_NAME: &str = "Tarif de démonstration";
+
+/// Publishes the demo tariff when no price list exists yet, effective on
+/// 1 January of the current year (Paris): early enough that a price list
+/// staff publish today is a later version, not a clash on the same day.
+async fn publish_demo_tariff(state: &AppState) -> anyhow::Result<()> {
+    if crate::orders::price_book(state)
+        .await
+        .map_err(problem)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let now = state.now();
+    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC);
+    let year = now.to_zoned(paris).year();
+    let input = crate::orders::PriceListInput {
+        name: format!("{DEMO_TARIFF_NAME} {year}"),
+        effective_from: jiff::civil::date(year, 1, 1).to_string(),
+        prices: demo_prices(),
+    };
+    crate::orders::publish_as(state, Actor::system("ciel demo", now), input)
+        .await
+        .map_err(problem)?;
+    Ok(())
+}
+
+fn problem(p: crate::problem::Problem) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} ({}): {}",
+        p.title,
+        p.field.unwrap_or_default(),
+        p.detail.unwrap_or_default()
+    )
+}
+
+/// The demo tariff, in euros excluding VAT a month (one-time for setup fees
+/// and hour books): one price per catalogue SKU (see
+/// `ciel_catalog::catalogue_skus`), with volume tiers on VM storage and hour
+/// books (R2.3), and two dedicated server models.
+pub fn demo_prices() -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let one = |p: &str| json!([{ "unit_price": p }]);
+    let mut m = Map::new();
+    let mut put = |sku: String, v: Value| {
+        m.insert(sku, v);
+    };
+    // Cloud VMs, by availability class: vCPU, RAM per GB, storage per GB
+    // (from 1 TB, a lower unit price with a flat part: no cliff at the edge).
+    for (class, vcpu, ram, gb, gb_above, flat) in [
+        ("mono_site", "18", "6", "0.10", "0.08", "20"),
+        ("hd_multi_site", "26", "8.5", "0.16", "0.13", "30"),
+        ("thd_multi_site", "34", "11", "0.22", "0.18", "40"),
+        ("mono_dc", "15", "5", "0.08", "0.06", "20"),
+        ("dual_dc", "24", "8", "0.14", "0.11", "30"),
+    ] {
+        put(format!("cloud_vm.{class}.vcpu"), one(vcpu));
+        put(format!("cloud_vm.{class}.ram_gb"), one(ram));
+        put(
+            format!("cloud_vm.{class}.storage_gb"),
+            json!([{ "up_to": "1000", "unit_price": gb },
+                   { "unit_price": gb_above, "flat": flat }]),
+        );
+    }
+    put("cloud_vm.setup".into(), one("150"));
+    // PRA, per protected machine by criticality (R6.2, R10.1).
+    for (c, p) in [("c1", "180"), ("c2", "120"), ("c3", "70")] {
+        put(format!("pra.{c}"), one(p));
+    }
+    put("pra.setup".into(), one("400"));
+    // Colocation, in every datacenter of the terms.
+    for dc in ciel_terms::embedded().colocation.datacenters.keys() {
+        let dc = dc.to_ascii_lowercase();
+        put(format!("colocation.{dc}.rack_unit"), one("28"));
+        put(format!("colocation.{dc}.power_kva"), one("190"));
+        put(format!("colocation.{dc}.bandwidth_mbps"), one("2.5"));
+    }
+    put("colocation.setup".into(), one("600"));
+    // Dedicated servers, by model.
+    put("dedicated_server.r450_1x8c_64g".into(), one("320"));
+    put("dedicated_server.r650_2x16c_256g".into(), one("790"));
+    put("dedicated_server.setup".into(), one("250"));
+    // External backup and its options (per GB of the backup), Microsoft 365.
+    put("backup.storage_gb".into(), one("0.05"));
+    put("backup.immutability_gb".into(), one("0.02"));
+    put("backup.recycle_bin_gb".into(), one("0.01"));
+    put("backup.setup".into(), one("100"));
+    put("m365_backup.storage_gb".into(), one("0.04"));
+    put("m365_backup.setup".into(), one("50"));
+    // Cloud Connect is free (R12.1).
+    put("cloud_connect".into(), one("0"));
+    put("cloud_connect.setup".into(), one("0"));
+    // Support levels (R4.1), managed services (R8.1), hour books (R8.2).
+    put("support.standard".into(), one("100"));
+    put("support.premium".into(), one("300"));
+    put("support.platinum".into(), one("900"));
+    put("support.setup".into(), one("0"));
+    put("managed_services.standard".into(), one("450"));
+    put("managed_services.premium".into(), one("950"));
+    put("managed_services.setup".into(), one("300"));
+    put(
+        "hour_book.hour".into(),
+        json!([{ "up_to": "20", "unit_price": "110" },
+               { "unit_price": "95", "flat": "300" }]),
+    );
+    put("hour_book.setup".into(), one("0"));
+    Value::Object(m)
 }
 
 #[cfg(test)]
@@ -306,5 +418,26 @@ mod tests {
             PROVIDER_VAT
         );
         assert!(ciel_domain::password::check(DEMO_PASSWORD, "x@y.fr").is_ok());
+    }
+
+    #[test]
+    fn the_demo_tariff_prices_every_catalogue_sku_and_reads_as_a_price_list() {
+        let prices = demo_prices();
+        let terms = ciel_terms::embedded();
+        for sku in
+            ciel_catalog::catalogue_skus(terms.colocation.datacenters.keys().map(String::as_str))
+        {
+            if sku == ciel_catalog::DEDICATED_SERVER_SKU_PATTERN {
+                continue;
+            }
+            assert!(prices.get(&sku).is_some(), "{sku} is not priced");
+        }
+        let parsed: std::collections::BTreeMap<ciel_catalog::Sku, ciel_catalog::TieredPrice> =
+            serde_json::from_value(prices).unwrap();
+        assert!(
+            parsed
+                .keys()
+                .any(|s| s.as_str().starts_with("dedicated_server.r"))
+        );
     }
 }

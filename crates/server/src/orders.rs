@@ -191,6 +191,17 @@ pub async fn publish_price_list(
     input: PriceListInput,
 ) -> ApiResult<Published> {
     require_staff(p, StaffRole::manages_clients)?;
+    publish_as(state, p.actor(state.now()), input).await
+}
+
+/// Publishes a price list version for `actor` once authorised (staff
+/// through [`publish_price_list`], or the demo loader as the system): the
+/// same checks and notices either way.
+pub async fn publish_as(
+    state: &AppState,
+    actor: Actor,
+    input: PriceListInput,
+) -> ApiResult<Published> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(Problem::invalid("name", "1 to 100 printable characters"));
@@ -239,7 +250,6 @@ pub async fn publish_price_list(
         }
     };
     let prices_json = serde_json::to_string(&prices).map_err(|e| corrupt("prices", e))?;
-    let actor = p.actor(now);
     let mut tx = state.store().begin().await?;
     let row = catalog::insert(
         &mut tx,

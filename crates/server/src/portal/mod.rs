@@ -8,10 +8,12 @@ mod back_office;
 mod client;
 mod hour_books;
 mod members;
+mod order_form;
 mod orders;
 mod records;
 mod services;
 mod session;
+mod tariffs;
 mod terms;
 
 use crate::auth::{self, CSRF_COOKIE, Principal, Via};
@@ -95,7 +97,15 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/back-office/organizations/{id}/orders",
-            get(orders::staff_list),
+            get(orders::staff_list).post(order_form::submit),
+        )
+        .route(
+            "/back-office/organizations/{id}/orders/new",
+            get(order_form::page),
+        )
+        .route(
+            "/back-office/price-lists",
+            get(tariffs::list).post(tariffs::publish),
         )
         .route(
             "/espace-client/orders/{id}/object",
@@ -271,6 +281,8 @@ fn flash_key(k: &str) -> &'static str {
         "hour_books.authorised",
         "terms.objected",
         "terms.published",
+        "orders.drafted",
+        "tariffs.published",
     ];
     KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
 }
@@ -417,6 +429,11 @@ impl Viewer {
             "forbidden" => "error.forbidden",
             "not_found" => "error.not_found",
             "rate_limited" => "error.rate_limited",
+            "unknown_field" => "error.validation_failed",
+            "notice_too_late" => "error.notice_too_late",
+            "option_rule_violated" => "error.option_rule_violated",
+            "price_missing" | "no_price_list" => "error.price_missing",
+            "invalid_transition" => "error.invalid_transition",
             _ => "error.internal",
         };
         let mut s = self.tr.t(key).to_owned();

@@ -61,6 +61,8 @@ struct ListPage {
     base: String,
     orders: Vec<OrderRow>,
     next_cursor: Option<String>,
+    /// The back office's form drafting a new order for this client.
+    new_order: Option<String>,
 }
 
 #[derive(Template)]
@@ -163,6 +165,8 @@ async fn list_page(v: &Viewer, p: &Principal, org_id: &str, base: &str) -> Respo
             monthly: orders::totals(&lines).0.normalize().to_string(),
         });
     }
+    let new_order = (p.is_staff() && org.kind == "client")
+        .then(|| format!("/back-office/organizations/{}/orders/new", org.id));
     v.render(ListPage {
         t: v.tr,
         ctx: v.ctx(),
@@ -170,6 +174,7 @@ async fn list_page(v: &Viewer, p: &Principal, org_id: &str, base: &str) -> Respo
         base: base.to_owned(),
         orders: rows,
         next_cursor: page.next_cursor,
+        new_order,
     })
 }
 
@@ -389,7 +394,7 @@ pub async fn staff_order(v: Viewer, Path(id): Path<String>) -> Response {
 }
 
 /// The staff principal, back-dated by the form's `occurred_at` if given.
-fn staff_actor(v: &Viewer, form: &Form) -> Result<Principal, Problem> {
+pub(super) fn staff_actor(v: &Viewer, form: &Form) -> Result<Principal, Problem> {
     let Some(p) = v.principal.as_ref().filter(|p| p.is_staff()) else {
         return Err(Problem::not_found());
     };

@@ -51,18 +51,6 @@ pub async fn sell_hour_book(staff: &Session, admin: &Session, hours: u32) -> Str
     org
 }
 
-pub async fn publish_hour_price(staff: &Session) {
-    let (status, body) = post(
-        staff,
-        "/api/v1/price-lists",
-        json!({"name": "Tarif", "effective_from": "2026-05-07",
-            "prices": {"hour_book.hour": [{"unit_price": "90"}], "hour_book.setup": [{"unit_price": "50"}],
-                "support.standard": [{"unit_price": "100"}], "support.setup": [{"unit_price": "0"}]}}),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-}
-
 fn work(start: &str, end: &str) -> Value {
     json!({"start": start, "end": end, "description": "Mise à jour du noyau"})
 }
@@ -71,10 +59,10 @@ pub async fn hour_books_are_charged_per_r8_and_overruns_need_authorisation(b: Ba
     let app = TestApp::start(b).await;
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
-    publish_hour_price(&staff).await;
     let org = sell_hour_book(&staff, &admin_a, 2).await;
 
-    // The validated order created one book of 2 hours, at 90 EUR an hour.
+    // The validated order created one book of 2 hours, at the demo tariff's
+    // 110 EUR an hour (first tier, up to 20 hours).
     let (status, list) = admin_a
         .get_json(&format!("/api/v1/organizations/{org}/hour-books"))
         .await;
@@ -82,7 +70,7 @@ pub async fn hour_books_are_charged_per_r8_and_overruns_need_authorisation(b: Ba
     let books = list["items"].as_array().unwrap();
     assert_eq!(books.len(), 1, "{list}");
     assert_eq!(books[0]["hours"], 2);
-    assert_eq!(books[0]["hourly_rate"], "90");
+    assert_eq!(books[0]["hourly_rate"], "110");
     assert_eq!(books[0]["balance_minutes"], "120");
     let book = books[0]["id"].as_str().unwrap().to_owned();
     let interventions = format!("/api/v1/hour-books/{book}/interventions");
@@ -196,7 +184,7 @@ pub async fn hour_books_are_charged_per_r8_and_overruns_need_authorisation(b: Ba
     .await;
     assert_eq!(status, 403, "{p}");
 
-    // Now accepted: 15 min from the book, 45 min overrun billed at 90 EUR/h.
+    // Now accepted: 15 min from the book, 45 min overrun billed at 110 EUR/h = 82.50 EUR.
     let (status, r) = post(&staff, &interventions, holiday).await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["intervention"]["charged_minutes"], "60");
@@ -207,7 +195,7 @@ pub async fn hour_books_are_charged_per_r8_and_overruns_need_authorisation(b: Ba
     assert_eq!(c.len(), 1, "{c:?}");
     assert_eq!(
         (c[0].amount.as_str(), c[0].rule.as_str()),
-        ("67.50", "R8.2")
+        ("82.50", "R8.2")
     );
     assert!(c[0].explanation_json.contains("R8.2"));
 
@@ -299,7 +287,6 @@ pub async fn unused_hours_lapse_at_month_end_without_managed_services(b: Backend
     let app = TestApp::start(b).await;
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
-    publish_hour_price(&staff).await;
     let org = sell_hour_book(&staff, &admin_a, 2).await;
     let list = format!("/api/v1/organizations/{org}/hour-books");
     let (_, l) = admin_a.get_json(&list).await;

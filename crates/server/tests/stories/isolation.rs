@@ -49,18 +49,8 @@ async fn other_org(app: &TestApp) -> Other {
     ];
     let token = tok["token"]["id"].as_str().unwrap().to_owned();
     secrets.push(token.clone());
-    // An order of B, sent: staff publish a tariff and draft it.
+    // An order of B, sent: staff draft it at the demo tariff.
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
-    let (status, _) = staff
-        .api(
-            Method::POST,
-            "/api/v1/price-lists",
-            Some(json!({"name": "Tarif", "effective_from": "2026-05-07",
-                "prices": {"support.standard": [{"unit_price": "100"}], "support.setup": [{"unit_price": "0"}],
-                "hour_book.hour": [{"unit_price": "90"}], "hour_book.setup": [{"unit_price": "0"}]}})),
-        )
-        .await;
-    assert_eq!(status, 201);
     let (status, order) = staff
         .api(
             Method::POST,
@@ -304,6 +294,8 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/back-office/hour-books/{}", other.book),
         format!("/back-office/organizations/{}/hour-books", other.org),
         "/back-office/terms".to_owned(),
+        format!("/back-office/organizations/{}/orders/new", other.org),
+        "/back-office/price-lists".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -363,6 +355,18 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("version", "cgv-csp-v1.0-20250107")],
         ),
         ("/back-office/terms".to_owned(), vec![("toml", "[version]")]),
+        (
+            format!("/back-office/organizations/{}/orders", other.org),
+            vec![("l0_kind", "support"), ("l0_level", "standard")],
+        ),
+        (
+            "/back-office/price-lists".to_owned(),
+            vec![
+                ("name", "Intrus"),
+                ("effective_from", "2030-01-01"),
+                ("prices", "support.standard 1"),
+            ],
+        ),
     ];
     for (path, fields) in &posts {
         let r = a.form(path, fields).await;

@@ -4,6 +4,7 @@
 //! ignored otherwise.
 
 mod accounts;
+mod back_office_forms;
 mod clients;
 mod contract;
 mod hour_books;
@@ -38,6 +39,7 @@ fn main() {
         accounts::profiles_and_the_last_administrator,
         accounts::api_tokens_are_scoped_shown_once_and_revocable,
         accounts::staff_can_back_date_and_the_audit_keeps_both_times,
+        back_office_forms::staff_publish_a_tariff_and_draft_an_order_from_the_back_office,
         clients::billing_profiles_are_validated_and_scoped,
         contract::ticket_deadline_calculator_cites_its_rules,
         isolation::no_api_route_leaks_another_organisation,

@@ -9,20 +9,18 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-fn prices(storage: &str) -> Value {
-    json!({
-        "backup.storage_gb": [{"unit_price": storage}],
-        "backup.immutability_gb": [{"unit_price": "0.02"}],
-        "backup.recycle_bin_gb": [{"unit_price": "0.01"}],
-        "backup.setup": [{"unit_price": "100"}],
-        "support.premium": [{"unit_price": "300"}],
-        "support.setup": [{"unit_price": "0"}],
-        "cloud_connect": [{"unit_price": "0"}],
-        "cloud_connect.setup": [{"unit_price": "0"}]
-    })
+/// The demo tariff (in force since 1 January: the demo loads it) with the
+/// backup storage at `storage` a GB; every other price unchanged, so only
+/// that price can need a notice (R2.2).
+pub fn prices(storage: &str) -> Value {
+    let mut p = ciel_server::bootstrap::demo_prices();
+    p["backup.storage_gb"] = json!([{"unit_price": storage}]);
+    p
 }
 
-/// Publishes the first price list, in force from the start day.
+/// Publishes this year's price list, in force from the start day: the demo
+/// tariff's prices again (backup 0.05 EUR/GB, Premium support 300 EUR), so
+/// no price changes and no notice is due.
 pub(crate) async fn first_price_list(staff: &Session) {
     let (status, body) = staff
         .api(
@@ -90,10 +88,18 @@ pub async fn an_order_goes_from_draft_to_validation(b: Backend) {
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
     let org_a = org_of(&admin_a).await;
-    // No price list yet: an order cannot be priced.
-    let (status, p) = draft(&staff, &org_a, json!({"lines": [backup(10, None)]})).await;
-    assert_eq!((status, p["code"].as_str()), (422, Some("no_price_list")));
     first_price_list(&staff).await;
+    // A model the tariff does not price cannot be ordered.
+    let (status, p) = draft(
+        &staff,
+        &org_a,
+        json!({"lines": [{"item": {"kind": "dedicated_server", "model": "z9_unknown"}}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str(), p["field"].as_str()),
+        (422, Some("price_missing"), Some("lines[0].item"))
+    );
 
     // Option rules (R9.2, R9.4, R12.1): refused with the rule and the field.
     let (status, p) = draft(
@@ -484,8 +490,8 @@ pub async fn price_changes_are_notified_and_options_take_the_request_day_tariff(
     let (_, lists) = staff.get_json("/api/v1/price-lists").await;
     assert_eq!(
         lists["items"].as_array().unwrap().len(),
-        1,
-        "nothing written"
+        2,
+        "nothing written: the demo tariff and this year's list only"
     );
     // 7 June is allowed: every client Administrator gets the notice.
     let (status, p) = post(

@@ -11,24 +11,10 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// A price list, an order with a Premium support line (12 months) and a
-/// 500 GB backup line (12 months, 0.05 EUR/GB: 25 EUR a month), accepted
-/// and validated. Returns the services, backup first.
+/// An order priced by the demo tariff, with a Premium support line (12
+/// months) and a 500 GB backup line (12 months, 0.05 EUR/GB: 25 EUR a
+/// month), accepted and validated. Returns the services, backup first.
 async fn validated_services(staff: &Session, admin: &Session, org: &str) -> (String, String) {
-    let (status, body) = post(
-        staff,
-        "/api/v1/price-lists",
-        Some(
-            json!({"name": "Tarif 2026", "effective_from": "2026-05-07", "prices": {
-                "backup.storage_gb": [{"unit_price": "0.05"}],
-                "backup.setup": [{"unit_price": "100"}],
-                "support.premium": [{"unit_price": "300"}],
-                "support.setup": [{"unit_price": "0"}]
-            }}),
-        ),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
     // R1.6: a service is committed for at least one month.
     let (status, p) = post(
         staff,
