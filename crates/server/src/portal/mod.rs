@@ -262,29 +262,47 @@ impl FromRequestParts<AppState> for Viewer {
 
 /// Flash keys are looked up in the static tables; only known keys resolve.
 fn flash_key(k: &str) -> &'static str {
-    const KEYS: &[&str] = &[
-        "users.invited",
-        "users.updated",
-        "users.resent",
-        "orgs.created",
-        "staff.created",
-        "tokens.created",
-        "tokens.revoked",
-        "orders.sent",
-        "orders.accepted",
-        "orders.signed",
-        "orders.validated",
-        "orders.refused",
-        "orders.declined",
-        "services.done",
-        "hour_books.recorded",
-        "hour_books.authorised",
-        "terms.objected",
-        "terms.published",
-        "orders.drafted",
-        "tariffs.published",
-    ];
-    KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
+    FLASH_KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
+}
+
+/// The flash messages a redirect may name (`?flash=`).
+const FLASH_KEYS: &[&str] = &[
+    "users.invited",
+    "users.updated",
+    "users.resent",
+    "orgs.created",
+    "staff.created",
+    "tokens.created",
+    "tokens.revoked",
+    "orders.sent",
+    "orders.accepted",
+    "orders.signed",
+    "orders.validated",
+    "orders.refused",
+    "orders.declined",
+    "services.done",
+    "hour_books.recorded",
+    "hour_books.authorised",
+    "terms.objected",
+    "terms.published",
+    "orders.drafted",
+    "tariffs.published",
+];
+
+#[cfg(test)]
+mod flash_tests {
+    use super::FLASH_KEYS;
+    use crate::i18n::Tr;
+    use ciel_domain::Lang;
+
+    #[test]
+    fn every_flash_message_is_translated() {
+        for lang in Lang::ALL {
+            for k in FLASH_KEYS {
+                assert_ne!(Tr::new(lang).t(k), *k, "{k} has no {lang:?} text");
+            }
+        }
+    }
 }
 
 impl Viewer {
