@@ -676,7 +676,8 @@ pub async fn run_pass_observed(
         if batch.is_empty() {
             return Ok(report);
         }
-        let mut progressed = false;
+        // The pure part first: every due step of the chunk.
+        let mut computed = Vec::with_capacity(batch.len());
         for row in &batch {
             let params = params(state, &row.terms_version)?;
             let current = state_of(row)?;
@@ -684,47 +685,53 @@ pub async fn run_pass_observed(
                 tracing::error!(service = %row.id, error = %e, "due step refused");
                 Problem::internal()
             })?;
-            if steps.is_empty() {
-                // next_due_at was stale (cannot happen short of a manual
-                // edit): store the recomputed one so the pass moves on.
-                let fixed = services::apply_step(
-                    &mut tx,
-                    &actor,
-                    row,
-                    Step {
-                        from_version: row.version,
-                        state: next.name(),
-                        state_json: row.state_json.clone(),
-                        start_date: row.start_date.clone(),
-                        term_last_day: row.term_last_day.clone(),
-                        next_due_at: next.next_due_at(),
-                        action: "service.reindex",
-                    },
-                )
-                .await;
-                progressed |= fixed.is_ok();
+            // No step while next_due_at said one was due cannot happen
+            // short of a manual edit: the recomputed instant is stored
+            // (`service.reindex`) so the pass moves on.
+            let action = if steps.is_empty() {
+                "service.reindex".to_owned()
+            } else {
+                let names: Vec<&str> = steps.iter().map(ServiceEvent::name).collect();
+                format!("service.{}", names.join("+"))
+            };
+            computed.push((row, next, steps, action));
+        }
+        // Then one batched write for the chunk.
+        let mut writes = Vec::with_capacity(computed.len());
+        for (row, next, _, action) in &computed {
+            let s = next.service();
+            writes.push((
+                *row,
+                Step {
+                    from_version: row.version,
+                    state: next.name(),
+                    state_json: serde_json::to_string(next).map_err(corrupt)?,
+                    start_date: s.map(|s| s.start().to_string()),
+                    term_last_day: s.map(|s| s.term_last_day.to_string()),
+                    next_due_at: next.next_due_at(),
+                    action: action.as_str(),
+                },
+            ));
+        }
+        let written = services::apply_steps(&mut tx, &actor, writes).await?;
+        let written: BTreeMap<&str, &ServiceRow> =
+            written.iter().map(|r| (r.id.as_str(), r)).collect();
+        for (row, next, steps, _) in &computed {
+            let Some(saved) = written.get(row.id.as_str()) else {
+                report.retried += 1;
                 continue;
+            };
+            hand_over_charges(&mut tx, &actor, saved, next, now).await?;
+            if !steps.is_empty() {
+                report.services += 1;
             }
-            let name = steps
-                .iter()
-                .map(ServiceEvent::name)
-                .collect::<Vec<_>>()
-                .join("+");
-            match store_step(&mut tx, &actor, row, &next, &name).await {
-                Ok(saved) => {
-                    hand_over_charges(&mut tx, &actor, &saved, &next, now).await?;
-                    report.services += 1;
-                    for s in &steps {
-                        *report.steps.entry(s.name().to_owned()).or_default() += 1;
-                    }
-                    progressed = true;
-                }
-                Err(_) => report.retried += 1,
+            for s in steps {
+                *report.steps.entry(s.name().to_owned()).or_default() += 1;
             }
         }
         tx.commit().await.map_err(StoreError::from)?;
         progress(&report);
-        if !progressed {
+        if written.is_empty() {
             return Ok(report);
         }
     }

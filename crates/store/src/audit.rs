@@ -106,6 +106,52 @@ where
     Ok(id)
 }
 
+/// Appends several audit records of one actor in one statement (the daily
+/// pass writes hundreds at a time); call it inside the changes' transaction.
+pub async fn record_many<'e, E, B, A>(
+    ex: E,
+    actor: &Actor,
+    changes: &[Change<'_, B, A>],
+) -> Result<()>
+where
+    E: Executor<'e, Database = Any>,
+    B: Serialize,
+    A: Serialize,
+{
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new(
+        "INSERT INTO audit_log (id, org_id, actor_kind, actor_id, actor_label, action, \
+         entity_kind, entity_id, before_json, after_json, recorded_at, occurred_at, request_id) VALUES ",
+    );
+    for (i, change) in changes.iter().enumerate() {
+        let before = change.before.map(|b| erased::Ser::to_json(b)).transpose()?;
+        let after = change.after.map(|a| erased::Ser::to_json(a)).transpose()?;
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push("(")
+            .bind(&new_id(prefix::AUDIT, actor.recorded_at))
+            .push(", ")
+            .bind(change.org_id.map(Id::as_str));
+        q.push(", ").bind(actor.kind).push(", ");
+        q.bind(actor.id.as_ref().map(Id::as_str))
+            .push(", ")
+            .bind(&actor.label);
+        q.push(", ")
+            .bind(change.action)
+            .push(", ")
+            .bind(change.entity_kind);
+        q.push(", ").bind(change.entity_id).push(", ").bind(before);
+        q.push(", ").bind(after).push(", ").bind(actor.recorded_at);
+        q.push(", ").bind(actor.occurred_at).push(", ");
+        q.bind(actor.request_id.clone()).push(")");
+    }
+    q.query().execute(ex).await?;
+    Ok(())
+}
+
 /// Records the creation of an entity, with its state after.
 pub async fn created<'e, E, A>(
     ex: E,

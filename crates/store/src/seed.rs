@@ -25,8 +25,9 @@ pub struct SeedService {
     pub next_due_at: Option<Timestamp>,
 }
 
-/// Rows per multi-row INSERT (SQLite allows 32 766 bound parameters).
-const ROWS_PER_INSERT: usize = 200;
+/// Rows per multi-row INSERT (see [`crate::services::STEPS_PER_STATEMENT`]
+/// for why it is small).
+const ROWS_PER_INSERT: usize = crate::services::STEPS_PER_STATEMENT;
 
 /// Writes a validated order of `org_id` with one line and one service per
 /// entry; returns the service identifiers.

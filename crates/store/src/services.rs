@@ -298,6 +298,89 @@ pub async fn apply_step(
     Ok(after)
 }
 
+/// Rows per batched statement of [`apply_steps`]. Small on purpose: SQLite
+/// finds each bound parameter's name by a linear scan, so binding costs grow
+/// with the square of the parameters of one statement (measured: 200 rows a
+/// statement spent a third of the pass there).
+pub const STEPS_PER_STATEMENT: usize = 32;
+
+/// Applies many steps at once (the daily pass), each only over the version
+/// it was computed from, with one multi-row UPDATE and one multi-row audit
+/// INSERT per 32 services instead of two statements per service. Returns
+/// the services written; a service that moved meanwhile is left out (the
+/// caller picks it up again), never half-written.
+pub async fn apply_steps(
+    tx: &mut Tx,
+    actor: &Actor,
+    steps: Vec<(&ServiceRow, Step<'_>)>,
+) -> Result<Vec<ServiceRow>> {
+    let now = actor.recorded_at;
+    let mut written = Vec::with_capacity(steps.len());
+    for chunk in steps.chunks(STEPS_PER_STATEMENT) {
+        let mut q = Sql::new(
+            "UPDATE services SET state = v.column3, state_json = v.column4, \
+             start_date = v.column5, term_last_day = v.column6, \
+             next_due_at = CAST(v.column7 AS BIGINT), version = services.version + 1, updated_at = ",
+        );
+        q.bind(now).push(" FROM (VALUES ");
+        for (i, (before, step)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(&before.id);
+            q.push(", CAST(")
+                .bind(step.from_version)
+                .push(" AS BIGINT), ");
+            q.bind(step.state).push(", ").bind(step.state_json.as_str());
+            q.push(", ").bind(step.start_date.clone()).push(", ");
+            q.bind(step.term_last_day.clone());
+            q.push(", CAST(")
+                .bind(step.next_due_at)
+                .push(" AS BIGINT))");
+        }
+        q.push(
+            ") AS v WHERE services.id = v.column1 AND services.version = v.column2 \
+             RETURNING services.id",
+        );
+        let done: std::collections::HashSet<String> = q
+            .query()
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut afters = Vec::with_capacity(chunk.len());
+        for (before, step) in chunk {
+            if !done.contains(before.id.as_str()) {
+                continue;
+            }
+            let mut after = (*before).clone();
+            after.state = step.state.to_owned();
+            after.state_json = step.state_json.clone();
+            after.start_date = step.start_date.clone();
+            after.term_last_day = step.term_last_day.clone();
+            after.next_due_at = step.next_due_at;
+            after.version = step.from_version + 1;
+            after.updated_at = now;
+            afters.push((*before, step.action, after));
+        }
+        let changes: Vec<Change<'_, ServiceRow, ServiceRow>> = afters
+            .iter()
+            .map(|(before, action, after)| Change {
+                org_id: Some(&after.org_id),
+                action,
+                entity_kind: "service",
+                entity_id: after.id.as_str(),
+                before: Some(*before),
+                after: Some(after),
+            })
+            .collect();
+        audit::record_many(&mut **tx, actor, &changes).await?;
+        written.extend(afters.into_iter().map(|(_, _, a)| a));
+    }
+    Ok(written)
+}
+
 /// Counts the services with a step due at `now` (the pass's progress bar).
 pub async fn count_due<'e, E: Executor<'e, Database = Any>>(ex: E, now: Timestamp) -> Result<i64> {
     let mut q = Sql::new(

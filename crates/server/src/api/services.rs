@@ -113,9 +113,9 @@ pub struct ServiceView {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub next_due_at: Option<Timestamp>,
     /// The machine state with its evidence (provisioning, acceptance,
-    /// termination, suspensions, fair use, products...).
-    #[schema(value_type = Object)]
-    pub state_detail: serde_json::Value,
+    /// termination, suspensions, fair use, products...); detail only.
+    #[schema(value_type = Option<Object>)]
+    pub state_detail: Option<serde_json::Value>,
     /// What a termination notice received today would give (detail only).
     pub termination_today: Option<TerminationTodayView>,
     /// Amounts handed to billing (detail only).
@@ -160,7 +160,7 @@ pub fn view(row: ServiceRow, now: Timestamp) -> ApiResult<ServiceView> {
             .map(|t| t.last_day.to_string()),
         contest_window_end: s.map(|s| s.contest_window_end),
         next_due_at: row.next_due_at,
-        state_detail: serde_json::from_str(&row.state_json).unwrap_or_default(),
+        state_detail: None,
         termination_today: None,
         charges: None,
     })
@@ -195,7 +195,9 @@ async fn detail(s: &AppState, p: &Principal, row: ServiceRow) -> ApiResult<Json<
     let charges =
         ciel_store::charges::of_source(s.store().db(), &p.scope, "service", row.id.as_str())
             .await?;
+    let detail = serde_json::from_str(&row.state_json).ok();
     let mut v = view(row, now)?;
+    v.state_detail = detail;
     v.termination_today = today.map(Into::into);
     v.charges = Some(charges.into_iter().map(Into::into).collect());
     Ok(Json(v))
