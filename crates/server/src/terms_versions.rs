@@ -525,6 +525,11 @@ pub async fn run_apply(state: &AppState) -> ApiResult<usize> {
             g.reason.code(),
         )
         .await?;
+        // The order's services now follow the governing version's
+        // parameters for every event from here on (R1.2); what was
+        // decided before stays as it was decided.
+        ciel_store::services::set_terms_version(&mut tx, &actor, order.id.as_str(), &g.version)
+            .await?;
         tx.commit().await.map_err(StoreError::from)?;
         if new {
             tracing::info!(order.id = %order.id, terms = %g.version, reason = g.reason.code(), "terms version applied");

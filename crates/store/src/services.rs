@@ -381,6 +381,49 @@ pub async fn apply_steps(
     Ok(written)
 }
 
+/// Moves the services of an order to the terms version that now governs
+/// it (R1.2), audited per service; services already on it are left alone,
+/// so running it again changes nothing. Returns how many moved.
+pub async fn set_terms_version(
+    tx: &mut Tx,
+    actor: &Actor,
+    order_id: &str,
+    version: &str,
+) -> Result<usize> {
+    let rows = of_order(&mut **tx, &Scope::Staff, order_id).await?;
+    let now = actor.recorded_at;
+    let mut moved = Vec::new();
+    for before in rows.iter().filter(|r| r.terms_version != version) {
+        let mut q = Sql::new("UPDATE services SET terms_version = ");
+        q.bind(version)
+            .push(", version = version + 1, updated_at = ")
+            .bind(now);
+        q.push(" WHERE id = ").bind(&before.id);
+        q.push(" AND version = ").bind(before.version);
+        if q.query().execute(&mut **tx).await?.rows_affected() != 1 {
+            return Err(StoreError::Conflict("version"));
+        }
+        let mut after = before.clone();
+        after.terms_version = version.to_owned();
+        after.version += 1;
+        after.updated_at = now;
+        moved.push((before, after));
+    }
+    let changes: Vec<Change<'_, ServiceRow, ServiceRow>> = moved
+        .iter()
+        .map(|(before, after)| Change {
+            org_id: Some(&after.org_id),
+            action: "service.terms_version",
+            entity_kind: "service",
+            entity_id: after.id.as_str(),
+            before: Some(*before),
+            after: Some(after),
+        })
+        .collect();
+    audit::record_many(&mut **tx, actor, &changes).await?;
+    Ok(moved.len())
+}
+
 /// Counts the services with a step due at `now` (the pass's progress bar).
 pub async fn count_due<'e, E: Executor<'e, Database = Any>>(ex: E, now: Timestamp) -> Result<i64> {
     let mut q = Sql::new(

@@ -321,6 +321,26 @@ pub async fn a_new_version_applies_after_30_days_unless_objected(b: Backend) {
             .contains("without objection"),
         "{g}"
     );
+    // o1's services now follow v2's parameters; o2's stay on v1.
+    let terms_of_services = |order: &str| {
+        let order = order.to_owned();
+        let state = app.state().clone();
+        async move {
+            services::of_order(state.store().db(), &Scope::Staff, &order)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| s.terms_version)
+                .collect::<Vec<_>>()
+        }
+    };
+    let v1 = terms_of_services(id1).await;
+    assert!(!v1.is_empty() && v1.iter().all(|v| v == V2), "{v1:?}");
+    let v2 = terms_of_services(id2).await;
+    assert!(
+        !v2.is_empty() && v2.iter().all(|v| v == "cgv-csp-v1.0-20250107"),
+        "{v2:?}"
+    );
     let (_, o) = admin_a.get_json(&format!("/api/v1/orders/{id2}")).await;
     let g = &o["governing_terms"];
     assert_eq!(g["version"], "cgv-csp-v1.0-20250107", "{g}");
