@@ -13,7 +13,6 @@ use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use ciel_domain::Permission;
 use ciel_engine::Lang;
 use jiff::Timestamp;
 use jiff::civil::DateTime;
@@ -182,25 +181,15 @@ async fn detail_page(
     )
 }
 
-/// Client users who see services.
-fn client(v: &Viewer) -> Result<&Principal, Response> {
-    let p = v.require_client()?;
-    if p.can(Permission::ViewServices) {
-        Ok(p)
-    } else {
-        Err(v.not_found())
-    }
-}
-
 pub async fn client_list(v: Viewer) -> Response {
-    match client(&v) {
+    match v.require_service_viewer() {
         Ok(p) => list_page(&v, p, p.user.org_id.as_str(), "/espace-client").await,
         Err(r) => r,
     }
 }
 
 pub async fn client_book(v: Viewer, Path(id): Path<String>) -> Response {
-    match client(&v) {
+    match v.require_service_viewer() {
         Ok(p) => detail_page(&v, p, &id, None, StatusCode::OK).await,
         Err(r) => r,
     }

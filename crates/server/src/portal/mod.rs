@@ -428,6 +428,17 @@ impl Viewer {
         }
     }
 
+    /// A client user who sees services (orders, services, hour books);
+    /// others get the 404 page.
+    pub fn require_service_viewer(&self) -> Result<&Principal, Response> {
+        let p = self.require_client()?;
+        if p.can(ciel_domain::Permission::ViewServices) {
+            Ok(p)
+        } else {
+            Err(self.not_found())
+        }
+    }
+
     /// A staff user; clients get the 404 page (the back office does not
     /// exist for them).
     pub fn require_staff(&self) -> Result<&Principal, Response> {

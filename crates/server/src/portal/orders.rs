@@ -13,7 +13,6 @@ use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use ciel_domain::Permission;
 use ciel_store::orders::{Line, Order};
 use ciel_store::orgs;
 
@@ -101,29 +100,6 @@ fn state_key(s: &str) -> &'static str {
         "refused" => "orders.state_refused",
         "declined" => "orders.state_declined",
         _ => "",
-    }
-}
-
-fn item_label(json: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    let kind = v
-        .get("kind")
-        .and_then(|k| k.as_str())
-        .unwrap_or("?")
-        .to_owned();
-    let params: Vec<String> = v
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .filter(|(k, _)| k.as_str() != "kind")
-                .map(|(k, x)| format!("{k}={}", x.as_str().map_or(x.to_string(), str::to_owned)))
-                .collect()
-        })
-        .unwrap_or_default();
-    if params.is_empty() {
-        kind
-    } else {
-        format!("{kind} ({})", params.join(", "))
     }
 }
 
@@ -239,7 +215,7 @@ async fn detail_page(
             lines: lines
                 .iter()
                 .map(|l| LineRow {
-                    item: item_label(&l.item_json),
+                    item: orders::item_text(&l.item_json),
                     quantity: l.quantity,
                     unit_price: l.unit_price.clone(),
                     setup_fee: l.setup_fee.clone(),
@@ -286,25 +262,15 @@ fn governing_row(v: &Viewer, g: ciel_catalog::governance::Governance) -> Governi
     }
 }
 
-/// Client users who see services.
-fn client(v: &Viewer) -> Result<&Principal, Response> {
-    let p = v.require_client()?;
-    if p.can(Permission::ViewServices) {
-        Ok(p)
-    } else {
-        Err(v.not_found())
-    }
-}
-
 pub async fn client_list(v: Viewer) -> Response {
-    match client(&v) {
+    match v.require_service_viewer() {
         Ok(p) => list_page(&v, p, p.user.org_id.as_str(), "/espace-client").await,
         Err(r) => r,
     }
 }
 
 pub async fn client_order(v: Viewer, Path(id): Path<String>) -> Response {
-    match client(&v) {
+    match v.require_service_viewer() {
         Ok(p) => detail_page(&v, p, &id, None, StatusCode::OK).await,
         Err(r) => r,
     }
@@ -328,7 +294,7 @@ async fn after(
 }
 
 pub async fn client_accept(v: Viewer, Path(id): Path<String>, form: Form) -> Response {
-    let p = match client(&v) {
+    let p = match v.require_service_viewer() {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -340,7 +306,7 @@ pub async fn client_accept(v: Viewer, Path(id): Path<String>, form: Form) -> Res
 }
 
 pub async fn client_decline(v: Viewer, Path(id): Path<String>, form: Form) -> Response {
-    let p = match client(&v) {
+    let p = match v.require_service_viewer() {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -354,7 +320,7 @@ pub async fn client_decline(v: Viewer, Path(id): Path<String>, form: Form) -> Re
 
 /// A client Administrator objects to a new terms version for this order (R1.2).
 pub async fn client_object(v: Viewer, Path(id): Path<String>, form: Form) -> Response {
-    let p = match client(&v) {
+    let p = match v.require_service_viewer() {
         Ok(p) => p,
         Err(r) => return r,
     };

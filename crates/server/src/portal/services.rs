@@ -17,7 +17,6 @@ use axum::response::Response;
 use ciel_catalog::service::{
     AcceptanceStatus, Party, Product, ReturnOutcome, ServiceEvent, SuspensionReason,
 };
-use ciel_domain::Permission;
 use ciel_store::orgs;
 use ciel_store::services::ServiceRow;
 use rust_decimal::Decimal;
@@ -291,25 +290,15 @@ async fn detail(
     })
 }
 
-/// Client users who see services.
-fn client(v: &Viewer) -> Result<&Principal, Response> {
-    let p = v.require_client()?;
-    if p.can(Permission::ViewServices) {
-        Ok(p)
-    } else {
-        Err(v.not_found())
-    }
-}
-
 pub async fn client_list(v: Viewer) -> Response {
-    match client(&v) {
+    match v.require_service_viewer() {
         Ok(p) => list_page(&v, p, p.user.org_id.as_str(), "/espace-client").await,
         Err(r) => r,
     }
 }
 
 pub async fn client_service(v: Viewer, Path(id): Path<String>) -> Response {
-    match client(&v) {
+    match v.require_service_viewer() {
         Ok(p) => detail_page(&v, p, &id, None, StatusCode::OK).await,
         Err(r) => r,
     }
@@ -336,7 +325,7 @@ pub async fn client_action(
     Path((id, action)): Path<(String, String)>,
     form: Form,
 ) -> Response {
-    let p = match client(&v) {
+    let p = match v.require_service_viewer() {
         Ok(p) => p,
         Err(r) => return r,
     };
