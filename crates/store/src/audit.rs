@@ -79,31 +79,10 @@ where
     B: Serialize,
     A: Serialize,
 {
-    let id = new_id(prefix::AUDIT, actor.recorded_at);
-    let json = |v: Option<&dyn erased::Ser>| -> Result<Option<String>> {
-        v.map(|v| v.to_json()).transpose()
-    };
-    let before = json(change.before.map(|b| b as &dyn erased::Ser))?;
-    let after = json(change.after.map(|a| a as &dyn erased::Ser))?;
-    let mut q = Sql::new(
-        "INSERT INTO audit_log (id, org_id, actor_kind, actor_id, actor_label, action, \
-         entity_kind, entity_id, before_json, after_json, recorded_at, occurred_at, request_id) VALUES (",
-    );
-    q.bind(&id).push(", ").bind(change.org_id.map(Id::as_str));
-    q.push(", ").bind(actor.kind).push(", ");
-    q.bind(actor.id.as_ref().map(Id::as_str))
-        .push(", ")
-        .bind(&actor.label);
-    q.push(", ")
-        .bind(change.action)
-        .push(", ")
-        .bind(change.entity_kind);
-    q.push(", ").bind(change.entity_id).push(", ").bind(before);
-    q.push(", ").bind(after).push(", ").bind(actor.recorded_at);
-    q.push(", ").bind(actor.occurred_at).push(", ");
-    q.bind(actor.request_id.clone()).push(")");
-    q.query().execute(ex).await?;
-    Ok(id)
+    let ids = record_many(ex, actor, std::slice::from_ref(&change)).await?;
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Corrupt("no audit record written".into()))
 }
 
 /// Appends several audit records of one actor in one statement (the daily
@@ -112,15 +91,16 @@ pub async fn record_many<'e, E, B, A>(
     ex: E,
     actor: &Actor,
     changes: &[Change<'_, B, A>],
-) -> Result<()>
+) -> Result<Vec<Id>>
 where
     E: Executor<'e, Database = Any>,
     B: Serialize,
     A: Serialize,
 {
     if changes.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
+    let mut ids = Vec::with_capacity(changes.len());
     let mut q = Sql::new(
         "INSERT INTO audit_log (id, org_id, actor_kind, actor_id, actor_label, action, \
          entity_kind, entity_id, before_json, after_json, recorded_at, occurred_at, request_id) VALUES ",
@@ -131,8 +111,9 @@ where
         if i > 0 {
             q.push(", ");
         }
+        let id = new_id(prefix::AUDIT, actor.recorded_at);
         q.push("(")
-            .bind(&new_id(prefix::AUDIT, actor.recorded_at))
+            .bind(&id)
             .push(", ")
             .bind(change.org_id.map(Id::as_str));
         q.push(", ").bind(actor.kind).push(", ");
@@ -147,9 +128,10 @@ where
         q.push(", ").bind(after).push(", ").bind(actor.recorded_at);
         q.push(", ").bind(actor.occurred_at).push(", ");
         q.bind(actor.request_id.clone()).push(")");
+        ids.push(id);
     }
     q.query().execute(ex).await?;
-    Ok(())
+    Ok(ids)
 }
 
 /// Records the creation of an entity, with its state after.

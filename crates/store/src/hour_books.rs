@@ -216,15 +216,7 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     scope: &Scope,
     id: &str,
 ) -> Result<Book> {
-    let mut q = Sql::new(&format!("SELECT {BOOK} FROM hour_books WHERE id = "));
-    q.bind(id);
-    scope.restrict(&mut q, "org_id");
-    let row = q
-        .query()
-        .fetch_optional(ex)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    book(&row)
+    crate::get_scoped(ex, scope, "hour_books", BOOK, id, book).await
 }
 
 /// The books of an organisation visible to `scope`, oldest first.

@@ -51,6 +51,30 @@ pub struct Page<T> {
 /// Result alias of this crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// One row of `table` by identifier, visible to `scope` (restricted on
+/// `org_id`); another organisation's row is not found.
+pub(crate) async fn get_scoped<'e, E, T>(
+    ex: E,
+    scope: &Scope,
+    table: &str,
+    columns: &str,
+    id: &str,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T>,
+) -> Result<T>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut q = sql::Sql::new(&format!("SELECT {columns} FROM {table} WHERE id = "));
+    q.bind(id);
+    scope.restrict(&mut q, "org_id");
+    let row = q
+        .query()
+        .fetch_optional(ex)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
 /// Runs a list query that ends with `LIMIT limit + 1` and cuts it into a
 /// page, the identifier of its last item being the next cursor.
 pub(crate) async fn fetch_page<'e, E, T>(

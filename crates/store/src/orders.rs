@@ -147,15 +147,7 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     scope: &Scope,
     id: &str,
 ) -> Result<Order> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM orders WHERE id = "));
-    q.bind(id);
-    scope.restrict(&mut q, "org_id");
-    let row = q
-        .query()
-        .fetch_optional(ex)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    from_row(&row)
+    crate::get_scoped(ex, scope, "orders", COLUMNS, id, from_row).await
 }
 
 /// The lines of an order visible to `scope`, in order.

@@ -108,15 +108,7 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     scope: &Scope,
     id: &str,
 ) -> Result<ServiceRow> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM services WHERE id = "));
-    q.bind(id);
-    scope.restrict(&mut q, "org_id");
-    let row = q
-        .query()
-        .fetch_optional(ex)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    from_row(&row)
+    crate::get_scoped(ex, scope, "services", COLUMNS, id, from_row).await
 }
 
 /// The services of one organisation visible to `scope`, newest first.
