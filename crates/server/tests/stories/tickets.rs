@@ -322,4 +322,116 @@ pub async fn tickets_follow_the_matrix_the_calendar_and_r4(b: Backend) {
     );
     let (_, q) = admin_b.get_json("/api/v1/tickets").await;
     assert_eq!(q["items"], json!([]), "{q}");
+
+    // Standard support has no P1 (R4.2 decision): staff open a ticket for B
+    // from a call ten minutes ago; C1 x I1 is handled as P2 and says so.
+    let b_service = {
+        sell(
+            &staff,
+            &admin_b,
+            json!({"kind": "support", "level": "standard"}),
+        )
+        .await;
+        let (_, l) = admin_b
+            .get_json(&format!("/api/v1/organizations/{org_b}/services"))
+            .await;
+        l["items"][0]["id"].as_str().unwrap().to_owned()
+    };
+    let call = app.now() - SignedDuration::from_mins(10);
+    let r = staff
+        .client
+        .post(app.url(&format!("/api/v1/organizations/{org_b}/tickets")))
+        .header("x-csrf-token", &staff.csrf)
+        .header("ciel-occurred-at", call.to_string())
+        .json(&complete_notification(&b_service, "C1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["ticket"]["channel"], "phone");
+    assert_eq!(t["ticket"]["support_level"], "standard");
+    assert_eq!(t["ticket"]["opened_at"], json!(call.to_string()));
+    let tb = t["ticket"]["id"].as_str().unwrap().to_owned();
+    let (status, t) = post(&staff, &url(&tb, "impact"), Some(json!({"impact": "I1"}))).await;
+    assert_eq!(status, 200, "{t}");
+    let c = &t["ticket"]["clocks"];
+    assert_eq!(
+        (c["matrix_priority"].as_str(), c["priority"].as_str()),
+        (Some("P1"), Some("P2"))
+    );
+    assert_eq!(c["downgraded_from_p1"], true);
+    assert_eq!(c["gti"]["target"], "8 h", "{c}");
+}
+
+/// The portal: the client opens a ticket from the client space, answers it
+/// and sees its deadlines; staff work the queue and are refused a pause
+/// without reason (R4.4).
+pub async fn the_portal_shows_tickets_and_runs_their_steps(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let org = sell(
+        &staff,
+        &admin_a,
+        json!({"kind": "support", "level": "premium"}),
+    )
+    .await;
+    let (_, list) = admin_a
+        .get_json(&format!("/api/v1/organizations/{org}/services"))
+        .await;
+    let service = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let page = admin_a.get("/espace-client/tickets").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(&service));
+    let r = admin_a
+        .form(
+            "/espace-client/tickets",
+            &[
+                ("service_id", &service),
+                ("criticality", "C2"),
+                ("description", "Plus de réseau"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap();
+    let to = to.split('?').next().unwrap().to_owned();
+    let id = to.rsplit('/').next().unwrap().to_owned();
+    let page = admin_a.get(&to).await.text().await.unwrap();
+    assert!(
+        page.contains("T-2026-000001") && page.contains("GTI"),
+        "{page}"
+    );
+    assert!(page.contains("Notification incomplète"), "{page}");
+    let r = admin_a
+        .form(&format!("{to}/messages"), &[("body", "Urgent")])
+        .await;
+    assert_eq!(r.status(), 303);
+
+    let queue = staff.get("/back-office/tickets?level=premium").await;
+    assert_eq!(queue.status(), 200);
+    assert!(queue.text().await.unwrap().contains("T-2026-000001"));
+    let r = staff
+        .form(
+            &format!("/back-office/tickets/{id}/pause"),
+            &[("request_ref", "mail")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R4.4"));
+    let r = staff
+        .form(&format!("/back-office/tickets/{id}/acknowledge"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = staff
+        .get(&format!("/back-office/tickets/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Urgent") && page.contains("prise en compte"),
+        "{page}"
+    );
 }
