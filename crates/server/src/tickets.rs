@@ -611,23 +611,19 @@ pub async fn act(
                 ));
             }
             t.cause = Some(code(cause));
-            let history = tickets::list(
-                state.store().db(),
-                &Scope::Staff,
-                &Filter {
-                    org_id: Some(t.org_id.to_string()),
-                    ..Filter::default()
-                },
-            )
-            .await?;
-            let history: Vec<ClassifiedTicket> = history
-                .iter()
-                .map(|h| ClassifiedTicket {
-                    id: h.id.to_string(),
-                    notified_at: h.opened_at,
-                    cause: h.cause.as_deref().and_then(parse),
-                })
-                .collect();
+            let since = eng
+                .billable_window_start(t.opened_at)
+                .map_err(|e| corrupt("R4.5 window", e))?;
+            let history: Vec<ClassifiedTicket> =
+                tickets::classified_since(state.store().db(), t.org_id.as_str(), since)
+                    .await?
+                    .into_iter()
+                    .map(|(id, notified_at, c)| ClassifiedTicket {
+                        id,
+                        notified_at,
+                        cause: parse(&c),
+                    })
+                    .collect();
             let me = ClassifiedTicket {
                 id: t.id.to_string(),
                 notified_at: t.opened_at,

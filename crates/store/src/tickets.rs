@@ -346,8 +346,9 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     ticket(&row)
 }
 
-/// The tickets visible to `scope` matching `f`, oldest first (at most 1000;
-/// the caller sorts the queue by time left, which is computed, not stored).
+/// The tickets visible to `scope` matching `f`: unclosed first, then the
+/// newest (at most 1000; the caller sorts the queue by time left, which is
+/// computed, not stored).
 pub async fn list<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     scope: &Scope,
@@ -365,8 +366,33 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
             q.push(" AND ").push(col).push(" = ").bind(v.as_str());
         }
     }
-    q.push(" ORDER BY opened_at, id LIMIT 1000");
+    q.push(" ORDER BY CASE WHEN state = 'closed' THEN 1 ELSE 0 END, opened_at DESC, id LIMIT 1000");
     q.query().fetch_all(ex).await?.iter().map(ticket).collect()
+}
+
+/// The classified tickets of an organisation opened since `since` (R4.5's
+/// window): (id, opened_at, cause).
+pub async fn classified_since<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    org_id: &str,
+    since: Timestamp,
+) -> Result<Vec<(String, Timestamp, String)>> {
+    let mut q = Sql::new("SELECT id, opened_at, cause FROM tickets WHERE org_id = ");
+    q.bind(org_id)
+        .push(" AND cause IS NOT NULL AND opened_at >= ");
+    q.bind(since).push(" ORDER BY opened_at, id");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                time::from_db(r.try_get("opened_at")?),
+                r.try_get("cause")?,
+            ))
+        })
+        .collect()
 }
 
 /// The events of a ticket visible to `scope`, in order.
