@@ -565,6 +565,18 @@ pub async fn act(
             if t.state != "paused" {
                 return Err(refused("state", "R4.4 (CG 14.4): the ticket is not paused"));
             }
+            let events = tickets::events(state.store().db(), &p.scope, id).await?;
+            if let Some(pause) = events.iter().rev().find(|e| e.kind == "paused")
+                && at < pause.occurred_at
+            {
+                return Err(Problem::invalid(
+                    crate::auth::OCCURRED_AT_HEADER,
+                    format!(
+                        "R4.4 (CG 14.4): the pause began at {}; it cannot end before",
+                        pause.occurred_at
+                    ),
+                ));
+            }
             t.state = "open".into();
         }
         Action::Restore => {
@@ -901,4 +913,147 @@ pub async fn run_alert(state: &AppState, id: &str, clock: &str) -> ApiResult<boo
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ciel_domain::Id;
+
+    fn ticket(opened: &str, completed: Option<&str>) -> Ticket {
+        Ticket {
+            id: Id::from_raw("tkt_1".into()),
+            org_id: Id::from_raw("org_1".into()),
+            reference: "T-2026-000001".into(),
+            service_ids: vec!["svc_1".into()],
+            channel: "api".into(),
+            caller: "c".into(),
+            caller_authorisation: "a".into(),
+            sites: "s".into(),
+            service_type: "t".into(),
+            description: "d".into(),
+            consequences: String::new(),
+            contact: " ".into(),
+            criticality: "C2".into(),
+            impact: None,
+            priority: "P2".into(),
+            support_level: "premium".into(),
+            terms_version: "v".into(),
+            state: "open".into(),
+            opened_at: opened.parse().unwrap(),
+            completed_at: completed.map(|c| c.parse().unwrap()),
+            acknowledged_at: None,
+            restored_at: None,
+            closed_at: None,
+            cause: None,
+            billable: false,
+            opened_by: "x".into(),
+            version: 0,
+            created_at: opened.parse().unwrap(),
+        }
+    }
+
+    fn event(kind: &str, at: &str, reason: Option<&str>) -> Event {
+        Event {
+            id: Id::from_raw(format!("tke_{at}")),
+            org_id: Id::from_raw("org_1".into()),
+            ticket_id: "tkt_1".into(),
+            kind: kind.into(),
+            side: "staff".into(),
+            author: "x".into(),
+            body: String::new(),
+            pause_reason: reason.map(str::to_owned),
+            request_ref: reason.map(|_| "mail".to_owned()),
+            occurred_at: at.parse().unwrap(),
+            created_at: at.parse().unwrap(),
+        }
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn blank_fields_are_missing() {
+        let t = ticket("2026-05-07T08:00:00Z", None);
+        assert_eq!(missing(&t), ["consequences", "contact"]);
+    }
+
+    #[test]
+    fn a_complete_notification_at_opening_suspends_nothing() {
+        let t = ticket("2026-05-07T08:00:00Z", Some("2026-05-07T08:00:00Z"));
+        let i = input(&t, &[], ts("2026-05-07T10:00:00Z")).unwrap();
+        assert!(i.pauses.is_empty());
+        assert_eq!(
+            i.impact,
+            Impact::I1,
+            "provisional impact until staff set it"
+        );
+    }
+
+    #[test]
+    fn incompleteness_and_pauses_become_suspensions_a_running_one_ends_now() {
+        let t = ticket("2026-05-07T08:00:00Z", None);
+        let events = [
+            event(
+                "paused",
+                "2026-05-07T09:00:00Z",
+                Some("site_access_request"),
+            ),
+            event("resumed", "2026-05-07T09:30:00Z", None),
+            event(
+                "paused",
+                "2026-05-07T11:00:00Z",
+                Some("client_or_third_party_action"),
+            ),
+        ];
+        let i = input(&t, &events, ts("2026-05-07T12:00:00Z")).unwrap();
+        let spans: Vec<_> = i
+            .pauses
+            .iter()
+            .map(|p| (p.start.to_string(), p.end.to_string(), p.reason))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (
+                    "2026-05-07T08:00:00Z".to_owned(),
+                    "2026-05-07T12:00:00Z".to_owned(),
+                    Some(PauseReason::IncompleteNotification)
+                ),
+                (
+                    "2026-05-07T09:00:00Z".to_owned(),
+                    "2026-05-07T09:30:00Z".to_owned(),
+                    Some(PauseReason::SiteAccessRequest)
+                ),
+                (
+                    "2026-05-07T11:00:00Z".to_owned(),
+                    "2026-05-07T12:00:00Z".to_owned(),
+                    Some(PauseReason::ClientOrThirdPartyAction)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_resume_back_dated_before_its_pause_is_an_empty_suspension() {
+        let t = ticket("2026-05-07T08:00:00Z", Some("2026-05-07T08:00:00Z"));
+        let events = [
+            event(
+                "paused",
+                "2026-05-07T09:00:00Z",
+                Some("site_access_request"),
+            ),
+            event("resumed", "2026-05-07T08:30:00Z", None),
+        ];
+        let i = input(&t, &events, ts("2026-05-07T12:00:00Z")).unwrap();
+        assert_eq!(i.pauses.len(), 1);
+        assert_eq!(i.pauses[0].start, i.pauses[0].end);
+    }
+
+    #[test]
+    fn durations_are_written_in_hours_minutes_seconds() {
+        assert_eq!(duration_text(150_030), "41 h 40 min 30 s");
+        assert_eq!(duration_text(0), "0 h 00 min 00 s");
+    }
 }
