@@ -362,6 +362,20 @@ pub async fn tickets_follow_the_matrix_the_calendar_and_r4(b: Backend) {
     );
     assert_eq!(c["downgraded_from_p1"], true);
     assert_eq!(c["gti"]["target"], "8 h", "{c}");
+
+    // A user without the open-tickets permission (R1.8) neither opens nor reads.
+    let karim = app
+        .login("karim.haddad@transports-garonne.example", DEMO_PASSWORD)
+        .await;
+    let (status, _) = post(
+        &karim,
+        &format!("/api/v1/organizations/{org_b}/tickets"),
+        Some(complete_notification(&b_service, "C3")),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = karim.get_json(&format!("/api/v1/tickets/{tb}")).await;
+    assert_eq!(status, 403);
 }
 
 /// The portal: the client opens a ticket from the client space, answers it
