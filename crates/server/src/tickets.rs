@@ -35,7 +35,8 @@ use std::sync::Arc;
 /// Kind of the job that alerts support staff before a deadline.
 pub const ALERT_JOB: &str = "ticket.alert";
 
-/// The notification's fields (R4.4, CG 14.3); `None` leaves one unchanged.
+/// The notification's fields (R4.4, CG 14.3); `None` or blank leaves one
+/// unchanged.
 #[derive(Debug, Clone, Default)]
 pub struct Notification {
     pub caller: Option<String>,
@@ -134,7 +135,9 @@ fn apply_notification(t: &mut Ticket, n: Notification) -> ApiResult<()> {
         ("consequences", &mut t.consequences, n.consequences),
         ("contact", &mut t.contact, n.contact),
     ] {
-        if let Some(v) = v {
+        // A blank value leaves the field as it is: a notification once
+        // complete stays complete (its clocks already run).
+        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
             let v = v.trim();
             if v.chars().count() > 4000 {
                 return Err(Problem::invalid(field, "at most 4000 characters"));

@@ -37,7 +37,7 @@ pub struct OpenRequest {
     pub contact: Option<String>,
 }
 
-/// The notification's fields (R4.4, CG 14.3); absent fields are unchanged.
+/// The notification's fields (R4.4, CG 14.3); absent or blank fields are unchanged.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRequest {
