@@ -810,7 +810,7 @@ fn clock_code(c: ClockKind) -> &'static str {
     }
 }
 
-/// Enqueues a `ticket.alert` job at each pending alert instant of a running
+/// Enqueues a `ticket.alert` job at each pending or due alert instant of a running
 /// (complete, unpaused) ticket; the dedup key holds the instant, so a clock
 /// that moved gets a new job and the old one finds nothing due.
 async fn schedule_alerts(
@@ -825,7 +825,8 @@ async fn schedule_alerts(
     }
     let events = tickets::events(&mut **tx, &Scope::Staff, t.id.as_str()).await?;
     for a in alerts(state, eng, t, &events, now)?.alerts {
-        if a.state != AlertState::Pending {
+        // Due already (a call back-dated, a clock moved): the job runs now.
+        if !matches!(a.state, AlertState::Pending | AlertState::Due) {
             continue;
         }
         let clock = clock_code(a.clock);
