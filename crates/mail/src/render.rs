@@ -108,6 +108,39 @@ pub enum Mail {
         fee: String,
         link: String,
     },
+    /// R4.4-R4.5 and the desk's alerts: a ticket step the client (closure
+    /// with the interruption's duration, billable ticket with its fee) or
+    /// the support staff (a deadline about to be missed) must hear of.
+    Ticket {
+        name: String,
+        org_name: String,
+        reference: String,
+        event: TicketMail,
+        /// Closed: the interruption's duration; billable: the cause; alert:
+        /// the clock, its share elapsed and its deadline.
+        text: String,
+        /// A fee (exact EUR excluding VAT), empty when none.
+        fee: String,
+        link: String,
+    },
+}
+
+/// Which ticket notice (see [`Mail::Ticket`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketMail {
+    Closed,
+    Billable,
+    Alert,
+}
+
+impl TicketMail {
+    fn code(self) -> &'static str {
+        match self {
+            TicketMail::Closed => "closed",
+            TicketMail::Billable => "billable",
+            TicketMail::Alert => "alert",
+        }
+    }
 }
 
 /// Which service notice (see [`Mail::Service`]).
@@ -145,6 +178,7 @@ impl Mail {
             Mail::OrderAnswered { .. } => "order_answered",
             Mail::Service { .. } => "service",
             Mail::TermsVersion { .. } => "terms_version",
+            Mail::Ticket { .. } => "ticket",
         }
     }
 }
@@ -183,6 +217,7 @@ template!(OrderLapsedT, "order_lapsed.txt", { name: &'a str, org_name: &'a str, 
 template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
 template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, event: &'a str, day: String, until: String, text: &'a str, fee: &'a str, link: &'a str });
 template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str, title: &'a str, effective_date: &'a str, applies_at: String, objection_deadline: String, days: u32, changes: &'a str, link: &'a str });
+template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: &'a str, event: &'a str, text: &'a str, fee: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -309,6 +344,26 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             effective_from: &civil(effective_from, lang),
             changes,
             days: *days,
+            _p: p,
+        }
+        .render(),
+        Mail::Ticket {
+            name,
+            org_name,
+            reference,
+            event,
+            text,
+            fee,
+            link,
+        } => TicketT {
+            fr,
+            name,
+            org_name,
+            reference,
+            event: event.code(),
+            text,
+            fee,
+            link,
             _p: p,
         }
         .render(),
@@ -496,6 +551,19 @@ mod tests {
                     ServiceMail::Terminated,
                 ]
                 .map(service),
+            )
+            .chain(
+                [TicketMail::Closed, TicketMail::Billable, TicketMail::Alert].map(|event| {
+                    Mail::Ticket {
+                        name: "J".into(),
+                        org_name: "Acme".into(),
+                        reference: "T-2026-000001".into(),
+                        event,
+                        text: "2 h".into(),
+                        fee: "150.00".into(),
+                        link: "https://x/t".into(),
+                    }
+                }),
             )
             .collect();
         for m in &mails {

@@ -17,6 +17,24 @@ pub struct Config {
     pub security: SecurityConfig,
     pub jobs: JobsConfig,
     pub log: LogConfig,
+    pub desk: DeskConfig,
+}
+
+/// The support desk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeskConfig {
+    /// Share (%) of a GTI/GTR's business time after which support staff are
+    /// alerted (not a contract term: the contract sets only the deadlines).
+    pub alert_share_percent: u32,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        DeskConfig {
+            alert_share_percent: ciel_engine::desk::DEFAULT_ALERT_SHARE_PERCENT,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

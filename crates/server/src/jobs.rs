@@ -79,6 +79,7 @@ impl Runner {
             outbox::DELIVER_JOB => self.deliver(job).await,
             HOUSEKEEPING_JOB => self.housekeeping().await,
             crate::orders::LAPSE_JOB => self.lapse(job).await,
+            crate::tickets::ALERT_JOB => self.ticket_alert(job).await,
             crate::services::PASS_JOB => self.services_pass().await,
             crate::terms_versions::APPLY_JOB => self.apply_terms().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
@@ -157,6 +158,22 @@ impl Runner {
                 Outcome::Done
             }
             Err(p) if p.status == 409 => Outcome::Done,
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Alerts support staff before a ticket deadline; idempotent.
+    async fn ticket_alert(&self, job: &Job) -> Outcome {
+        let field = |k: &str| job.payload.get(k).and_then(|v| v.as_str());
+        let (Some(id), Some(clock)) = (field("ticket"), field("clock")) else {
+            return Outcome::Fail("payload without ticket and clock".into());
+        };
+        match crate::tickets::run_alert(&self.state, id, clock).await {
+            Ok(sent) => {
+                tracing::info!(ticket.id = %id, clock, sent, "ticket alert checked");
+                Outcome::Done
+            }
+            Err(p) if p.status == 404 => Outcome::Done,
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
         }
     }

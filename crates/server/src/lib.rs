@@ -24,6 +24,7 @@ pub mod serve;
 pub mod services;
 pub mod state;
 pub mod terms_versions;
+pub mod tickets;
 
 pub use config::Config;
 pub use state::AppState;

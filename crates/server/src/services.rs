@@ -506,7 +506,11 @@ async fn admins(tx: &mut Tx, org_id: &str) -> ApiResult<Vec<User>> {
     members(tx, org_id, |u| u.is_org_admin).await
 }
 
-async fn members(tx: &mut Tx, org_id: &str, keep: fn(&User) -> bool) -> ApiResult<Vec<User>> {
+pub(crate) async fn members(
+    tx: &mut Tx,
+    org_id: &str,
+    keep: fn(&User) -> bool,
+) -> ApiResult<Vec<User>> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

@@ -31,6 +31,7 @@ pub mod sessions;
 mod sql;
 pub mod terms_versions;
 pub mod throttle;
+pub mod tickets;
 pub mod time;
 pub mod tokens;
 pub mod users;

@@ -486,6 +486,9 @@ pub struct BillableTickets {
     pub from_nth: u32,
     /// ...within this many months.
     pub window_months: u32,
+    /// Price of one billable ticket, EUR excluding VAT. CG 14.3 only lets the
+    /// provider bill "ces sollicitations" without a price: a product decision.
+    pub price_eur: Param<Dec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -327,6 +327,9 @@ fn support(v: &mut V, t: &Terms) {
             }
         }
     }
+    if s.billable_tickets.price_eur.value.0 < Decimal::ZERO {
+        v.err("support.billable_tickets.price_eur", "must not be negative");
+    }
     if s.billable_tickets.from_nth == 0 {
         v.err("support.billable_tickets.from_nth", "must be at least 1");
     }

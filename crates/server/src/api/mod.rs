@@ -10,6 +10,7 @@ pub mod orders;
 pub mod records;
 pub mod services;
 pub mod terms_versions;
+pub mod tickets;
 pub mod views;
 
 use crate::problem::Problem;
@@ -43,6 +44,7 @@ use utoipa_axum::routes;
         (name = "orders", description = "Price lists and orders (R1.1-R1.5, R2.2-R2.4, R9, R12.1)"),
         (name = "services", description = "Services: provisioning, contest, terms, notices, suspensions, termination, products, reversibility (R1.6-R1.7, R2.5, R3, R12.2)"),
         (name = "hour_books", description = "Prepaid hour books: balances, interventions, overrun authorisations (R8.2-R8.3)"),
+        (name = "tickets", description = "Support desk tickets: notification, priority, live GTI/GTR clocks, pauses, closure, billable causes (R4.2-R4.5)"),
         (name = "terms", description = "Terms versions over running orders: publication, notice, objection (R1.2)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
@@ -116,6 +118,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(services::record_traffic))
         .routes(routes!(services::product_return))
         .routes(routes!(services::request_reversibility))
+        .routes(routes!(tickets::list_tickets, tickets::open_ticket))
+        .routes(routes!(tickets::queue))
+        .routes(routes!(tickets::get_ticket))
+        .routes(routes!(tickets::complete))
+        .routes(routes!(tickets::set_impact))
+        .routes(routes!(tickets::acknowledge))
+        .routes(routes!(tickets::pause))
+        .routes(routes!(tickets::resume))
+        .routes(routes!(tickets::restore))
+        .routes(routes!(tickets::close))
+        .routes(routes!(tickets::message))
+        .routes(routes!(tickets::classify))
         .routes(routes!(hour_books::list_hour_books))
         .routes(routes!(hour_books::get_hour_book))
         .routes(routes!(hour_books::record_intervention))

@@ -15,6 +15,7 @@ mod services;
 mod session;
 mod tariffs;
 mod terms;
+mod tickets;
 
 use crate::auth::{self, CSRF_COOKIE, Principal, Via};
 use crate::i18n::Tr;
@@ -71,6 +72,21 @@ pub fn router() -> Router<AppState> {
         )
         .route("/espace-client/audit", get(client::audit))
         .route("/espace-client/messages", get(client::messages))
+        .route(
+            "/espace-client/tickets",
+            get(tickets::client_list).post(tickets::client_open),
+        )
+        .route("/espace-client/tickets/{id}", get(tickets::client_ticket))
+        .route(
+            "/espace-client/tickets/{id}/{what}",
+            post(tickets::ticket_action),
+        )
+        .route("/back-office/tickets", get(tickets::staff_queue))
+        .route("/back-office/tickets/{id}", get(tickets::staff_ticket))
+        .route(
+            "/back-office/tickets/{id}/{what}",
+            post(tickets::ticket_action),
+        )
         .route("/espace-client/hour-books", get(hour_books::client_list))
         .route(
             "/espace-client/hour-books/{id}",
@@ -283,6 +299,8 @@ const FLASH_KEYS: &[&str] = &[
     "services.done",
     "hour_books.recorded",
     "hour_books.authorised",
+    "tickets.opened",
+    "tickets.done",
     "terms.objected",
     "terms.published",
     "orders.drafted",

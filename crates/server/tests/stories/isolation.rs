@@ -14,6 +14,7 @@ struct Other {
     order: String,
     service: String,
     book: String,
+    ticket: String,
     secrets: Vec<String>,
 }
 
@@ -105,6 +106,18 @@ async fn other_org(app: &TestApp) -> Other {
         .await;
     let book = books["items"][0]["id"].as_str().unwrap().to_owned();
     secrets.push(book.clone());
+    // A ticket of B on its service.
+    let (status, t) = b
+        .api(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/tickets"),
+            Some(json!({"service_ids": [service], "criticality": "C3", "description": "B"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let ticket = t["ticket"]["id"].as_str().unwrap().to_owned();
+    secrets.push(ticket.clone());
+    secrets.push(t["ticket"]["reference"].as_str().unwrap().to_owned());
     Other {
         org,
         user,
@@ -112,6 +125,7 @@ async fn other_org(app: &TestApp) -> Other {
         order,
         service,
         book,
+        ticket,
         secrets,
     }
 }
@@ -153,6 +167,22 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/hour-books/{book_id}/overrun-authorisations") => Some(json!({
             "given_by": "intrus", "reference": "none", "max_minutes": 600
         })),
+        ("post", "/api/v1/organizations/{org_id}/tickets") => Some(json!({
+            "service_ids": ["svc_x"], "criticality": "C1", "description": "intrusion"
+        })),
+        ("post", "/api/v1/tickets/{ticket_id}/notification") => {
+            Some(json!({"description": "intrusion"}))
+        }
+        ("post", "/api/v1/tickets/{ticket_id}/impact") => Some(json!({"impact": "I1"})),
+        ("post", "/api/v1/tickets/{ticket_id}/pause") => {
+            Some(json!({"reason": "site_access_request", "request_ref": "intrusion"}))
+        }
+        ("post", "/api/v1/tickets/{ticket_id}/messages") => Some(json!({"body": "intrusion"})),
+        ("post", "/api/v1/tickets/{ticket_id}/cause") => Some(json!({"cause": "abnormal_use"})),
+        ("post", "/api/v1/tickets/{ticket_id}/acknowledge")
+        | ("post", "/api/v1/tickets/{ticket_id}/resume")
+        | ("post", "/api/v1/tickets/{ticket_id}/restore")
+        | ("post", "/api/v1/tickets/{ticket_id}/close") => None,
         ("post", "/api/v1/orders/{order_id}/decline") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/services/{service_id}/provision") => Some(json!({})),
         ("post", "/api/v1/services/{service_id}/contest")
@@ -214,7 +244,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{token_id}", &other.token)
                 .replace("{order_id}", &other.order)
                 .replace("{service_id}", &other.service)
-                .replace("{book_id}", &other.book);
+                .replace("{book_id}", &other.book)
+                .replace("{ticket_id}", &other.ticket);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -296,6 +327,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/back-office/terms".to_owned(),
         format!("/back-office/organizations/{}/orders/new", other.org),
         "/back-office/price-lists".to_owned(),
+        format!("/espace-client/tickets/{}", other.ticket),
+        format!("/back-office/tickets/{}", other.ticket),
+        "/back-office/tickets".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -356,6 +390,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         ),
         ("/back-office/terms".to_owned(), vec![("toml", "[version]")]),
         (
+            format!("/espace-client/tickets/{}/messages", other.ticket),
+            vec![("body", "intrusion")],
+        ),
+        (
+            format!("/back-office/tickets/{}/close", other.ticket),
+            vec![],
+        ),
+        (
             format!("/back-office/organizations/{}/orders", other.org),
             vec![("l0_kind", "support"), ("l0_level", "standard")],
         ),
@@ -381,6 +423,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/services",
         "/espace-client/messages",
         "/espace-client/hour-books",
+        "/espace-client/tickets",
         "/account",
     ] {
         let r = a.get(path).await;

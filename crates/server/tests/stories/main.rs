@@ -15,6 +15,7 @@ mod services;
 mod smtp;
 mod support;
 mod terms_versions;
+mod tickets;
 
 use libtest_mimic::{Arguments, Trial};
 use std::future::Future;
@@ -54,6 +55,8 @@ fn main() {
         services::a_service_is_provisioned_contested_and_accepted_by_the_clock,
         services::terminations_hand_their_fees_to_billing_once,
         terms_versions::a_new_version_applies_after_30_days_unless_objected,
+        tickets::tickets_follow_the_matrix_the_calendar_and_r4,
+        tickets::the_portal_shows_tickets_and_runs_their_steps,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
         platform::health_metrics_openapi_and_request_ids,
