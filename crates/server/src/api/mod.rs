@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod calc;
 pub mod catalog;
 pub mod clients;
+pub mod episodes;
 pub mod hour_books;
 pub mod orders;
 pub mod records;
@@ -44,6 +45,7 @@ use utoipa_axum::routes;
         (name = "services", description = "Services: provisioning, contest, terms, notices, suspensions, termination, products, reversibility (R1.6-R1.7, R2.5, R3, R12.2)"),
         (name = "hour_books", description = "Prepaid hour books: balances, interventions, overrun authorisations (R8.2-R8.3)"),
         (name = "terms", description = "Terms versions over running orders: publication, notice, objection (R1.2)"),
+        (name = "episodes", description = "Unavailability episodes from monitoring (one, bulk, Alertmanager), corrections and R5.3 exclusions; clusters (R5.2-R5.3)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -127,6 +129,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(terms_versions::object))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
+        .routes(routes!(episodes::list_episodes, episodes::push_episode))
+        .routes(routes!(episodes::push_bulk))
+        .routes(routes!(episodes::alertmanager))
+        .routes(routes!(episodes::close_episode))
+        .routes(routes!(episodes::correct_episode))
+        .routes(routes!(episodes::exclude_episode))
+        .routes(routes!(episodes::list_clusters, episodes::create_cluster))
+        .routes(routes!(episodes::assign_cluster))
         .routes(routes!(calc::ticket_deadlines))
         .routes(routes!(calc::early_termination))
         .routes(routes!(calc::notice_end))
