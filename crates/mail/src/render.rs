@@ -108,6 +108,27 @@ pub enum Mail {
         fee: String,
         link: String,
     },
+    /// R4.6 (CG 14.5): a planned maintenance window notified to an affected
+    /// client's Administrator, with start, expected end, impact, reason,
+    /// contact and whether it is excluded from availability counting.
+    Maintenance {
+        name: String,
+        org_name: String,
+        title: String,
+        start: Timestamp,
+        end: Timestamp,
+        impact: String,
+        reason: String,
+        contact: String,
+        /// The client's affected services, one per line.
+        services: String,
+        /// Excluded from interruption, restoration and availability counting.
+        excluded: bool,
+        /// Set for urgent security maintenance: why.
+        urgent_reason: String,
+        notice_days: u32,
+        link: String,
+    },
 }
 
 /// Which service notice (see [`Mail::Service`]).
@@ -145,6 +166,7 @@ impl Mail {
             Mail::OrderAnswered { .. } => "order_answered",
             Mail::Service { .. } => "service",
             Mail::TermsVersion { .. } => "terms_version",
+            Mail::Maintenance { .. } => "maintenance",
         }
     }
 }
@@ -183,6 +205,7 @@ template!(OrderLapsedT, "order_lapsed.txt", { name: &'a str, org_name: &'a str, 
 template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a str, reference: &'a str, by: &'a str, accepted: bool, reason: &'a str, at: String, link: &'a str });
 template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, event: &'a str, day: String, until: String, text: &'a str, fee: &'a str, link: &'a str });
 template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str, title: &'a str, effective_date: &'a str, applies_at: String, objection_deadline: String, days: u32, changes: &'a str, link: &'a str });
+template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -358,6 +381,38 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             objection_deadline: paris(*objection_deadline, lang),
             days: *days,
             changes,
+            link,
+            _p: p,
+        }
+        .render(),
+        Mail::Maintenance {
+            name,
+            org_name,
+            title,
+            start,
+            end,
+            impact,
+            reason,
+            contact,
+            services,
+            excluded,
+            urgent_reason,
+            notice_days,
+            link,
+        } => MaintenanceT {
+            fr,
+            name,
+            org_name,
+            title,
+            start: paris(*start, lang),
+            end: paris(*end, lang),
+            impact,
+            reason,
+            contact,
+            services,
+            excluded: *excluded,
+            urgent_reason,
+            notice_days: *notice_days,
             link,
             _p: p,
         }

@@ -17,6 +17,7 @@ pub mod episodes;
 pub mod hour_books;
 pub mod i18n;
 pub mod jobs;
+pub mod maintenance;
 pub mod orders;
 pub mod password;
 pub mod portal;
