@@ -14,6 +14,7 @@ struct Other {
     order: String,
     service: String,
     book: String,
+    episode: String,
     secrets: Vec<String>,
 }
 
@@ -105,6 +106,22 @@ async fn other_org(app: &TestApp) -> Other {
         .await;
     let book = books["items"][0]["id"].as_str().unwrap().to_owned();
     secrets.push(book.clone());
+    // An episode on B's service, pushed by monitoring (staff).
+    let r = staff
+        .client
+        .post(app.url("/api/v1/episodes"))
+        .header("x-csrf-token", &staff.csrf)
+        .header("idempotency-key", "isolation-1")
+        .json(&json!({"kind": "vcenter", "service_id": service, "start": "2026-05-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let episode = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.push(episode.clone());
     Other {
         org,
         user,
@@ -112,6 +129,7 @@ async fn other_org(app: &TestApp) -> Other {
         order,
         service,
         book,
+        episode,
         secrets,
     }
 }
@@ -172,6 +190,26 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/services/{service_id}/product-return") => {
             Some(json!({"product": "x", "outcome": "lost"}))
         }
+        ("post", "/api/v1/episodes") => Some(json!({
+            "kind": "vcenter", "cluster_id": "par1-c01", "start": "2026-05-01T00:00:00Z"
+        })),
+        ("post", "/api/v1/episodes/bulk") => Some(json!({"episodes": []})),
+        ("post", "/api/v1/episodes/alertmanager") => Some(json!({"alerts": []})),
+        ("post", "/api/v1/episodes/{episode_id}/close") => {
+            Some(json!({"end": "2026-05-01T01:00:00Z"}))
+        }
+        ("post", "/api/v1/episodes/{episode_id}/correct") => {
+            Some(json!({"end": "2026-05-01T02:00:00Z"}))
+        }
+        ("post", "/api/v1/episodes/{episode_id}/exclude") => {
+            Some(json!({"reason": "force_majeure", "note": "intrusion"}))
+        }
+        ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
+        ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
+        ("post", "/api/v1/maintenance-windows") => Some(json!({
+            "title": "intrus", "start": "2030-01-01T00:00:00Z", "expected_minutes": 60,
+            "impact": "x", "reason": "x", "contact": "x", "services": ["svc_x"]
+        })),
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -183,6 +221,7 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/services/{service_id}/first-use")
         | ("post", "/api/v1/services/{service_id}/reversibility")
         | ("post", "/api/v1/services/pass")
+        | ("post", "/api/v1/organizations/{org_id}/calendar-feed")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
         ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
@@ -214,7 +253,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{token_id}", &other.token)
                 .replace("{order_id}", &other.order)
                 .replace("{service_id}", &other.service)
-                .replace("{book_id}", &other.book);
+                .replace("{book_id}", &other.book)
+                .replace("{episode_id}", &other.episode);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
