@@ -324,6 +324,8 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/back-office/staff".to_owned(),
         "/back-office/audit".to_owned(),
         "/back-office/messages".to_owned(),
+        "/back-office/maintenance".to_owned(),
+        "/back-office/episodes".to_owned(),
         format!("/espace-client/orders/{}", other.order),
         format!("/back-office/orders/{}", other.order),
         format!("/back-office/organizations/{}/orders", other.org),

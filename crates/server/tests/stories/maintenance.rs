@@ -423,5 +423,87 @@ pub async fn maintenance_notices_feeds_and_episodes(b: Backend) {
     assert_eq!(items.len(), 1, "{l}");
     assert_eq!(items[0]["end"], "2026-05-07T12:09:00Z");
     assert_eq!(items[0]["source"], "alertmanager");
+
+    // The portal: staff plan from the back office; the client's page lists
+    // its windows and shows a new feed URL once; the episode log filters.
+    let page = staff
+        .get("/back-office/maintenance")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Noyau vSphere") && page.contains("Faille SSH"),
+        "{page}"
+    );
+    let r = staff
+        .form(
+            "/back-office/maintenance",
+            &[
+                ("title", "Firmware baies"),
+                ("start", "2026-05-09T22:00"),
+                ("minutes", "60"),
+                ("impact", "Aucun"),
+                ("reason", "Firmware"),
+                ("contact", "NOC"),
+                ("services", &svc_b),
+                ("clusters", ""),
+                ("urgent", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("Firmware baies"));
+    mail_with(&app, ADMIN_B, "Firmware baies").await;
+    let r = staff
+        .form(
+            "/back-office/maintenance",
+            &[
+                ("title", "Sans contact"),
+                ("start", "2026-05-09T22:00"),
+                ("minutes", "60"),
+                ("impact", "Aucun"),
+                ("reason", "Firmware"),
+                ("contact", ""),
+                ("services", &svc_b),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = admin_b
+        .get("/espace-client/maintenance")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Firmware baies") && page.contains("Faille SSH") && !page.contains("Noyau"),
+        "{page}"
+    );
+    let page = admin_b
+        .form("/espace-client/maintenance/feed", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/calendar/") && page.contains(".ics"),
+        "{page}"
+    );
+    let page = staff
+        .get("/back-office/episodes?month=2026-05&cluster_id=par1-c01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("alertmanager") && !page.contains(first),
+        "{page}"
+    );
+    let (status, _) = (
+        admin_a.get("/back-office/episodes").await.status().as_u16(),
+        (),
+    );
+    assert_ne!(status, 200);
     app.stop().await;
 }
