@@ -17,6 +17,12 @@ use serde::Serialize;
 /// Most episodes one bulk request may carry.
 pub const MAX_BULK: usize = 10_000;
 
+/// Path of the bulk push, whose body may exceed the server's usual limit.
+pub const BULK_PATH: &str = "/api/v1/episodes/bulk";
+
+/// Largest body of a bulk push: 10 000 episodes of up to ~800 bytes of JSON.
+pub const BULK_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 /// An episode as a monitoring system reports it.
 #[derive(Debug, Clone)]
 pub struct EpisodeInput {

@@ -346,6 +346,39 @@ pub async fn maintenance_notices_feeds_and_episodes(b: Backend) {
         "batch-2 wrote nothing"
     );
 
+    // The largest bulk (10 000, over 1 MiB of JSON) goes through; one more is refused.
+    let many: Vec<Value> = (0..10_001)
+        .map(|i| {
+            json!({"kind": "cluster_connectivity", "service_id": svc_a,
+            "start": format!("2026-04-01T00:{:02}:{:02}Z", i / 3600 % 60, i % 60),
+            "end": "2026-04-30T00:00:00Z", "source": "zabbix", "key": format!("z{i}")})
+        })
+        .collect();
+    let (status, p) = push(
+        &staff,
+        "/api/v1/episodes/bulk",
+        "batch-big",
+        json!({"episodes": many}),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("episodes")),
+        "{p}"
+    );
+    let (status, r10) = push(
+        &staff,
+        "/api/v1/episodes/bulk",
+        "batch-big",
+        json!({"episodes": &many[..10_000]}),
+    )
+    .await;
+    assert_eq!(
+        (status, r10["created"].as_u64()),
+        (201, Some(10_000)),
+        "{status}"
+    );
+
     // A correction that would overlap the next episode would count its minutes twice.
     let first = r["ids"][0].as_str().unwrap();
     let (status, p) = post(
