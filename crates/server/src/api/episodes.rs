@@ -483,3 +483,19 @@ pub async fn assign_cluster(
     episodes::assign_cluster(&s, &p, &id, r.cluster_id.as_deref()).await?;
     Ok(Json(r))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_is_read_in_paris() {
+        let (a, b) = month_range("2026-03").unwrap();
+        assert_eq!(a.to_string(), "2026-02-28T23:00:00Z");
+        assert_eq!(b.to_string(), "2026-03-31T22:00:00Z");
+        // 44 580 minutes in a March (R5.1).
+        assert_eq!(b.duration_since(a).as_secs() / 60, 44_580);
+        assert!(month_range("2026-13").is_err());
+        assert!(month_range("march").is_err());
+    }
+}
