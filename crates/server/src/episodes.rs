@@ -54,15 +54,25 @@ pub fn parse_kind(kind: &str, field: &str) -> ApiResult<EpisodeKind> {
     })
 }
 
-/// The R5.3 reasons staff may exclude an episode for (the terms' list).
+/// The R5.3 reasons staff may exclude an episode for: the terms' list less
+/// the two maintenance reasons, which only a window gives (its notice is
+/// judged by R4.6, never asserted by hand).
 pub fn allowed_exclusions(state: &AppState, now: Timestamp) -> ApiResult<Vec<ExclusionReason>> {
-    let terms = crate::orders::registry(state);
-    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let t = terms
-        .in_force_on(today)
-        .or_else(|| terms.list().last())
-        .ok_or_else(Problem::internal)?;
-    Ok(t.availability.exclusion_reasons.value.clone())
+    let eng = crate::maintenance::engine(state, now)?;
+    Ok(eng
+        .terms()
+        .availability
+        .exclusion_reasons
+        .value
+        .iter()
+        .copied()
+        .filter(|r| {
+            !matches!(
+                r,
+                ExclusionReason::NotifiedMaintenance | ExclusionReason::UrgentSecurityMaintenance
+            )
+        })
+        .collect())
 }
 
 fn code<T: Serialize>(v: T) -> String {

@@ -43,9 +43,11 @@ fn required(v: &str, field: &str) -> ApiResult<String> {
     Ok(v.to_owned())
 }
 
-fn engine(state: &AppState, now: Timestamp) -> ApiResult<std::sync::Arc<ciel_engine::Engine>> {
+/// The engine of the terms in force today (Paris day), else the latest.
+pub fn engine(state: &AppState, now: Timestamp) -> ApiResult<std::sync::Arc<ciel_engine::Engine>> {
     let reg = crate::orders::registry(state);
-    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = now.to_zoned(paris).date();
     let id = reg
         .in_force_on(today)
         .or_else(|| reg.list().last())
