@@ -528,6 +528,26 @@ mod tests {
                 link: "https://x/o".into(),
             },
         ];
+        let maintenance = |excluded: bool, urgent: &str| Mail::Maintenance {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            title: "vSphere".into(),
+            start: t,
+            end: t,
+            impact: "coupure".into(),
+            reason: "mise à jour".into(),
+            contact: "noc".into(),
+            services: "- Cloud VM (svc_1)".into(),
+            excluded,
+            urgent_reason: urgent.into(),
+            notice_days: 7,
+            link: "https://x/m".into(),
+        };
+        let mails = mails.into_iter().chain([
+            maintenance(true, ""),
+            maintenance(false, ""),
+            maintenance(true, "CVE-1"),
+        ]);
         let service = |event| Mail::Service {
             name: "J".into(),
             org_name: "Acme".into(),
@@ -574,5 +594,40 @@ mod tests {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod maintenance_tests {
+    use super::*;
+
+    #[test]
+    fn a_late_notice_says_it_is_not_excluded_and_urgent_gives_its_reason() {
+        let t: Timestamp = "2026-05-10T20:00:00Z".parse().unwrap();
+        let m = |excluded: bool, urgent: &str| Mail::Maintenance {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            title: "vSphere".into(),
+            start: t,
+            end: t,
+            impact: "coupure".into(),
+            reason: "mise à jour".into(),
+            contact: "noc".into(),
+            services: "- Cloud VM (svc_1)".into(),
+            excluded,
+            urgent_reason: urgent.into(),
+            notice_days: 7,
+            link: "https://x/m".into(),
+        };
+        let late = render(&m(false, ""), Lang::Fr).text;
+        assert!(late.contains("moins de 7 jours") && late.contains("ne sont pas exclus"));
+        assert!(late.contains("10/05/2026 à 22:00"), "{late}");
+        let urgent = render(&m(true, "CVE-1"), Lang::En).text;
+        assert!(
+            urgent.contains("urgent security maintenance (CVE-1)"),
+            "{urgent}"
+        );
+        let in_time = render(&m(true, ""), Lang::En).text;
+        assert!(in_time.contains("at least 7 days ahead"), "{in_time}");
     }
 }
