@@ -108,6 +108,27 @@ pub enum Mail {
         fee: String,
         link: String,
     },
+    /// R4.6 (CG 14.5): a planned maintenance window notified to an affected
+    /// client's Administrator, with start, expected end, impact, reason,
+    /// contact and whether it is excluded from availability counting.
+    Maintenance {
+        name: String,
+        org_name: String,
+        title: String,
+        start: Timestamp,
+        end: Timestamp,
+        impact: String,
+        reason: String,
+        contact: String,
+        /// The client's affected services, one per line.
+        services: String,
+        /// Excluded from interruption, restoration and availability counting.
+        excluded: bool,
+        /// Set for urgent security maintenance: why.
+        urgent_reason: String,
+        notice_days: u32,
+        link: String,
+    },
     /// R4.4-R4.5 and the desk's alerts: a ticket step the client (closure
     /// with the interruption's duration, billable ticket with its fee) or
     /// the support staff (a deadline about to be missed) must hear of.
@@ -179,6 +200,7 @@ impl Mail {
             Mail::Service { .. } => "service",
             Mail::TermsVersion { .. } => "terms_version",
             Mail::Ticket { .. } => "ticket",
+            Mail::Maintenance { .. } => "maintenance",
         }
     }
 }
@@ -218,6 +240,7 @@ template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a s
 template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, event: &'a str, day: String, until: String, text: &'a str, fee: &'a str, link: &'a str });
 template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str, title: &'a str, effective_date: &'a str, applies_at: String, objection_deadline: String, days: u32, changes: &'a str, link: &'a str });
 template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: &'a str, event: &'a str, text: &'a str, fee: &'a str, link: &'a str });
+template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -417,6 +440,38 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::Maintenance {
+            name,
+            org_name,
+            title,
+            start,
+            end,
+            impact,
+            reason,
+            contact,
+            services,
+            excluded,
+            urgent_reason,
+            notice_days,
+            link,
+        } => MaintenanceT {
+            fr,
+            name,
+            org_name,
+            title,
+            start: paris(*start, lang),
+            end: paris(*end, lang),
+            impact,
+            reason,
+            contact,
+            services,
+            excluded: *excluded,
+            urgent_reason,
+            notice_days: *notice_days,
+            link,
+            _p: p,
+        }
+        .render(),
     };
     // Templates are compiled and their inputs are plain strings: rendering
     // cannot fail short of a bug, which a test would catch.
@@ -528,6 +583,26 @@ mod tests {
                 link: "https://x/o".into(),
             },
         ];
+        let maintenance = |excluded: bool, urgent: &str| Mail::Maintenance {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            title: "vSphere".into(),
+            start: t,
+            end: t,
+            impact: "coupure".into(),
+            reason: "mise à jour".into(),
+            contact: "noc".into(),
+            services: "- Cloud VM (svc_1)".into(),
+            excluded,
+            urgent_reason: urgent.into(),
+            notice_days: 7,
+            link: "https://x/m".into(),
+        };
+        let mails = mails.into_iter().chain([
+            maintenance(true, ""),
+            maintenance(false, ""),
+            maintenance(true, "CVE-1"),
+        ]);
         let service = |event| Mail::Service {
             name: "J".into(),
             org_name: "Acme".into(),
@@ -587,5 +662,40 @@ mod tests {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod maintenance_tests {
+    use super::*;
+
+    #[test]
+    fn a_late_notice_says_it_is_not_excluded_and_urgent_gives_its_reason() {
+        let t: Timestamp = "2026-05-10T20:00:00Z".parse().unwrap();
+        let m = |excluded: bool, urgent: &str| Mail::Maintenance {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            title: "vSphere".into(),
+            start: t,
+            end: t,
+            impact: "coupure".into(),
+            reason: "mise à jour".into(),
+            contact: "noc".into(),
+            services: "- Cloud VM (svc_1)".into(),
+            excluded,
+            urgent_reason: urgent.into(),
+            notice_days: 7,
+            link: "https://x/m".into(),
+        };
+        let late = render(&m(false, ""), Lang::Fr).text;
+        assert!(late.contains("moins de 7 jours") && late.contains("ne sont pas exclus"));
+        assert!(late.contains("10/05/2026 à 22:00"), "{late}");
+        let urgent = render(&m(true, "CVE-1"), Lang::En).text;
+        assert!(
+            urgent.contains("urgent security maintenance (CVE-1)"),
+            "{urgent}"
+        );
+        let in_time = render(&m(true, ""), Lang::En).text;
+        assert!(in_time.contains("at least 7 days ahead"), "{in_time}");
     }
 }

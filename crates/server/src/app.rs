@@ -92,7 +92,7 @@ pub fn build(state: AppState) -> Router {
         .layer(middleware::from_fn(record_metrics))
         .layer(security_headers)
         .layer(tower::util::option_layer(hsts))
-        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn_with_state(max_body, body_limit))
         .layer(CatchPanicLayer::custom(|_| Problem::internal().into_response()))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -158,4 +158,24 @@ async fn method_not_allowed() -> Response {
         "Method not allowed",
     )
     .into_response()
+}
+
+/// Limits request bodies to `server.max_body_bytes`, except the bulk episode
+/// push, whose 10 000 episodes need more
+/// ([`crate::episodes::BULK_BODY_BYTES`]).
+async fn body_limit(State(max): State<usize>, req: Request, next: Next) -> Response {
+    use tower::ServiceExt;
+    let limit = if req.uri().path() == crate::episodes::BULK_PATH {
+        max.max(crate::episodes::BULK_BODY_BYTES)
+    } else {
+        max
+    };
+    let svc = ServiceBuilder::new()
+        .layer(RequestBodyLimitLayer::new(limit))
+        .map_request(|r: axum::http::Request<_>| r.map(axum::body::Body::new))
+        .service(next);
+    match svc.oneshot(req).await {
+        Ok(r) => r.map(axum::body::Body::new),
+        Err(e) => match e {},
+    }
 }

@@ -5,7 +5,9 @@ pub mod accounts;
 pub mod calc;
 pub mod catalog;
 pub mod clients;
+pub mod episodes;
 pub mod hour_books;
+pub mod maintenance;
 pub mod orders;
 pub mod records;
 pub mod services;
@@ -46,6 +48,8 @@ use utoipa_axum::routes;
         (name = "hour_books", description = "Prepaid hour books: balances, interventions, overrun authorisations (R8.2-R8.3)"),
         (name = "tickets", description = "Support desk tickets: notification, priority, live GTI/GTR clocks, pauses, closure, billable causes (R4.2-R4.5)"),
         (name = "terms", description = "Terms versions over running orders: publication, notice, objection (R1.2)"),
+        (name = "episodes", description = "Unavailability episodes from monitoring (one, bulk, Alertmanager), corrections and R5.3 exclusions; clusters (R5.2-R5.3)"),
+        (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -141,6 +145,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(terms_versions::object))
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
+        .routes(routes!(episodes::list_episodes, episodes::push_episode))
+        .routes(routes!(episodes::push_bulk))
+        .routes(routes!(episodes::alertmanager))
+        .routes(routes!(episodes::close_episode))
+        .routes(routes!(episodes::correct_episode))
+        .routes(routes!(episodes::exclude_episode))
+        .routes(routes!(episodes::list_clusters, episodes::create_cluster))
+        .routes(routes!(episodes::assign_cluster))
+        .routes(routes!(maintenance::list_windows, maintenance::plan_window))
+        .routes(routes!(maintenance::org_windows))
+        .routes(routes!(maintenance::rotate_feed))
+        .route(
+            "/calendar/{file}",
+            axum::routing::get(maintenance::calendar),
+        )
         .routes(routes!(calc::ticket_deadlines))
         .routes(routes!(calc::early_termination))
         .routes(routes!(calc::notice_end))

@@ -7,6 +7,7 @@ mod account;
 mod back_office;
 mod client;
 mod hour_books;
+mod maintenance;
 mod members;
 mod order_form;
 mod orders;
@@ -174,6 +175,16 @@ pub fn router() -> Router<AppState> {
             get(back_office::staff).post(back_office::create_staff),
         )
         .route("/back-office/audit", get(back_office::audit))
+        .route("/espace-client/maintenance", get(maintenance::client_page))
+        .route(
+            "/espace-client/maintenance/feed",
+            post(maintenance::client_rotate),
+        )
+        .route(
+            "/back-office/maintenance",
+            get(maintenance::staff_page).post(maintenance::staff_plan),
+        )
+        .route("/back-office/episodes", get(maintenance::staff_episodes))
         .route("/back-office/messages", get(back_office::messages))
 }
 

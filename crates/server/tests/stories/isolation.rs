@@ -15,6 +15,7 @@ struct Other {
     service: String,
     book: String,
     ticket: String,
+    episode: String,
     secrets: Vec<String>,
 }
 
@@ -118,6 +119,22 @@ async fn other_org(app: &TestApp) -> Other {
     let ticket = t["ticket"]["id"].as_str().unwrap().to_owned();
     secrets.push(ticket.clone());
     secrets.push(t["ticket"]["reference"].as_str().unwrap().to_owned());
+    // An episode on B's service, pushed by monitoring (staff).
+    let r = staff
+        .client
+        .post(app.url("/api/v1/episodes"))
+        .header("x-csrf-token", &staff.csrf)
+        .header("idempotency-key", "isolation-1")
+        .json(&json!({"kind": "vcenter", "service_id": service, "start": "2026-05-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let episode = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.push(episode.clone());
     Other {
         org,
         user,
@@ -126,6 +143,7 @@ async fn other_org(app: &TestApp) -> Other {
         service,
         book,
         ticket,
+        episode,
         secrets,
     }
 }
@@ -202,6 +220,26 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/services/{service_id}/product-return") => {
             Some(json!({"product": "x", "outcome": "lost"}))
         }
+        ("post", "/api/v1/episodes") => Some(json!({
+            "kind": "vcenter", "cluster_id": "par1-c01", "start": "2026-05-01T00:00:00Z"
+        })),
+        ("post", "/api/v1/episodes/bulk") => Some(json!({"episodes": []})),
+        ("post", "/api/v1/episodes/alertmanager") => Some(json!({"alerts": []})),
+        ("post", "/api/v1/episodes/{episode_id}/close") => {
+            Some(json!({"end": "2026-05-01T01:00:00Z"}))
+        }
+        ("post", "/api/v1/episodes/{episode_id}/correct") => {
+            Some(json!({"end": "2026-05-01T02:00:00Z"}))
+        }
+        ("post", "/api/v1/episodes/{episode_id}/exclude") => {
+            Some(json!({"reason": "force_majeure", "note": "intrusion"}))
+        }
+        ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
+        ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
+        ("post", "/api/v1/maintenance-windows") => Some(json!({
+            "title": "intrus", "start": "2030-01-01T00:00:00Z", "expected_minutes": 60,
+            "impact": "x", "reason": "x", "contact": "x", "services": ["svc_x"]
+        })),
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -213,6 +251,7 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/services/{service_id}/first-use")
         | ("post", "/api/v1/services/{service_id}/reversibility")
         | ("post", "/api/v1/services/pass")
+        | ("post", "/api/v1/organizations/{org_id}/calendar-feed")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
         ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
@@ -245,7 +284,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{order_id}", &other.order)
                 .replace("{service_id}", &other.service)
                 .replace("{book_id}", &other.book)
-                .replace("{ticket_id}", &other.ticket);
+                .replace("{ticket_id}", &other.ticket)
+                .replace("{episode_id}", &other.episode);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -315,6 +355,8 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/back-office/staff".to_owned(),
         "/back-office/audit".to_owned(),
         "/back-office/messages".to_owned(),
+        "/back-office/maintenance".to_owned(),
+        "/back-office/episodes".to_owned(),
         format!("/espace-client/orders/{}", other.order),
         format!("/back-office/orders/{}", other.order),
         format!("/back-office/organizations/{}/orders", other.org),

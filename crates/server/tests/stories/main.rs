@@ -9,6 +9,7 @@ mod clients;
 mod contract;
 mod hour_books;
 mod isolation;
+mod maintenance;
 mod orders;
 mod platform;
 mod services;
@@ -46,6 +47,7 @@ fn main() {
         isolation::no_api_route_leaks_another_organisation,
         hour_books::hour_books_are_charged_per_r8_and_overruns_need_authorisation,
         hour_books::unused_hours_lapse_at_month_end_without_managed_services,
+        maintenance::maintenance_notices_feeds_and_episodes,
         orders::an_order_goes_from_draft_to_validation,
         orders::an_unaccepted_order_lapses_and_both_sides_are_told,
         orders::staff_back_date_a_paper_signature_received_before_the_deadline,
