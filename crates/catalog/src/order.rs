@@ -5,6 +5,7 @@
 //!  Draft ──Send──► Sent ──AcceptOnline / RecordPaperSignature (now < deadline)──► Accepted
 //!                   │                                                              │
 //!                   ├──Lapse (time-driven, now >= deadline)──► Lapsed              ├──Validate──► Validated
+//!                   │         Lapsed ──RecordPaperSignature (received < deadline)──► Accepted
 //!                   └──Decline (client, now < deadline)──► Declined
 //!                                                                                  └──Refuse(reason)──► Refused
 //! ```
@@ -311,6 +312,9 @@ pub fn apply(
         && now < previous
         // A lapse is dated at its deadline, not at `now`.
         && !matches!(event, E::Lapse)
+        // A paper signature received before the deadline but entered after
+        // the lapse step ran is dated at its receipt, before the lapse.
+        && !matches!((state, event), (S::Lapsed { .. }, E::RecordPaperSignature { .. }))
     {
         return Err(T::BeforePrevious { now, previous });
     }
@@ -401,6 +405,15 @@ pub fn apply(
         (S::Sent { .. }, E::Validate | E::Refuse { .. }) => Err(T::NotAccepted),
         (S::Sent { .. }, E::Send) => Err(not_allowed()),
 
+        // The signed order was received in time (R1.3): the lapse step ran
+        // on what ciel knew then, and the receipt undoes it.
+        (S::Lapsed { sent_at, deadline }, E::RecordPaperSignature { .. }) if now < *deadline => {
+            let sent = S::Sent {
+                sent_at: *sent_at,
+                deadline: *deadline,
+            };
+            apply(&sent, event, now, params)
+        }
         (
             S::Lapsed { deadline, .. },
             E::AcceptOnline | E::RecordPaperSignature { .. } | E::Decline { .. },

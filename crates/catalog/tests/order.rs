@@ -149,6 +149,43 @@ fn the_lapse_is_a_time_driven_step_dated_at_the_deadline() {
 }
 
 #[test]
+fn a_signature_received_before_the_deadline_undoes_a_lapse() {
+    let p = params();
+    let deadline = ts(DEADLINE);
+    let lapsed = apply(&sent(), &OrderEvent::Lapse, sec(deadline, 86_400), &p).unwrap();
+    let paper = OrderEvent::RecordPaperSignature {
+        signed_on: date(2026, 12, 20),
+    };
+    // Received one second before the deadline, entered after the lapse ran:
+    // accepted, dated at the receipt (R1.3).
+    let received = sec(deadline, -1);
+    assert_eq!(
+        apply(&lapsed, &paper, received, &p),
+        Ok(OrderState::Accepted {
+            sent_at: ts(SENT),
+            deadline,
+            acceptance: Acceptance::Paper {
+                signed_on: date(2026, 12, 20),
+                received_at: received,
+            },
+        })
+    );
+    // Received at the deadline: too late, the lapse stands.
+    assert_eq!(
+        apply(&lapsed, &paper, deadline, &p),
+        Err(TransitionError::Lapsed { deadline })
+    );
+    // The paper's own checks still apply (signed after its receipt).
+    let signed_later = OrderEvent::RecordPaperSignature {
+        signed_on: date(2026, 12, 27),
+    };
+    assert!(matches!(
+        apply(&lapsed, &signed_later, received, &p),
+        Err(TransitionError::SignedAfterReceipt { .. })
+    ));
+}
+
+#[test]
 fn paper_signatures_carry_their_date() {
     let p = params();
     let received = ts("2026-12-02T10:00:00Z");

@@ -440,7 +440,12 @@ pub async fn staff_back_date_a_paper_signature_received_before_the_deadline(b: B
     )
     .await;
     let id2 = o["id"].as_str().unwrap().to_owned();
-    post(&staff, &format!("/api/v1/orders/{id2}/send"), None).await;
+    let (_, sent2) = post(&staff, &format!("/api/v1/orders/{id2}/send"), None).await;
+    let deadline2: jiff::Timestamp = sent2["acceptance_deadline"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     app.advance(SignedDuration::from_hours(25));
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
     let (status, p) = post(
@@ -453,6 +458,32 @@ pub async fn staff_back_date_a_paper_signature_received_before_the_deadline(b: B
         (status, p["code"].as_str()),
         (409, Some("invalid_transition"))
     );
+    // The lapse job has run; then the post room finds the signed order,
+    // received an hour before the deadline: staff record its receipt time and
+    // the lapse is undone (R1.3: the client accepted in time).
+    let mut state = Value::Null;
+    for _ in 0..250 {
+        state = staff.get_json(&format!("/api/v1/orders/{id2}")).await.1["state"].clone();
+        if state == "lapsed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state, "lapsed");
+    let received = (deadline2 - SignedDuration::from_hours(1)).to_string();
+    let r = staff
+        .client
+        .post(staff.url(&format!("/api/v1/orders/{id2}/paper-signature")))
+        .header("x-csrf-token", &staff.csrf)
+        .header("ciel-occurred-at", received.as_str())
+        .json(&json!({"signed_on": "2026-05-09"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let o: Value = r.json().await.unwrap();
+    assert_eq!(o["state"], "accepted", "{o}");
+    assert_eq!(o["state_detail"]["acceptance"]["received_at"], received);
     app.stop().await;
 }
 
