@@ -5,7 +5,7 @@
 //! (`crate::hour_books`).
 
 use super::{Form, Viewer, done};
-use crate::auth::{Principal, parse_occurred_at};
+use crate::auth::Principal;
 use crate::hour_books::{self, AuthorisationInput, BookDetail, BookState, InterventionInput};
 use crate::i18n::Tr;
 use crate::problem::Problem;
@@ -230,13 +230,7 @@ async fn record(
     form: &Form,
     what: &str,
 ) -> Result<&'static str, Problem> {
-    let mut actor = p.clone();
-    let at = form.get("occurred_at").trim();
-    if !at.is_empty() {
-        actor.occurred_at = Some(
-            parse_occurred_at(at, v.state.now()).map_err(|e| Problem::invalid("occurred_at", e))?,
-        );
-    }
+    let actor = v.actor_for(p, form)?;
     match what {
         "interventions" => {
             let kind = Some(form.get("kind").trim().to_owned()).filter(|k| !k.is_empty());

@@ -457,6 +457,21 @@ impl Viewer {
         }
     }
 
+    /// The principal acting for a form: back-dated to the form's
+    /// `occurred_at` when staff give one (a call's or a letter's real time);
+    /// clients act now.
+    pub fn actor_for(&self, p: &Principal, form: &Form) -> Result<Principal, Problem> {
+        let mut actor = p.clone();
+        let at = form.get("occurred_at").trim();
+        if !at.is_empty() && p.is_staff() {
+            actor.occurred_at = Some(
+                auth::parse_occurred_at(at, self.state.now())
+                    .map_err(|e| Problem::invalid("occurred_at", e))?,
+            );
+        }
+        Ok(actor)
+    }
+
     /// A client user who sees services (orders, services, hour books);
     /// others get the 404 page.
     pub fn require_service_viewer(&self) -> Result<&Principal, Response> {

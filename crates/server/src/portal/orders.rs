@@ -5,7 +5,7 @@
 //! workflow as the API (`crate::orders`).
 
 use super::{Ctx, Form, Viewer, done};
-use crate::auth::{Principal, parse_occurred_at};
+use crate::auth::Principal;
 use crate::i18n::Tr;
 use crate::orders;
 use crate::problem::Problem;
@@ -364,14 +364,7 @@ pub(super) fn staff_actor(v: &Viewer, form: &Form) -> Result<Principal, Problem>
     let Some(p) = v.principal.as_ref().filter(|p| p.is_staff()) else {
         return Err(Problem::not_found());
     };
-    let mut p = p.clone();
-    let at = form.get("occurred_at").trim();
-    if !at.is_empty() {
-        p.occurred_at = Some(
-            parse_occurred_at(at, v.state.now()).map_err(|e| Problem::invalid("occurred_at", e))?,
-        );
-    }
-    Ok(p)
+    v.actor_for(p, form)
 }
 
 pub async fn staff_action(

@@ -6,7 +6,7 @@
 //! (`crate::services::act`).
 
 use super::{Ctx, Form, Viewer, done};
-use crate::auth::{Principal, parse_occurred_at};
+use crate::auth::Principal;
 use crate::i18n::Tr;
 use crate::problem::Problem;
 use crate::services;
@@ -476,21 +476,12 @@ pub async fn staff_action(
     let Ok(row) = services::get(&v.state, &p, &id).await else {
         return v.not_found();
     };
-    let mut actor = p.clone();
-    let at = form.get("occurred_at").trim();
-    let event = if at.is_empty() {
-        staff_event(&action, &form, &row)
-    } else {
-        parse_occurred_at(at, v.state.now())
-            .map_err(|e| Problem::invalid("occurred_at", e))
-            .and_then(|t| {
-                actor.occurred_at = Some(t);
-                staff_event(&action, &form, &row)
-            })
-    };
+    let event = v
+        .actor_for(&p, &form)
+        .and_then(|actor| Ok((actor, staff_event(&action, &form, &row)?)));
     let r = match event {
-        Ok(Some(e)) => services::act(&v.state, &actor, &id, e).await,
-        Ok(None) => return v.not_found(),
+        Ok((actor, Some(e))) => services::act(&v.state, &actor, &id, e).await,
+        Ok((_, None)) => return v.not_found(),
         Err(e) => Err(e),
     };
     after(&v, &p, &id, "/back-office", r).await

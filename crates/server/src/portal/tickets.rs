@@ -5,7 +5,7 @@
 //! action runs the API's workflow (`crate::tickets`).
 
 use super::{Ctx, Form, Viewer, done};
-use crate::auth::{Principal, parse_occurred_at};
+use crate::auth::Principal;
 use crate::i18n::Tr;
 use crate::problem::Problem;
 use crate::tickets::{self, Action, Clocks, Notification, OpenInput, TicketDetail};
@@ -388,13 +388,7 @@ fn action(form: &Form, what: &str) -> Result<Action, Problem> {
 }
 
 async fn run(v: &Viewer, p: &Principal, id: &str, form: &Form, what: &str) -> Result<(), Problem> {
-    let mut actor = p.clone();
-    let at = form.get("occurred_at").trim();
-    if !at.is_empty() && p.is_staff() {
-        actor.occurred_at = Some(
-            parse_occurred_at(at, v.state.now()).map_err(|e| Problem::invalid("occurred_at", e))?,
-        );
-    }
+    let actor = v.actor_for(p, form)?;
     tickets::act(&v.state, &actor, id, action(form, what)?).await?;
     Ok(())
 }
