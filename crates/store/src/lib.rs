@@ -79,6 +79,33 @@ where
     from_row(&row)
 }
 
+/// A page of one organisation's rows of `table`, newest first (identifiers
+/// are time-ordered), visible to `scope`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn org_page<'e, E, T>(
+    ex: E,
+    scope: &Scope,
+    table: &str,
+    columns: &str,
+    org_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T>,
+    id: fn(&T) -> &ciel_domain::Id,
+) -> Result<Page<T>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut q = sql::Sql::new(&format!("SELECT {columns} FROM {table} WHERE org_id = "));
+    q.bind(org_id);
+    scope.restrict(&mut q, "org_id");
+    if let Some(c) = cursor {
+        q.push(" AND id < ").bind(c);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
+    fetch_page(&q, ex, limit, from_row, id).await
+}
+
 /// Runs a list query that ends with `LIMIT limit + 1` and cuts it into a
 /// page, the identifier of its last item being the next cursor.
 pub(crate) async fn fetch_page<'e, E, T>(

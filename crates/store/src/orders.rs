@@ -178,14 +178,18 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<Order>> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM orders WHERE org_id = "));
-    q.bind(org_id);
-    scope.restrict(&mut q, "org_id");
-    if let Some(c) = cursor {
-        q.push(" AND id < ").bind(c);
-    }
-    q.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
-    crate::fetch_page(&q, ex, limit, from_row, |x| &x.id).await
+    crate::org_page(
+        ex,
+        scope,
+        "orders",
+        COLUMNS,
+        org_id,
+        cursor,
+        limit,
+        from_row,
+        |x| &x.id,
+    )
+    .await
 }
 
 #[derive(Serialize)]

@@ -119,14 +119,18 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<ServiceRow>> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM services WHERE org_id = "));
-    q.bind(org_id);
-    scope.restrict(&mut q, "org_id");
-    if let Some(c) = cursor {
-        q.push(" AND id < ").bind(c);
-    }
-    q.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
-    crate::fetch_page(&q, ex, limit, from_row, |x| &x.id).await
+    crate::org_page(
+        ex,
+        scope,
+        "services",
+        COLUMNS,
+        org_id,
+        cursor,
+        limit,
+        from_row,
+        |x| &x.id,
+    )
+    .await
 }
 
 /// The services of one order visible to `scope`, in line order.

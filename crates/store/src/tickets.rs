@@ -335,15 +335,7 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     scope: &Scope,
     id: &str,
 ) -> Result<Ticket> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM tickets WHERE id = "));
-    q.bind(id);
-    scope.restrict(&mut q, "org_id");
-    let row = q
-        .query()
-        .fetch_optional(ex)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    ticket(&row)
+    crate::get_scoped(ex, scope, "tickets", COLUMNS, id, ticket).await
 }
 
 /// The tickets visible to `scope` matching `f`: unclosed first, then the
