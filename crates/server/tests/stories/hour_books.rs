@@ -30,24 +30,7 @@ pub async fn sell_hour_book(staff: &Session, admin: &Session, hours: u32) -> Str
     .await;
     assert_eq!(status, 201, "{order}");
     let id = order["id"].as_str().unwrap();
-    assert_eq!(
-        staff
-            .api(Method::POST, &format!("/api/v1/orders/{id}/send"), None)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        admin
-            .api(Method::POST, &format!("/api/v1/orders/{id}/accept"), None)
-            .await
-            .0,
-        200
-    );
-    let (status, v) = staff
-        .api(Method::POST, &format!("/api/v1/orders/{id}/validate"), None)
-        .await;
-    assert_eq!(status, 200, "{v}");
+    send_accept_validate(staff, admin, id).await;
     org
 }
 

@@ -24,24 +24,7 @@ async fn a_service(staff: &Session, admin: &Session) -> (String, String) {
     .await;
     assert_eq!(status, 201, "{o}");
     let id = o["id"].as_str().unwrap();
-    assert_eq!(
-        post(staff, &format!("/api/v1/orders/{id}/send"), None)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        post(admin, &format!("/api/v1/orders/{id}/accept"), None)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        post(staff, &format!("/api/v1/orders/{id}/validate"), None)
-            .await
-            .0,
-        200
-    );
+    send_accept_validate(staff, admin, id).await;
     let (_, list) = admin
         .get_json(&format!("/api/v1/organizations/{org}/services"))
         .await;

@@ -70,10 +70,7 @@ async fn draft_ok(staff: &Session, org: &str) -> String {
 pub(crate) async fn validated_order(staff: &Session, admin_a: &Session) -> Value {
     let org = org_of(admin_a).await;
     let id = draft_ok(staff, &org).await;
-    for (who, step) in [(staff, "send"), (admin_a, "accept"), (staff, "validate")] {
-        let (status, o) = post(who, &format!("/api/v1/orders/{id}/{step}"), None).await;
-        assert_eq!(status, 200, "{step}: {o}");
-    }
+    send_accept_validate(staff, admin_a, &id).await;
     let (status, o) = admin_a.get_json(&format!("/api/v1/orders/{id}")).await;
     assert_eq!(
         (status, o["state"].as_str()),

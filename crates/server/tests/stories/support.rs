@@ -344,3 +344,12 @@ pub async fn mail_with(app: &TestApp, to: &str, needle: &str) -> String {
     }
     panic!("no mail to {to} containing {needle:?} within 5 s");
 }
+
+/// Takes a drafted order through sending (staff), acceptance (the client's
+/// Administrator) and validation (staff), each answering 200.
+pub async fn send_accept_validate(staff: &Session, admin: &Session, id: &str) {
+    for (who, step) in [(staff, "send"), (admin, "accept"), (staff, "validate")] {
+        let (status, o) = post(who, &format!("/api/v1/orders/{id}/{step}"), None).await;
+        assert_eq!(status, 200, "{step}: {o}");
+    }
+}
