@@ -16,6 +16,7 @@ struct Other {
     book: String,
     ticket: String,
     episode: String,
+    activation: String,
     secrets: Vec<String>,
 }
 
@@ -135,6 +136,17 @@ async fn other_org(app: &TestApp) -> Other {
         .unwrap()
         .to_owned();
     secrets.push(episode.clone());
+    // A PRA failover of B, triggered by B's Administrator.
+    let (pra_order, _) = crate::pra::protected_machines(&staff, &b, &org, &[("b-db", "c1")]).await;
+    let (status, a) = post(
+        &b,
+        &format!("/api/v1/orders/{pra_order}/pra-activations"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    let activation = a["id"].as_str().unwrap().to_owned();
+    secrets.push(activation.clone());
     Other {
         org,
         user,
@@ -144,6 +156,7 @@ async fn other_org(app: &TestApp) -> Other {
         book,
         ticket,
         episode,
+        activation,
         secrets,
     }
 }
@@ -240,6 +253,11 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             "title": "intrus", "start": "2030-01-01T00:00:00Z", "expected_minutes": 60,
             "impact": "x", "reason": "x", "contact": "x", "services": ["svc_x"]
         })),
+        ("post", "/api/v1/orders/{order_id}/pra-activations") => Some(json!({})),
+        ("post", "/api/v1/pra-activations/{activation_id}/restorations") => Some(json!({
+            "service_id": "svc_x", "reachable_at": "2026-05-07T15:00:00Z"
+        })),
+        ("post", "/api/v1/pra-activations/{activation_id}/close") => Some(json!({})),
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -285,7 +303,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{service_id}", &other.service)
                 .replace("{book_id}", &other.book)
                 .replace("{ticket_id}", &other.ticket)
-                .replace("{episode_id}", &other.episode);
+                .replace("{episode_id}", &other.episode)
+                .replace("{activation_id}", &other.activation);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
