@@ -391,6 +391,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/tickets/{}", other.ticket),
         format!("/back-office/tickets/{}", other.ticket),
         "/back-office/tickets".to_owned(),
+        format!("/espace-client/pra-activations/{}", other.activation),
+        format!("/back-office/pra-activations/{}", other.activation),
+        format!("/back-office/organizations/{}/pra-activations", other.org),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -459,6 +462,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![],
         ),
         (
+            format!("/back-office/pra-activations/{}/close", other.activation),
+            vec![],
+        ),
+        (
+            format!("/back-office/organizations/{}/pra-activations", other.org),
+            vec![("order_id", other.order.as_str()), ("requester", "x")],
+        ),
+        (
             format!("/back-office/organizations/{}/orders", other.org),
             vec![("l0_kind", "support"), ("l0_level", "standard")],
         ),
@@ -485,6 +496,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/messages",
         "/espace-client/hour-books",
         "/espace-client/tickets",
+        "/espace-client/pra-activations",
         "/account",
     ] {
         let r = a.get(path).await;

@@ -284,6 +284,79 @@ pub async fn a_failover_is_restored_and_judged_per_criticality(b: Backend) {
         "{actions:?}"
     );
     assert!(actions.contains(&"pra.close") && actions.contains(&"pra.activation"));
+    // The back office runs the same steps through its forms: the test is
+    // closed, a second failover recorded from a call at 03:00 Paris time.
+    let tid = t["id"].as_str().unwrap();
+    let r = staff
+        .form(&format!("/back-office/pra-activations/{tid}/close"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = format!("/back-office/organizations/{org}/pra-activations");
+    let r = staff
+        .form(&page, &[("order_id", &order), ("requester", "")])
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R10.4"));
+    let r = staff
+        .form(
+            &page,
+            &[
+                ("order_id", &order),
+                ("requester", "Jeanne Martin (appel)"),
+                ("requested_at", "2026-05-08T03:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let second = to
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, v) = staff
+        .get_json(&format!("/api/v1/pra-activations/{second}"))
+        .await;
+    assert_eq!(
+        v["requested_at"],
+        at(570),
+        "03:00 in Paris is 01:00 UTC in May"
+    );
+    let r = staff
+        .form(
+            &format!("/back-office/pra-activations/{second}/restorations"),
+            &[
+                ("service_id", id_of(&m, "web1")),
+                ("reachable_at", "2026-05-08T02:59"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R6.2"));
+    let r = staff
+        .form(
+            &format!("/back-office/pra-activations/{second}/restorations"),
+            &[
+                ("service_id", id_of(&m, "web1")),
+                ("reachable_at", "2026-05-08T03:20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    // The client reads the results per criticality and the explanation.
+    let r = admin
+        .get(&format!("/espace-client/pra-activations/{second}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("web1") && html.contains("0:20"), "{html}");
+    assert!(html.contains("R6.4"), "{html}");
+    let list = admin.get("/espace-client/pra-activations").await;
+    assert!(list.text().await.unwrap().contains(&second));
+
     // Another organisation sees none of it.
     let other = app.login(ADMIN_B, DEMO_PASSWORD).await;
     let (status, _) = other
