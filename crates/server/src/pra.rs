@@ -323,9 +323,48 @@ pub async fn record(
         },
     )
     .await?;
+    if !p.is_staff() {
+        alert_support(state, &mut tx, &row).await?;
+    }
     let out = detail(state, &mut tx, row).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(out)
+}
+
+/// A client triggered a failover: the provider's support staff are told at
+/// once, in the activation's transaction (the RTO runs from the request).
+async fn alert_support(
+    state: &AppState,
+    tx: &mut ciel_store::Tx,
+    row: &ActivationRow,
+) -> ApiResult<()> {
+    let Some(provider) = ciel_store::orgs::provider(&mut **tx).await? else {
+        return Ok(());
+    };
+    let org = ciel_store::orgs::get(&mut **tx, &Scope::Staff, row.org_id.as_str()).await?;
+    let machines = row
+        .machines
+        .iter()
+        .map(|m| format!("- {} ({})", m.machine, m.criticality.to_uppercase()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let staff = crate::services::members(tx, provider.id.as_str(), |u| {
+        matches!(u.staff_role, Some(StaffRole::Admin | StaffRole::Support))
+    })
+    .await?;
+    for to in staff {
+        let mail = ciel_mail::Mail::PraRequested {
+            name: to.name.clone(),
+            org_name: org.name.clone(),
+            reference: row.id.to_string(),
+            requester: row.requester.clone(),
+            requested_at: row.requested_at,
+            machines: machines.clone(),
+            link: state.link(&format!("/back-office/pra-activations/{}", row.id)),
+        };
+        crate::accounts::send_mail(state, tx, &to, mail).await?;
+    }
+    Ok(())
 }
 
 /// One activation with its results, as `p` may see it.

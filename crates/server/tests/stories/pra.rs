@@ -122,6 +122,9 @@ pub async fn a_failover_is_restored_and_judged_per_criticality(b: Backend) {
     assert_eq!(a["requester"], ADMIN_A);
     assert_eq!(a["machines"].as_array().unwrap().len(), 5);
     let id = a["id"].as_str().unwrap().to_owned();
+    // Support staff are told at once, with the machines to bring back.
+    let mail = mail_with(&app, STAFF_SUPPORT, &id).await;
+    assert!(mail.contains("db1 (C1)") && mail.contains("R6.2"), "{mail}");
     // One failover at a time per order.
     let (status, p) = post(&admin, &activations, Some(json!({}))).await;
     assert_eq!(
