@@ -259,6 +259,19 @@ pub fn require_staff(p: &Principal, allowed: fn(StaffRole) -> bool) -> Result<St
     }
 }
 
+/// Staff, or a client user who sees services: the readers of what is
+/// attached to services (hour books, PRA activations...). `what` names it
+/// in the refusal.
+pub fn require_service_viewer(p: &Principal, what: &str) -> Result<(), Problem> {
+    if p.is_staff() || p.can(ciel_domain::Permission::ViewServices) {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(format!(
+            "{what} are shown to users who see services"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use crate::state::AppState;
 use axum::http::StatusCode;
 use ciel_catalog::Item;
 use ciel_catalog::service::ServiceState;
-use ciel_domain::{Permission, StaffRole};
+use ciel_domain::StaffRole;
 use ciel_engine::hourledger::{
     Authorisation, Intervention, InterventionKind, Ledger, LedgerError, LedgerInput, ManagedPeriod,
     Purchase,
@@ -133,13 +133,7 @@ pub async fn create_for_order(
 const HOUR_SKU: &str = "hour_book.hour";
 
 fn can_read(p: &Principal) -> ApiResult<()> {
-    if p.is_staff() || p.can(Permission::ViewServices) {
-        Ok(())
-    } else {
-        Err(Problem::forbidden(
-            "hour books are shown to users who see services",
-        ))
-    }
+    crate::auth::require_service_viewer(p, "hour books")
 }
 
 fn managed_periods(rows: &[hour_books::ManagedService]) -> ApiResult<Vec<ManagedPeriod>> {

@@ -61,13 +61,7 @@ fn staff_operator(r: StaffRole) -> bool {
 }
 
 fn can_read(p: &Principal) -> ApiResult<()> {
-    if p.is_staff() || p.can(Permission::ViewServices) {
-        Ok(())
-    } else {
-        Err(Problem::forbidden(
-            "PRA activations are shown to users who see services",
-        ))
-    }
+    crate::auth::require_service_viewer(p, "PRA activations")
 }
 
 fn rule(field: &str, detail: impl Into<String>) -> Problem {

@@ -31,7 +31,7 @@ use ciel_catalog::service::{
     self, OneOffCharge, ServiceError, ServiceEvent, ServiceNotice, ServiceParams, ServiceState,
 };
 use ciel_catalog::{Item, ItemKind};
-use ciel_domain::{Permission, StaffRole};
+use ciel_domain::StaffRole;
 use ciel_engine::Explained;
 use ciel_mail::{Mail, ServiceMail};
 use ciel_store::charges::{self, NewCharge};
@@ -196,13 +196,7 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<Service
 }
 
 fn require_viewer(p: &Principal) -> ApiResult<()> {
-    if p.is_staff() || p.can(Permission::ViewServices) {
-        Ok(())
-    } else {
-        Err(Problem::forbidden(
-            "services are shown to users who see services",
-        ))
-    }
+    crate::auth::require_service_viewer(p, "services")
 }
 
 /// A page of an organisation's services.

@@ -253,13 +253,10 @@ pub async fn staff_action(
     Path((id, what)): Path<(String, String)>,
     form: Form,
 ) -> Response {
-    let p = match v.require_staff() {
-        Ok(p) => p.clone(),
+    let p = match v.staff_form(&form) {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     match record(&v, &p, &id, &form, &what).await {
         Ok(flash) => done(&format!("/back-office/hour-books/{id}"), flash),
         Err(e) if e.status == 404 => v.not_found(),

@@ -563,6 +563,14 @@ impl Viewer {
         }
     }
 
+    /// A staff user posting a form with a valid CSRF token (the one check
+    /// every back-office action starts with).
+    pub fn staff_form(&self, form: &Form) -> Result<Principal, Response> {
+        let p = self.require_staff()?.clone();
+        self.check_csrf(form)?;
+        Ok(p)
+    }
+
     /// A problem from a workflow, as the text shown next to a form.
     pub fn problem_text(&self, p: &Problem) -> String {
         let key = match p.code.as_str() {

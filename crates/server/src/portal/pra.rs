@@ -292,13 +292,10 @@ fn text(form: &Form, field: &str) -> Option<String> {
 
 /// Staff record a failover request or a test from the client's call.
 pub async fn staff_record(v: Viewer, Path(org_id): Path<String>, form: Form) -> Response {
-    let p = match v.require_staff() {
-        Ok(p) => p.clone(),
+    let p = match v.staff_form(&form) {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let order = form.get("order_id").trim().to_owned();
     let result = async {
         let input = ActivationInput {
@@ -355,13 +352,10 @@ pub async fn staff_action(
     Path((id, what)): Path<(String, String)>,
     form: Form,
 ) -> Response {
-    let p = match v.require_staff() {
-        Ok(p) => p.clone(),
+    let p = match v.staff_form(&form) {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     match act(&v, &p, &id, &form, &what).await {
         Ok(()) => done(&format!("/back-office/pra-activations/{id}"), "pra.done"),
         Err(e) if e.status == 404 => v.not_found(),

@@ -466,13 +466,10 @@ pub async fn staff_action(
     Path((id, action)): Path<(String, String)>,
     form: Form,
 ) -> Response {
-    let p = match v.require_staff() {
-        Ok(p) => p.clone(),
+    let p = match v.staff_form(&form) {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let Ok(row) = services::get(&v.state, &p, &id).await else {
         return v.not_found();
     };

@@ -190,13 +190,10 @@ pub async fn list(v: Viewer) -> Response {
 }
 
 pub async fn publish(v: Viewer, form: Form) -> Response {
-    let p = match v.require_staff() {
+    let p = match v.staff_form(&form) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let mut kept = TariffForm {
         name: form.get("name").into(),
         effective_from: form.get("effective_from").into(),
@@ -210,7 +207,7 @@ pub async fn publish(v: Viewer, form: Form) -> Response {
                 effective_from: kept.effective_from.clone(),
                 prices,
             };
-            orders::publish_price_list(&v.state, p, input).await
+            orders::publish_price_list(&v.state, &p, input).await
         }
         Err(e) => Err(e),
     };

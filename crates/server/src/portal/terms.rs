@@ -76,13 +76,10 @@ pub async fn page(v: Viewer) -> Response {
 }
 
 pub async fn publish(v: Viewer, form: Form) -> Response {
-    let p = match v.require_staff() {
-        Ok(p) => p.clone(),
+    let p = match v.staff_form(&form) {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let toml = form.get("toml").to_owned();
     match crate::terms_versions::publish(&v.state, &p, &toml).await {
         Ok(_) => done("/back-office/terms", "terms.published"),
