@@ -113,6 +113,10 @@ impl Explanation {
         }
         out
     }
+    /// One line per step, unnumbered (for an HTML `<ol>`, which numbers them).
+    pub fn lines(&self, lang: Lang) -> Vec<String> {
+        self.steps.iter().map(|s| s.render(lang)).collect()
+    }
     /// One numbered line per step.
     pub fn render(&self, lang: Lang) -> String {
         let mut out = String::new();

@@ -157,10 +157,11 @@ async fn detail_page(
                     staff: i.staff_label.clone(),
                     charged: i.charged_minutes.clone(),
                     overrun: i.overrun_minutes.clone(),
-                    explanation: hour_books::render_explanation(&i.explanation_json, lang)
-                        .lines()
-                        .map(str::to_owned)
-                        .collect(),
+                    explanation: serde_json::from_str::<ciel_engine::Explanation>(
+                        &i.explanation_json,
+                    )
+                    .map(|e| e.lines(lang))
+                    .unwrap_or_default(),
                 })
                 .collect(),
             authorisations: d

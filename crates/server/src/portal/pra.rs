@@ -229,7 +229,10 @@ async fn detail_page(
                     machines: c.machines,
                     late: c.late,
                     performance: pct(c.performance_percent),
-                    minimum: c.min_performance_percent.map(pct).unwrap_or_else(dash),
+                    minimum: c
+                        .min_performance_percent
+                        .map(|m| format!("{} %", pct(m)))
+                        .unwrap_or_else(dash),
                     rto_target: c.rto_hours.map(|h| format!("{h} h")).unwrap_or_else(dash),
                     longest: c
                         .longest_delay_seconds
@@ -242,12 +245,7 @@ async fn detail_page(
                 })
                 .collect(),
             test: d.outcome.test,
-            explanation: d
-                .explanation
-                .render(lang)
-                .lines()
-                .map(str::to_owned)
-                .collect(),
+            explanation: d.explanation.lines(lang),
             is_staff: p.is_staff(),
             open: r.closed_at.is_none(),
             error,
