@@ -18,6 +18,7 @@
 //! support calendars and the ECB table), then call its methods.
 
 pub mod availability;
+pub mod billing;
 pub mod caps;
 pub mod contract;
 pub mod desk;
