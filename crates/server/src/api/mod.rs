@@ -9,6 +9,7 @@ pub mod episodes;
 pub mod hour_books;
 pub mod maintenance;
 pub mod orders;
+pub mod pra;
 pub mod records;
 pub mod services;
 pub mod sla;
@@ -52,6 +53,7 @@ use utoipa_axum::routes;
         (name = "episodes", description = "Unavailability episodes from monitoring (one, bulk, Alertmanager), corrections and R5.3 exclusions; clusters (R5.2-R5.3)"),
         (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
         (name = "sla", description = "Monthly SLA statements, their evidence, review and credits (R5-R7)"),
+        (name = "pra", description = "PRA activations and tests: failover request, machine restorations, return to nominal, RTO/RPO results per criticality (R6, R10.3-R10.4)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -164,6 +166,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(maintenance::list_windows, maintenance::plan_window))
         .routes(routes!(maintenance::org_windows))
         .routes(routes!(maintenance::rotate_feed))
+        .routes(routes!(pra::record_activation))
+        .routes(routes!(pra::list_activations))
+        .routes(routes!(pra::get_activation))
+        .routes(routes!(pra::record_restoration))
+        .routes(routes!(pra::close_activation))
         .route(
             "/calendar/{file}",
             axum::routing::get(maintenance::calendar),
