@@ -290,6 +290,54 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
         "{mail}"
     );
 
+    // The portal: the client's list and statement page with the
+    // explanation and the download link; the back office's queue, where a
+    // rejection without reason is refused next to its form.
+    let page = admin_a
+        .get("/espace-client/sla")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/espace-client/sla/statements/{first}")),
+        "{page}"
+    );
+    let page = admin_a
+        .get(&format!("/espace-client/sla/statements/{first}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("R5.5")
+            && page.contains("A2 ")
+            && page.contains(&format!("/api/v1/sla/statements/{first}/evidence")),
+        "{page}"
+    );
+    let r = admin_b
+        .get(&format!("/espace-client/sla/statements/{first}"))
+        .await;
+    assert_eq!(r.status().as_u16(), 404);
+    let queue = root.get("/back-office/sla").await.text().await.unwrap();
+    assert!(
+        queue.contains(&format!("/back-office/sla/statements/{second}/review"))
+            && !queue.contains(&format!("/back-office/sla/statements/{first}/review")),
+        "{queue}"
+    );
+    let r = root
+        .form(
+            &format!("/back-office/sla/statements/{second}/review"),
+            &[("decision", "reject"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(&format!("id=\"err-{second}\"")) && page.contains("R7.5"),
+        "{page}"
+    );
+
     // A rejection needs its reason.
     let (status, p) = post(
         &root,
