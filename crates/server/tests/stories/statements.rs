@@ -45,7 +45,7 @@ async fn two_vms(staff: &Session, admin: &Session) -> (String, Vec<String>) {
     (org, ids)
 }
 
-async fn push(s: &Session, key: &str, body: Value) {
+async fn push(s: &Session, key: &str, body: Value) -> String {
     let r = s
         .client
         .post(s.url("/api/v1/episodes"))
@@ -56,6 +56,10 @@ async fn push(s: &Session, key: &str, body: Value) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Waits (bounded) until the statement job wrote `n` statements.
@@ -87,7 +91,6 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
     let root = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
-    let admin_b = app.login(ADMIN_B, DEMO_PASSWORD).await;
     let (org_a, vms) = two_vms(&staff, &admin_a).await;
 
     // Both VMs on one cluster; one hour down on it on 20 May (Paris).
@@ -108,7 +111,7 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
             .await;
         assert_eq!(status, 200, "{r}");
     }
-    push(
+    let episode = push(
         &staff,
         "probe-may",
         json!({"kind": "cluster_connectivity", "cluster_id": "par1-c02",
@@ -228,6 +231,28 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     )
     .await;
     assert_eq!(status, 403);
+
+    // A correction of May's episode recomputes the open statements: the
+    // loss lasted 90 minutes (44 550 / 44 640 = 99.798 %, still 5 %).
+    let (status, e) = post(
+        &staff,
+        &format!("/api/v1/episodes/{episode}/correct"),
+        Some(json!({"end": "2026-05-20T09:30:00Z"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{e}");
+    let (_, det) = admin_a
+        .get_json(&format!("/api/v1/sla/statements/{first}"))
+        .await;
+    assert_eq!(
+        (
+            det["unavailable_minutes"].as_i64(),
+            det["rate"].as_str(),
+            det["credit"].as_str()
+        ),
+        (Some(90), Some("99.7984"), items[0]["credit"].as_str()),
+        "{det}"
+    );
 
     // R7.5: the unpaid invoice due on 25 May blocks the credit.
     let (status, p) = post(
