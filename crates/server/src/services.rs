@@ -195,7 +195,7 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<Service
     Ok(row)
 }
 
-fn require_viewer(p: &Principal) -> ApiResult<()> {
+pub(crate) fn require_viewer(p: &Principal) -> ApiResult<()> {
     crate::auth::require_service_viewer(p, "services")
 }
 

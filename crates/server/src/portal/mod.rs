@@ -15,6 +15,7 @@ mod pra;
 mod records;
 mod services;
 mod session;
+mod sla;
 mod tariffs;
 mod terms;
 mod tickets;
@@ -203,6 +204,20 @@ pub fn router() -> Router<AppState> {
             get(maintenance::staff_page).post(maintenance::staff_plan),
         )
         .route("/back-office/episodes", get(maintenance::staff_episodes))
+        .route("/espace-client/sla", get(sla::client_list))
+        .route(
+            "/espace-client/sla/statements/{id}",
+            get(sla::client_statement),
+        )
+        .route("/back-office/sla", get(sla::staff_queue))
+        .route(
+            "/back-office/sla/statements/{id}",
+            get(sla::staff_statement),
+        )
+        .route(
+            "/back-office/sla/statements/{id}/review",
+            post(sla::staff_review),
+        )
         .route("/back-office/messages", get(back_office::messages))
 }
 
@@ -383,6 +398,7 @@ const FLASH_KEYS: &[&str] = &[
     "terms.published",
     "orders.drafted",
     "tariffs.published",
+    "sla.reviewed",
     "pra.recorded",
     "pra.done",
 ];
