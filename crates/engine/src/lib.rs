@@ -19,7 +19,9 @@
 
 pub mod availability;
 pub mod caps;
+pub mod colocation;
 pub mod contract;
+pub mod daily;
 pub mod desk;
 pub mod evidence;
 pub mod explain;
@@ -154,6 +156,8 @@ mod tests {
             include_str!("lib.rs"),
             include_str!("availability.rs"),
             include_str!("caps.rs"),
+            include_str!("colocation.rs"),
+            include_str!("daily.rs"),
             include_str!("contract.rs"),
             include_str!("evidence.rs"),
             include_str!("hourbook.rs"),
