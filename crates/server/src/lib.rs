@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod clients;
 pub mod clock;
 pub mod config;
+pub mod datacenters;
 pub mod episodes;
 pub mod hour_books;
 pub mod i18n;

@@ -2,13 +2,13 @@
 //! ambient temperature in a datacenter, pushed by monitoring or recorded by
 //! staff. Provider data: staff read and write them; a client reads only the
 //! yearly figures of the datacenters it has colocation services in
-//! ([`colocation_items`]). Writes go 32 rows a statement, like
+//! ([`crate::services::items_of_kind`]). Writes go 32 rows a statement, like
 //! [`crate::episodes`], with one audit record per batch.
 
 use crate::audit::{self, Actor, Change};
 use crate::services::STEPS_PER_STATEMENT;
 use crate::sql::{Sql, new_id};
-use crate::{Result, Scope, StoreError, Tx, time};
+use crate::{Result, StoreError, Tx, time};
 use ciel_domain::Id;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -284,24 +284,4 @@ pub async fn update(
     )
     .await?;
     Ok(after)
-}
-
-/// The item JSON of the colocation services of `org_id` visible to `scope`
-/// (another organisation's: none), by service identifier.
-pub async fn colocation_items<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    scope: &Scope,
-    org_id: &str,
-) -> Result<Vec<(String, String)>> {
-    let mut q =
-        Sql::new("SELECT id, item_json FROM services WHERE kind = 'colocation' AND org_id = ");
-    q.bind(org_id);
-    scope.restrict(&mut q, "org_id");
-    q.push(" ORDER BY id");
-    q.query()
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("item_json")?)))
-        .collect()
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod calc;
 pub mod catalog;
 pub mod clients;
+pub mod datacenters;
 pub mod episodes;
 pub mod hour_books;
 pub mod maintenance;
@@ -49,6 +50,7 @@ use utoipa_axum::routes;
         (name = "tickets", description = "Support desk tickets: notification, priority, live GTI/GTR clocks, pauses, closure, billable causes (R4.2-R4.5)"),
         (name = "terms", description = "Terms versions over running orders: publication, notice, objection (R1.2)"),
         (name = "episodes", description = "Unavailability episodes from monitoring (one, bulk, Alertmanager), corrections and R5.3 exclusions; clusters (R5.2-R5.3)"),
+        (name = "colocation", description = "Colocation availability: datacenter episodes of network, power and temperature (one, bulk, corrections, R5.3 exclusions) and the yearly figure per datacenter (R5.6)"),
         (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
@@ -153,6 +155,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(episodes::exclude_episode))
         .routes(routes!(episodes::list_clusters, episodes::create_cluster))
         .routes(routes!(episodes::assign_cluster))
+        .routes(routes!(
+            datacenters::list_episodes,
+            datacenters::push_episode
+        ))
+        .routes(routes!(datacenters::push_bulk))
+        .routes(routes!(datacenters::correct_episode))
+        .routes(routes!(datacenters::exclude_episode))
+        .routes(routes!(datacenters::datacenter_year))
+        .routes(routes!(datacenters::org_years))
         .routes(routes!(maintenance::list_windows, maintenance::plan_window))
         .routes(routes!(maintenance::org_windows))
         .routes(routes!(maintenance::rotate_feed))
