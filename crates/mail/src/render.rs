@@ -129,6 +129,20 @@ pub enum Mail {
         notice_days: u32,
         link: String,
     },
+    /// R7.5 (A2 II.C): a credit approved after review of a monthly SLA
+    /// statement, deducted from the next invoice.
+    SlaCredit {
+        name: String,
+        org_name: String,
+        service: String,
+        /// "YYYY-MM".
+        month: String,
+        /// Availability rate shown with 4 decimals.
+        rate: String,
+        /// Credit, exact EUR excluding VAT.
+        credit: String,
+        link: String,
+    },
     /// R4.4-R4.5 and the desk's alerts: a ticket step the client (closure
     /// with the interruption's duration, billable ticket with its fee) or
     /// the support staff (a deadline about to be missed) must hear of.
@@ -201,6 +215,7 @@ impl Mail {
             Mail::TermsVersion { .. } => "terms_version",
             Mail::Ticket { .. } => "ticket",
             Mail::Maintenance { .. } => "maintenance",
+            Mail::SlaCredit { .. } => "sla_credit",
         }
     }
 }
@@ -241,6 +256,7 @@ template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: 
 template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str, title: &'a str, effective_date: &'a str, applies_at: String, objection_deadline: String, days: u32, changes: &'a str, link: &'a str });
 template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: &'a str, event: &'a str, text: &'a str, fee: &'a str, link: &'a str });
 template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str });
+template!(SlaCreditT, "sla_credit.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, rate: &'a str, credit: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -472,6 +488,26 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::SlaCredit {
+            name,
+            org_name,
+            service,
+            month,
+            rate,
+            credit,
+            link,
+        } => SlaCreditT {
+            fr,
+            name,
+            org_name,
+            service,
+            month,
+            rate,
+            credit,
+            link,
+            _p: p,
+        }
+        .render(),
     };
     // Templates are compiled and their inputs are plain strings: rendering
     // cannot fail short of a bug, which a test would catch.
@@ -581,6 +617,15 @@ mod tests {
                 days: 30,
                 changes: "- contract.order_acceptance_days: 30 -> 20".into(),
                 link: "https://x/o".into(),
+            },
+            Mail::SlaCredit {
+                name: "J".into(),
+                org_name: "Acme".into(),
+                service: "Cloud VM (svc_1)".into(),
+                month: "2026-06".into(),
+                rate: "99.8611".into(),
+                credit: "50.00".into(),
+                link: "https://x/s".into(),
             },
         ];
         let maintenance = |excluded: bool, urgent: &str| Mail::Maintenance {

@@ -82,6 +82,7 @@ impl Runner {
             crate::tickets::ALERT_JOB => self.ticket_alert(job).await,
             crate::services::PASS_JOB => self.services_pass().await,
             crate::terms_versions::APPLY_JOB => self.apply_terms().await,
+            crate::sla::statements::JOB => self.sla_statements().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -183,6 +184,18 @@ impl Runner {
         match crate::services::run_pass_job(&self.state).await {
             Ok(r) => {
                 tracing::info!(services = r.services, retried = r.retried, steps = ?r.steps, "services pass done");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Computes the monthly SLA statements of the month just ended (R5-R7);
+    /// idempotent.
+    async fn sla_statements(&self) -> Outcome {
+        match crate::sla::statements::run_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(month = %r.month, services = r.services, written = r.written, frozen = r.frozen, "SLA statements computed");
                 Outcome::Done
             }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),

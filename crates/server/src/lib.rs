@@ -25,6 +25,7 @@ pub mod portal;
 pub mod problem;
 pub mod serve;
 pub mod services;
+pub mod sla;
 pub mod state;
 pub mod terms_versions;
 pub mod tickets;

@@ -195,7 +195,7 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<Service
     Ok(row)
 }
 
-fn require_viewer(p: &Principal) -> ApiResult<()> {
+pub(crate) fn require_viewer(p: &Principal) -> ApiResult<()> {
     if p.is_staff() || p.can(Permission::ViewServices) {
         Ok(())
     } else {

@@ -62,10 +62,10 @@ pub struct NewEpisode {
     pub ticket_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, kind, cluster_id, service_id, start_at, end_at, impacts_service, \
+pub(crate) const COLUMNS: &str = "id, kind, cluster_id, service_id, start_at, end_at, impacts_service, \
     source, idempotency_key, exclusion, exclusion_note, ticket_id, version, created_at, updated_at";
 
-fn from_row(r: &AnyRow) -> Result<EpisodeRow> {
+pub(crate) fn from_row(r: &AnyRow) -> Result<EpisodeRow> {
     Ok(EpisodeRow {
         id: Id::from_raw(r.try_get("id")?),
         kind: r.try_get("kind")?,

@@ -47,10 +47,10 @@ pub struct NoticeRow {
     pub explanation_json: String,
 }
 
-const COLUMNS: &str = "id, title, start_at, end_at, impact, reason, contact, \
+pub(crate) const COLUMNS: &str = "id, title, start_at, end_at, impact, reason, contact, \
     urgent_security_reason, send_by, created_at";
 
-fn window_from_row(r: &AnyRow) -> Result<WindowRow> {
+pub(crate) fn window_from_row(r: &AnyRow) -> Result<WindowRow> {
     Ok(WindowRow {
         id: Id::from_raw(r.try_get("id")?),
         title: r.try_get("title")?,
@@ -67,7 +67,7 @@ fn window_from_row(r: &AnyRow) -> Result<WindowRow> {
     })
 }
 
-fn notice_from_row(r: &AnyRow) -> Result<NoticeRow> {
+pub(crate) fn notice_from_row(r: &AnyRow) -> Result<NoticeRow> {
     let services: String = r.try_get("services_json")?;
     Ok(NoticeRow {
         window_id: r.try_get("window_id")?,
@@ -194,7 +194,7 @@ pub async fn create(
     Ok(())
 }
 
-async fn with_targets<'e, E: Executor<'e, Database = Any>>(
+pub(crate) async fn with_targets<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     mut windows: Vec<WindowRow>,
 ) -> Result<Vec<WindowRow>> {

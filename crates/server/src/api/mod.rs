@@ -12,6 +12,7 @@ pub mod maintenance;
 pub mod orders;
 pub mod records;
 pub mod services;
+pub mod sla;
 pub mod terms_versions;
 pub mod tickets;
 pub mod views;
@@ -52,6 +53,7 @@ use utoipa_axum::routes;
         (name = "episodes", description = "Unavailability episodes from monitoring (one, bulk, Alertmanager), corrections and R5.3 exclusions; clusters (R5.2-R5.3)"),
         (name = "colocation", description = "Colocation availability: datacenter episodes of network, power and temperature (one, bulk, corrections, R5.3 exclusions) and the yearly figure per datacenter (R5.6)"),
         (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
+        (name = "sla", description = "Monthly SLA statements, their evidence, review and credits (R5-R7)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -148,6 +150,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(records::list_audit))
         .routes(routes!(records::list_messages))
         .routes(routes!(episodes::list_episodes, episodes::push_episode))
+        .routes(routes!(sla::list_statements))
+        .routes(routes!(sla::run_statements))
+        .routes(routes!(sla::get_statement))
+        .routes(routes!(sla::statement_evidence))
+        .routes(routes!(sla::recompute_statement))
+        .routes(routes!(sla::review_statement))
         .routes(routes!(episodes::push_bulk))
         .routes(routes!(episodes::alertmanager))
         .routes(routes!(episodes::close_episode))

@@ -14,6 +14,7 @@ mod orders;
 mod records;
 mod services;
 mod session;
+mod sla;
 mod tariffs;
 mod terms;
 mod tickets;
@@ -185,6 +186,20 @@ pub fn router() -> Router<AppState> {
             get(maintenance::staff_page).post(maintenance::staff_plan),
         )
         .route("/back-office/episodes", get(maintenance::staff_episodes))
+        .route("/espace-client/sla", get(sla::client_list))
+        .route(
+            "/espace-client/sla/statements/{id}",
+            get(sla::client_statement),
+        )
+        .route("/back-office/sla", get(sla::staff_queue))
+        .route(
+            "/back-office/sla/statements/{id}",
+            get(sla::staff_statement),
+        )
+        .route(
+            "/back-office/sla/statements/{id}/review",
+            post(sla::staff_review),
+        )
         .route("/back-office/messages", get(back_office::messages))
 }
 
@@ -316,6 +331,7 @@ const FLASH_KEYS: &[&str] = &[
     "terms.published",
     "orders.drafted",
     "tariffs.published",
+    "sla.reviewed",
 ];
 
 #[cfg(test)]

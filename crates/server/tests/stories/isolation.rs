@@ -16,7 +16,54 @@ struct Other {
     book: String,
     ticket: String,
     episode: String,
+    statement: String,
     secrets: Vec<String>,
+}
+
+/// A statement of B's service with a proposed credit, written through the
+/// store (B has no cloud service for the job to compute).
+async fn statement_of(app: &TestApp, org: &str, service: &str) -> String {
+    use ciel_store::statements::{self, Figures, Filter};
+    let st = app.state();
+    let mut tx = st.store().begin().await.unwrap();
+    let f = Figures {
+        org_id: ciel_domain::Id::from_raw(org.to_owned()),
+        service_id: service.to_owned(),
+        month: "2026-04".into(),
+        terms_version: ciel_terms::embedded().version.id.clone(),
+        offer: "mono_site".into(),
+        monthly_fee: "100".into(),
+        month_minutes: 43_200,
+        unavailable_minutes: 60,
+        rate: "99.8611".into(),
+        guaranteed_rate: "99.90".into(),
+        penalty_tier: None,
+        penalty_percent: "5".into(),
+        raw_penalty: "5.00".into(),
+        caps_applied: "[]".into(),
+        pra_penalties: "[]".into(),
+        combination_rule: "R7.3".into(),
+        credit: "5.00".into(),
+        statement_json: "{}".into(),
+        evidence_json: "{}".into(),
+        explanation_json: "{\"steps\":[]}".into(),
+        correctable_until: app.now(),
+        review: "proposed".into(),
+    };
+    statements::upsert_many(&mut tx, &ciel_store::Actor::system("test", app.now()), &[f])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let filter = Filter {
+        service_id: Some(service.to_owned()),
+        ..Filter::default()
+    };
+    statements::list(st.store().db(), &ciel_store::Scope::Staff, &filter, None, 1)
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .to_string()
 }
 
 /// Organisation B's identifiers, read by B's own Administrator.
@@ -135,6 +182,8 @@ async fn other_org(app: &TestApp) -> Other {
         .unwrap()
         .to_owned();
     secrets.push(episode.clone());
+    let statement = statement_of(app, &org, &service).await;
+    secrets.push(statement.clone());
     Other {
         org,
         user,
@@ -144,6 +193,7 @@ async fn other_org(app: &TestApp) -> Other {
         book,
         ticket,
         episode,
+        statement,
         secrets,
     }
 }
@@ -234,6 +284,10 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/episodes/{episode_id}/exclude") => {
             Some(json!({"reason": "force_majeure", "note": "intrusion"}))
         }
+        ("post", "/api/v1/sla/statements/run") => Some(json!({"month": "2026-04"})),
+        ("post", "/api/v1/sla/statements/{statement_id}/review") => {
+            Some(json!({"decision": "approve"}))
+        }
         ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
         ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
         ("post", "/api/v1/maintenance-windows") => Some(json!({
@@ -251,6 +305,7 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/services/{service_id}/first-use")
         | ("post", "/api/v1/services/{service_id}/reversibility")
         | ("post", "/api/v1/services/pass")
+        | ("post", "/api/v1/sla/statements/{statement_id}/recompute")
         | ("post", "/api/v1/organizations/{org_id}/calendar-feed")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
@@ -285,7 +340,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{service_id}", &other.service)
                 .replace("{book_id}", &other.book)
                 .replace("{ticket_id}", &other.ticket)
-                .replace("{episode_id}", &other.episode);
+                .replace("{episode_id}", &other.episode)
+                .replace("{statement_id}", &other.statement);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"

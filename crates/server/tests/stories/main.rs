@@ -14,6 +14,7 @@ mod orders;
 mod platform;
 mod services;
 mod smtp;
+mod statements;
 mod support;
 mod terms_versions;
 mod tickets;
@@ -56,6 +57,7 @@ fn main() {
         orders::the_portal_shows_orders_and_runs_their_steps,
         services::a_service_is_provisioned_contested_and_accepted_by_the_clock,
         services::terminations_hand_their_fees_to_billing_once,
+        statements::monthly_statements_are_reviewed_and_credited_once,
         terms_versions::a_new_version_applies_after_30_days_unless_objected,
         tickets::tickets_follow_the_matrix_the_calendar_and_r4,
         tickets::the_portal_shows_tickets_and_runs_their_steps,
