@@ -26,6 +26,7 @@ pub mod problem;
 pub mod serve;
 pub mod services;
 pub mod sla;
+pub mod sla_page;
 pub mod state;
 pub mod terms_versions;
 pub mod tickets;
