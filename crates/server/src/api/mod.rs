@@ -11,6 +11,7 @@ pub mod hour_books;
 pub mod maintenance;
 pub mod orders;
 pub mod records;
+pub mod service_sla;
 pub mod services;
 pub mod sla;
 pub mod terms_versions;
@@ -172,6 +173,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(datacenters::exclude_episode))
         .routes(routes!(datacenters::datacenter_year))
         .routes(routes!(datacenters::org_years))
+        .routes(routes!(service_sla::service_sla))
         .routes(routes!(maintenance::list_windows, maintenance::plan_window))
         .routes(routes!(maintenance::org_windows))
         .routes(routes!(maintenance::rotate_feed))

@@ -17,6 +17,7 @@ struct Other {
     ticket: String,
     episode: String,
     statement: String,
+    datacenter_episode: String,
     secrets: Vec<String>,
 }
 
@@ -184,6 +185,22 @@ async fn other_org(app: &TestApp) -> Other {
     secrets.push(episode.clone());
     let statement = statement_of(app, &org, &service).await;
     secrets.push(statement.clone());
+    // A datacenter episode (provider data: no organisation reads it).
+    let r = staff
+        .client
+        .post(app.url("/api/v1/datacenter-episodes"))
+        .header("x-csrf-token", &staff.csrf)
+        .header("idempotency-key", "isolation-dc-1")
+        .json(&json!({"datacenter": "PA3", "kind": "power", "start": "2026-05-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let datacenter_episode = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.push(datacenter_episode.clone());
     Other {
         org,
         user,
@@ -194,6 +211,7 @@ async fn other_org(app: &TestApp) -> Other {
         ticket,
         episode,
         statement,
+        datacenter_episode,
         secrets,
     }
 }
@@ -288,6 +306,16 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/sla/statements/{statement_id}/review") => {
             Some(json!({"decision": "approve"}))
         }
+        ("post", "/api/v1/datacenter-episodes") => Some(json!({
+            "datacenter": "PA3", "kind": "network", "start": "2026-05-01T00:00:00Z"
+        })),
+        ("post", "/api/v1/datacenter-episodes/bulk") => Some(json!({"episodes": []})),
+        ("post", "/api/v1/datacenter-episodes/{datacenter_episode_id}/correct") => {
+            Some(json!({"end": "2026-05-02T00:00:00Z"}))
+        }
+        ("post", "/api/v1/datacenter-episodes/{datacenter_episode_id}/exclude") => {
+            Some(json!({"reason": "force_majeure", "note": "intrusion"}))
+        }
         ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
         ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
         ("post", "/api/v1/maintenance-windows") => Some(json!({
@@ -341,7 +369,10 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{book_id}", &other.book)
                 .replace("{ticket_id}", &other.ticket)
                 .replace("{episode_id}", &other.episode)
-                .replace("{statement_id}", &other.statement);
+                .replace("{statement_id}", &other.statement)
+                .replace("{datacenter_episode_id}", &other.datacenter_episode)
+                // A has no colocation: no datacenter's figure is A's.
+                .replace("{datacenter}", "PA3");
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -428,6 +459,10 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/tickets/{}", other.ticket),
         format!("/back-office/tickets/{}", other.ticket),
         "/back-office/tickets".to_owned(),
+        format!("/espace-client/services/{}/sla", other.service),
+        format!("/back-office/services/{}/sla", other.service),
+        "/back-office/colocation".to_owned(),
+        "/back-office/colocation/PA3".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -522,6 +557,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/messages",
         "/espace-client/hour-books",
         "/espace-client/tickets",
+        "/espace-client/colocation",
         "/account",
     ] {
         let r = a.get(path).await;
