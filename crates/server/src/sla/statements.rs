@@ -239,9 +239,10 @@ pub async fn run_month(state: &AppState, p: &Principal, month: &str) -> ApiResul
 
 /// Staff recompute one statement while it is open (after a correction).
 pub async fn recompute(state: &AppState, p: &Principal, id: &str) -> ApiResult<StatementRow> {
-    require_staff(p, StaffRole::manages_clients)?;
+    // Read through the scope first: another organisation's is not found.
     let db = state.store().db();
     let before = statements::get(db, &p.scope, id).await?;
+    require_staff(p, StaffRole::manages_clients)?;
     if before.state != "open" || !matches!(before.figures.review.as_str(), "none" | "proposed") {
         return Err(Problem::conflict(
             "state",
@@ -287,6 +288,9 @@ pub async fn review(
     id: &str,
     input: ReviewInput,
 ) -> ApiResult<StatementRow> {
+    // Read through the scope first: another organisation's is not found.
+    let db = state.store().db();
+    let before = statements::get(db, &p.scope, id).await?;
     require_staff(p, |r| matches!(r, StaffRole::Admin | StaffRole::Billing))?;
     let approve = match input.decision.trim() {
         "approve" => true,
@@ -305,8 +309,6 @@ pub async fn review(
         ));
     }
     let now = state.now();
-    let db = state.store().db();
-    let before = statements::get(db, &p.scope, id).await?;
     if before.figures.review != "proposed" {
         return Err(Problem::conflict(
             "decision",

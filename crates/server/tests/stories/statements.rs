@@ -148,6 +148,11 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     // 1 June 00:00 Paris: the job computes May.
     let first_june: jiff::Timestamp = "2026-05-31T22:00:00Z".parse().unwrap();
     app.advance(app.now().duration_until(first_june) + SignedDuration::from_secs(1));
+    // Sessions do not last 25 days: log in again.
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let root = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let admin_b = app.login(ADMIN_B, DEMO_PASSWORD).await;
     let items = statements(&admin_a, 2).await;
     assert_eq!(items.len(), 2);
     for st in &items {
@@ -279,8 +284,11 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
         -d(&items[0]["credit"])
     );
     assert_eq!(a["charge_id"].as_str(), Some(ch[0].id.as_str()));
-    let mail = mail_with(&app, ADMIN_A, "Avoir de p").await;
-    assert!(mail.contains("2026-05"), "{mail}");
+    let mail = mail_with(&app, ADMIN_A, "R7.5").await;
+    assert!(
+        mail.contains("2026-05") && mail.contains(items[0]["credit"].as_str().unwrap()),
+        "{mail}"
+    );
 
     // A rejection needs its reason.
     let (status, p) = post(
