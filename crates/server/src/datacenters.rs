@@ -314,6 +314,7 @@ pub async fn year_figure(
         if !mine.iter().any(|d| d == datacenter) {
             return Err(Problem::not_found());
         }
+        crate::services::require_viewer(p)?;
     } else {
         require_monitoring(p)?;
     }

@@ -102,9 +102,10 @@ pub async fn page(
     service_id: &str,
     month: Option<&str>,
 ) -> ApiResult<SlaPage> {
-    crate::services::require_viewer(p)?;
     let db = state.store().db();
+    // Scope first: another organisation's service is 404, never 403.
     let service = ciel_store::sla::service(db, &p.scope, service_id).await?;
+    crate::services::require_viewer(p)?;
     let now = state.now();
     let month = match month {
         Some(m) => Month::parse(m, "month")?,

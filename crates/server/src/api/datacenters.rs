@@ -408,8 +408,10 @@ pub async fn org_years(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<ColocationYearList>> {
     let year = year_or_now(&s, q.year)?;
+    let dcs = datacenters::org_datacenters(&s, &p.scope, &org).await?;
+    crate::services::require_viewer(&p)?;
     let mut items = Vec::new();
-    for dc in datacenters::org_datacenters(&s, &p.scope, &org).await? {
+    for dc in dcs {
         items.push(year_view(&datacenters::compute(&s, &dc, year).await?));
     }
     Ok(Json(ColocationYearList { items }))
