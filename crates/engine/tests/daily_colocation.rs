@@ -251,3 +251,53 @@ fn colocation_measure_is_a_terms_parameter() {
     // An unknown datacenter is refused.
     assert!(eng().colocation_year("XYZ", 2026, &[]).is_err());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    // 2026-10-01T00:00:00+02:00: October holds the 25-hour day.
+    const OCTOBER: i64 = 1_790_805_600;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(OCTOBER + s).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Whatever the episodes and windows (crossing the month's ends,
+        /// overlapping, too short, unnotified), the days sum to the month.
+        #[test]
+        fn the_days_always_sum_to_the_month(
+            eps in proptest::collection::vec((-86_400i64..2_800_000, 1i64..20_000, any::<bool>()), 0..40),
+            wins in proptest::collection::vec((0i64..2_700_000, 60i64..50_000, any::<bool>()), 0..4),
+        ) {
+            let e = eng();
+            let episodes: Vec<Episode> = eps
+                .iter()
+                .map(|(s, len, excluded)| {
+                    let mut x = conn(&at(*s).to_string(), &at(s + len).to_string());
+                    x.exclusion = excluded.then_some(ExclusionReason::ForceMajeure);
+                    x
+                })
+                .collect();
+            let windows: Vec<Window> = wins
+                .iter()
+                .map(|(s, len, notified)| Window {
+                    id: String::new(),
+                    start: at(*s),
+                    end: at(s + len),
+                    reason: ExclusionReason::NotifiedMaintenance,
+                    notified_at: notified.then(|| at(s - 30 * 86_400)),
+                    source: String::new(),
+                })
+                .collect();
+            let r = e.availability(Offer::DualDc, 2026, 10, &episodes, &windows).unwrap().value;
+            let d = e.daily_unavailability(&r, &episodes, &windows).unwrap();
+            prop_assert_eq!(d.len(), 31);
+            prop_assert_eq!(d.iter().map(|x| x.unavailable_minutes).sum::<i64>(), r.unavailable_minutes);
+            prop_assert_eq!(d.iter().map(|x| x.day_minutes).sum::<i64>(), r.month_minutes);
+            prop_assert!(d.iter().all(|x| x.unavailable_minutes <= x.day_minutes));
+        }
+    }
+}

@@ -474,5 +474,38 @@ pub async fn the_sla_page_draws_the_month_and_the_year(b: Backend) {
             .0,
         404
     );
+
+    // 1 June 00:00 Paris: the statement job writes May; the page then reads
+    // the stored statement, with the same figures, 31 days of bars.
+    let first_june: jiff::Timestamp = "2026-05-31T22:00:00Z".parse().unwrap();
+    app.advance(app.now().duration_until(first_june) + jiff::SignedDuration::from_secs(1));
+    let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let mut stored = Value::Null;
+    for _ in 0..250 {
+        let (_, s) = admin_a
+            .get_json(&format!("/api/v1/services/{id}/sla?month=2026-05"))
+            .await;
+        if s["from_statement"] == true {
+            stored = s;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        stored["from_statement"], true,
+        "no stored statement within 5 s"
+    );
+    assert_eq!(stored["unavailable_minutes"], 60);
+    assert_eq!(stored["rate_display"], "99.8656");
+    assert!(stored["days"][30]["rate_percent"].is_string());
+    let html = admin_a
+        .get(&format!("/espace-client/services/{id}/sla?month=2026-05"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let daily = &html[html.find("id=\"sla-daily\"").unwrap()..];
+    let daily = &daily[..daily.find("</svg>").unwrap()];
+    assert_eq!(daily.matches("<rect ").count(), 31);
     app.stop().await;
 }
