@@ -314,6 +314,13 @@ pub enum SlaCmd {
         #[arg(long = "terms-file", value_name = "FILE")]
         terms_files: Vec<PathBuf>,
     },
+    /// Compute the monthly statements of every cloud and PRA service for a
+    /// month that has ended (the job of the 1st, on demand; idempotent).
+    Statements {
+        /// Calendar month, YYYY-MM (Europe/Paris).
+        #[arg(long)]
+        month: String,
+    },
 }
 
 impl SlaCmd {
@@ -323,7 +330,10 @@ impl SlaCmd {
             format,
             lang,
             terms_files,
-        } = self;
+        } = self
+        else {
+            anyhow::bail!("`ciel sla statements` runs against the database");
+        };
         let json = read(&evidence)?;
         let ev: Evidence = serde_json::from_str(&json)
             .with_context(|| format!("{}: not valid evidence", evidence.display()))?;

@@ -5,6 +5,7 @@
 mod config;
 mod contract_cmds;
 mod service_cmds;
+mod sla_cmds;
 
 use ciel_domain::StaffRole;
 use ciel_server::clock::SystemClock;
@@ -65,7 +66,7 @@ enum Command {
     /// The terms documents (contract as code): list, show, validate, diff.
     #[command(subcommand)]
     Terms(contract_cmds::TermsCmd),
-    /// SLA statements: recompute one from its evidence file.
+    /// SLA statements: recompute one from its evidence file; compute a month's.
     #[command(subcommand)]
     Sla(contract_cmds::SlaCmd),
     /// Support desk calculators (ticket deadlines).
@@ -96,6 +97,14 @@ enum BenchCmd {
         /// Services of the client whose list is timed.
         #[arg(long, default_value_t = 200)]
         list_size: usize,
+    },
+    /// Seed services with a month of episodes and time the monthly
+    /// statement job (issue 5's target). Temporary SQLite database unless
+    /// --database-url is given.
+    Statements {
+        /// Services to seed.
+        #[arg(long, default_value_t = 50_000)]
+        services: usize,
     },
 }
 
@@ -188,6 +197,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
         Command::Terms(cmd) => cmd.run(),
+        Command::Sla(contract_cmds::SlaCmd::Statements { ref month }) => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                sla_cmds::statements(&state, month).await?;
+                state.store().close().await;
+                Ok(())
+            })
+        }
         Command::Sla(cmd) => cmd.run(),
         Command::Support(cmd) => cmd.run(),
         Command::Calc(cmd) => cmd.run(),
@@ -243,6 +262,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = serve::open_store(&c).await?;
                 let state = service_cmds::bench_state(store, c)?;
                 service_cmds::bench(&state, count, list_size).await?;
+                state.store().close().await;
+                Ok(())
+            })
+        }
+        Command::Bench(BenchCmd::Statements { services }) => {
+            let tmp = tempfile::tempdir()?;
+            let mut cli = cli;
+            if cli.database_url.is_none() {
+                cli.database_url = Some(format!(
+                    "sqlite://{}",
+                    tmp.path().join("bench.db").display()
+                ));
+            }
+            let mut c = load_config(&cli, None)?;
+            c.log.level = "warn".into();
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let store = serve::open_store(&c).await?;
+                let state = sla_cmds::bench_state(store, c)?;
+                sla_cmds::bench(&state, services).await?;
                 state.store().close().await;
                 Ok(())
             })

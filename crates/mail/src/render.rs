@@ -158,6 +158,18 @@ pub enum Mail {
         fee: String,
         link: String,
     },
+    /// R10.2-R10.4: a client's designated user triggered a PRA failover;
+    /// the provider's support staff must start it (RTO runs from now).
+    PraRequested {
+        name: String,
+        org_name: String,
+        reference: String,
+        requester: String,
+        requested_at: Timestamp,
+        /// The machines with their criticality, one per line.
+        machines: String,
+        link: String,
+    },
 }
 
 /// Which ticket notice (see [`Mail::Ticket`]).
@@ -216,6 +228,7 @@ impl Mail {
             Mail::Ticket { .. } => "ticket",
             Mail::Maintenance { .. } => "maintenance",
             Mail::SlaCredit { .. } => "sla_credit",
+            Mail::PraRequested { .. } => "pra_requested",
         }
     }
 }
@@ -257,6 +270,7 @@ template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str,
 template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: &'a str, event: &'a str, text: &'a str, fee: &'a str, link: &'a str });
 template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str });
 template!(SlaCreditT, "sla_credit.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, rate: &'a str, credit: &'a str, link: &'a str });
+template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -508,6 +522,26 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::PraRequested {
+            name,
+            org_name,
+            reference,
+            requester,
+            requested_at,
+            machines,
+            link,
+        } => PraRequestedT {
+            fr,
+            name,
+            org_name,
+            reference,
+            requester,
+            requested_at: paris(*requested_at, lang),
+            machines,
+            link,
+            _p: p,
+        }
+        .render(),
     };
     // Templates are compiled and their inputs are plain strings: rendering
     // cannot fail short of a bug, which a test would catch.
@@ -628,6 +662,15 @@ mod tests {
                 link: "https://x/s".into(),
             },
         ];
+        let pra = Mail::PraRequested {
+            name: "H".into(),
+            org_name: "Acme".into(),
+            reference: "pra_1".into(),
+            requester: "j@acme.example".into(),
+            requested_at: t,
+            machines: "- db1 (C1)".into(),
+            link: "https://x/p".into(),
+        };
         let maintenance = |excluded: bool, urgent: &str| Mail::Maintenance {
             name: "J".into(),
             org_name: "Acme".into(),
@@ -647,6 +690,7 @@ mod tests {
             maintenance(true, ""),
             maintenance(false, ""),
             maintenance(true, "CVE-1"),
+            pra,
         ]);
         let service = |event| Mail::Service {
             name: "J".into(),

@@ -22,6 +22,7 @@ pub mod maintenance;
 pub mod orders;
 pub mod password;
 pub mod portal;
+pub mod pra;
 pub mod problem;
 pub mod serve;
 pub mod services;

@@ -28,6 +28,7 @@ pub mod maintenance;
 pub mod orders;
 pub mod orgs;
 pub mod outbox;
+pub mod pra;
 pub mod scope;
 pub mod secrets;
 pub mod seed;

@@ -10,6 +10,7 @@ pub mod episodes;
 pub mod hour_books;
 pub mod maintenance;
 pub mod orders;
+pub mod pra;
 pub mod records;
 pub mod service_sla;
 pub mod services;
@@ -55,6 +56,7 @@ use utoipa_axum::routes;
         (name = "colocation", description = "Colocation availability: datacenter episodes of network, power and temperature (one, bulk, corrections, R5.3 exclusions) and the yearly figure per datacenter (R5.6)"),
         (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
         (name = "sla", description = "Monthly SLA statements, their evidence, review and credits (R5-R7)"),
+        (name = "pra", description = "PRA activations and tests: failover request, machine restorations, return to nominal, RTO/RPO results per criticality (R6, R10.3-R10.4)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -177,6 +179,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(maintenance::list_windows, maintenance::plan_window))
         .routes(routes!(maintenance::org_windows))
         .routes(routes!(maintenance::rotate_feed))
+        .routes(routes!(pra::record_activation))
+        .routes(routes!(pra::list_activations))
+        .routes(routes!(pra::get_activation))
+        .routes(routes!(pra::record_restoration))
+        .routes(routes!(pra::close_activation))
         .route(
             "/calendar/{file}",
             axum::routing::get(maintenance::calendar),

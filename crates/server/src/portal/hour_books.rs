@@ -14,8 +14,6 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use ciel_engine::Lang;
-use jiff::Timestamp;
-use jiff::civil::DateTime;
 
 use super::Ctx;
 
@@ -209,20 +207,6 @@ pub async fn staff_book(v: Viewer, Path(id): Path<String>) -> Response {
     }
 }
 
-/// An instant typed in a form: RFC 3339, or a `datetime-local` value read
-/// in Europe/Paris (the terms' zone).
-fn instant(form: &Form, field: &str) -> Result<Timestamp, Problem> {
-    let s = form.get(field).trim();
-    if let Ok(t) = s.parse::<Timestamp>() {
-        return Ok(t);
-    }
-    s.parse::<DateTime>()
-        .ok()
-        .and_then(|d| d.in_tz("Europe/Paris").ok())
-        .map(|z| z.timestamp())
-        .ok_or_else(|| Problem::invalid(field, "a date and time, e.g. 2026-05-07T10:00"))
-}
-
 async fn record(
     v: &Viewer,
     p: &Principal,
@@ -236,19 +220,15 @@ async fn record(
             let kind = Some(form.get("kind").trim().to_owned()).filter(|k| !k.is_empty());
             let input = InterventionInput {
                 kind,
-                start: instant(form, "start")?,
-                end: instant(form, "end")?,
+                start: super::parse_instant(form.get("start"), "start")?,
+                end: super::parse_instant(form.get("end"), "end")?,
                 description: form.get("description").to_owned(),
             };
             hour_books::record_intervention(&v.state, &actor, id, input).await?;
             Ok("hour_books.recorded")
         }
         "authorisations" => {
-            let given_at = if form.get("given_at").trim().is_empty() {
-                None
-            } else {
-                Some(instant(form, "given_at")?)
-            };
+            let given_at = super::optional_instant(form, "given_at")?;
             let max_minutes = form
                 .get("max_minutes")
                 .trim()

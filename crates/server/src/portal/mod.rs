@@ -12,6 +12,7 @@ mod maintenance;
 mod members;
 mod order_form;
 mod orders;
+mod pra;
 mod records;
 mod services;
 mod session;
@@ -189,6 +190,23 @@ pub fn router() -> Router<AppState> {
             get(back_office::staff).post(back_office::create_staff),
         )
         .route("/back-office/audit", get(back_office::audit))
+        .route("/espace-client/pra-activations", get(pra::client_list))
+        .route(
+            "/espace-client/pra-activations/{id}",
+            get(pra::client_activation),
+        )
+        .route(
+            "/back-office/organizations/{id}/pra-activations",
+            get(pra::staff_list).post(pra::staff_record),
+        )
+        .route(
+            "/back-office/pra-activations/{id}",
+            get(pra::staff_activation),
+        )
+        .route(
+            "/back-office/pra-activations/{id}/{what}",
+            post(pra::staff_action),
+        )
         .route("/espace-client/maintenance", get(maintenance::client_page))
         .route(
             "/espace-client/maintenance/feed",
@@ -320,6 +338,55 @@ fn flash_key(k: &str) -> &'static str {
     FLASH_KEYS.iter().copied().find(|x| *x == k).unwrap_or("")
 }
 
+/// An instant typed in a form: `2026-06-08T10:00` (Paris, as a
+/// `datetime-local` input sends it) or an RFC 3339 instant.
+pub fn parse_instant(s: &str, field: &str) -> Result<Timestamp, Problem> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    s.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|d| d.in_tz("Europe/Paris").ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| {
+            Problem::invalid(
+                field,
+                "expected a date and time such as 2026-06-08T10:00 (Paris) or 2026-06-08T10:00:00+02:00",
+            )
+        })
+}
+
+/// The instant of an optional form field: None when left empty.
+pub fn optional_instant(form: &Form, field: &str) -> Result<Option<Timestamp>, Problem> {
+    let s = form.get(field).trim();
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        parse_instant(s, field).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod instant_tests {
+    use super::parse_instant;
+
+    #[test]
+    fn instants_are_read_in_paris_or_rfc_3339() {
+        assert_eq!(
+            parse_instant("2026-06-08T10:00", "f").unwrap().to_string(),
+            "2026-06-08T08:00:00Z"
+        );
+        assert_eq!(
+            parse_instant("2026-06-08T10:00:00Z", "f")
+                .unwrap()
+                .to_string(),
+            "2026-06-08T10:00:00Z"
+        );
+        assert!(parse_instant("demain", "f").is_err());
+    }
+}
+
 /// The flash messages a redirect may name (`?flash=`).
 const FLASH_KEYS: &[&str] = &[
     "users.invited",
@@ -345,6 +412,8 @@ const FLASH_KEYS: &[&str] = &[
     "orders.drafted",
     "tariffs.published",
     "sla.reviewed",
+    "pra.recorded",
+    "pra.done",
 ];
 
 #[cfg(test)]

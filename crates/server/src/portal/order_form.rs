@@ -17,7 +17,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use ciel_catalog::AvailabilityClass;
 use ciel_store::orgs;
-use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -267,26 +266,6 @@ pub async fn page(v: Viewer, Path(org_id): Path<String>) -> Response {
     .await
 }
 
-/// `2026-06-08T10:00` (Paris, as a `datetime-local` input sends it) or an
-/// RFC 3339 instant.
-fn parse_instant(s: &str) -> Result<Timestamp, Problem> {
-    let s = s.trim();
-    if let Ok(t) = s.parse::<Timestamp>() {
-        return Ok(t);
-    }
-    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC);
-    s.parse::<jiff::civil::DateTime>()
-        .ok()
-        .and_then(|d| d.to_zoned(paris).ok())
-        .map(|z| z.timestamp())
-        .ok_or_else(|| {
-            Problem::invalid(
-                "written_request_received_at",
-                "expected a date and time such as 2026-06-08T10:00 (Paris) or 2026-06-08T10:00:00+02:00",
-            )
-        })
-}
-
 /// A whole number typed in a form, or a problem naming `field`.
 fn count(s: &str, field: &str) -> Result<Option<u32>, Problem> {
     let s = s.trim();
@@ -461,7 +440,10 @@ async fn draft(
         written_request_received_at: if written.is_empty() {
             None
         } else {
-            Some(parse_instant(written)?)
+            Some(super::parse_instant(
+                written,
+                "written_request_received_at",
+            )?)
         },
         special_conditions: Some(Value::Object(special)),
         lines: used
@@ -540,18 +522,5 @@ mod tests {
             "5OO",
             "left for the workflow to name"
         );
-    }
-
-    #[test]
-    fn instants_are_read_in_paris_or_rfc_3339() {
-        assert_eq!(
-            parse_instant("2026-06-08T10:00").unwrap().to_string(),
-            "2026-06-08T08:00:00Z"
-        );
-        assert_eq!(
-            parse_instant("2026-06-08T10:00:00Z").unwrap().to_string(),
-            "2026-06-08T10:00:00Z"
-        );
-        assert!(parse_instant("demain").is_err());
     }
 }

@@ -13,6 +13,8 @@
 //!   each with the send time of the notice to the service's organisation
 //!   (R4.6: the engine judges 7 days ahead, per client).
 //! - Credits approved earlier in the calendar year feed the yearly cap (R7.2).
+//! - A PRA service carries the activations requested in the month (R6.2-
+//!   R6.4) and the windows of its closed tests, excluded (R5.3).
 //!
 //! [`MonthFacts`] are read once per month, [`PageFacts`] once per page of
 //! services (identifier ranges, no per-service query), and [`build`] is pure.
@@ -108,6 +110,8 @@ pub struct PageFacts {
     /// Approved credits (decimal strings) per service.
     pub credits: HashMap<String, Vec<String>>,
     pub activations: HashMap<String, Vec<Activation>>,
+    /// Windows of closed PRA tests per service (R5.3).
+    pub test_windows: HashMap<String, Vec<Window>>,
 }
 
 /// Reads the month's shared facts (three queries).
@@ -145,12 +149,37 @@ pub async fn page_facts(
         }
     }
     let credits = sla::approved_credits(db, first, last, &month.label).await?;
-    // PRA: wired when ciel_store::pra lands
-    let activations = HashMap::new();
+    // PRA activations requested in the month (R6.2-R6.4), and the windows
+    // of closed PRA tests, excluded from availability (R5.3).
+    let pra_ids: Vec<&str> = services
+        .iter()
+        .filter(|s| s.kind == "pra")
+        .map(|s| s.id.as_str())
+        .collect();
+    let mut activations: HashMap<String, Vec<Activation>> = HashMap::new();
+    let mut test_windows: HashMap<String, Vec<Window>> = HashMap::new();
+    if !pra_ids.is_empty() {
+        let mut tx = state.store().begin().await?;
+        let rows =
+            ciel_store::pra::activations_in(&mut tx, &pra_ids, month.start, month.end).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        for (service, rows) in rows {
+            for r in &rows {
+                activations
+                    .entry(service.clone())
+                    .or_default()
+                    .push(crate::pra::engine_activation(r)?);
+                if let Some(w) = crate::pra::test_window(r) {
+                    test_windows.entry(service.clone()).or_default().push(w);
+                }
+            }
+        }
+    }
     Ok(PageFacts {
         episodes,
         credits,
         activations,
+        test_windows,
     })
 }
 
@@ -298,7 +327,16 @@ pub fn build(
         },
         month: month.label.clone(),
         episodes,
-        windows: windows_of(s, &facts.windows),
+        windows: windows_of(s, &facts.windows)
+            .into_iter()
+            .chain(
+                page.test_windows
+                    .get(s.id.as_str())
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            )
+            .collect(),
         pra_activations: page
             .activations
             .get(s.id.as_str())

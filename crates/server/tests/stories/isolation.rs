@@ -18,6 +18,7 @@ struct Other {
     episode: String,
     statement: String,
     datacenter_episode: String,
+    activation: String,
     secrets: Vec<String>,
 }
 
@@ -201,6 +202,17 @@ async fn other_org(app: &TestApp) -> Other {
         .unwrap()
         .to_owned();
     secrets.push(datacenter_episode.clone());
+    // A PRA failover of B, triggered by B's Administrator.
+    let (pra_order, _) = crate::pra::protected_machines(&staff, &b, &org, &[("b-db", "c1")]).await;
+    let (status, a) = post(
+        &b,
+        &format!("/api/v1/orders/{pra_order}/pra-activations"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    let activation = a["id"].as_str().unwrap().to_owned();
+    secrets.push(activation.clone());
     Other {
         org,
         user,
@@ -212,6 +224,7 @@ async fn other_org(app: &TestApp) -> Other {
         episode,
         statement,
         datacenter_episode,
+        activation,
         secrets,
     }
 }
@@ -322,6 +335,11 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             "title": "intrus", "start": "2030-01-01T00:00:00Z", "expected_minutes": 60,
             "impact": "x", "reason": "x", "contact": "x", "services": ["svc_x"]
         })),
+        ("post", "/api/v1/orders/{order_id}/pra-activations") => Some(json!({})),
+        ("post", "/api/v1/pra-activations/{activation_id}/restorations") => Some(json!({
+            "service_id": "svc_x", "reachable_at": "2026-05-07T15:00:00Z"
+        })),
+        ("post", "/api/v1/pra-activations/{activation_id}/close") => Some(json!({})),
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -372,7 +390,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{statement_id}", &other.statement)
                 .replace("{datacenter_episode_id}", &other.datacenter_episode)
                 // A has no colocation: no datacenter's figure is A's.
-                .replace("{datacenter}", "PA3");
+                .replace("{datacenter}", "PA3")
+                .replace("{activation_id}", &other.activation);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -463,6 +482,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/back-office/services/{}/sla", other.service),
         "/back-office/colocation".to_owned(),
         "/back-office/colocation/PA3".to_owned(),
+        format!("/espace-client/pra-activations/{}", other.activation),
+        format!("/back-office/pra-activations/{}", other.activation),
+        format!("/back-office/organizations/{}/pra-activations", other.org),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -531,6 +553,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![],
         ),
         (
+            format!("/back-office/pra-activations/{}/close", other.activation),
+            vec![],
+        ),
+        (
+            format!("/back-office/organizations/{}/pra-activations", other.org),
+            vec![("order_id", other.order.as_str()), ("requester", "x")],
+        ),
+        (
             format!("/back-office/organizations/{}/orders", other.org),
             vec![("l0_kind", "support"), ("l0_level", "standard")],
         ),
@@ -558,6 +588,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/hour-books",
         "/espace-client/tickets",
         "/espace-client/colocation",
+        "/espace-client/pra-activations",
         "/account",
     ] {
         let r = a.get(path).await;

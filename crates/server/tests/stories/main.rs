@@ -13,6 +13,7 @@ mod isolation;
 mod maintenance;
 mod orders;
 mod platform;
+mod pra;
 mod services;
 mod smtp;
 mod statements;
@@ -58,6 +59,7 @@ fn main() {
         orders::price_changes_are_notified_and_options_take_the_request_day_tariff,
         orders::orders_of_another_organisation_are_not_found,
         orders::the_portal_shows_orders_and_runs_their_steps,
+        pra::a_failover_is_restored_and_judged_per_criticality,
         services::a_service_is_provisioned_contested_and_accepted_by_the_clock,
         services::terminations_hand_their_fees_to_billing_once,
         statements::monthly_statements_are_reviewed_and_credited_once,

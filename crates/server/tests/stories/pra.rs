@@ -1,0 +1,371 @@
+//! PRA activations (issue 5, item 5; R6, R10.3-R10.4), through HTTP: a
+//! designated client user requests a failover, staff record each machine's
+//! restoration and the return to nominal, and the RTO/RPO results per
+//! criticality are those worked out by hand from R6.2-R6.4; tests are
+//! excluded; bad input names its rule and writes nothing.
+
+use crate::support::*;
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+
+/// A validated PRA order of `org` protecting `machines` (name,
+/// criticality), every machine provisioned. Returns the order and the
+/// machine services by name.
+pub async fn protected_machines(
+    staff: &Session,
+    admin: &Session,
+    org: &str,
+    machines: &[(&str, &str)],
+) -> (String, Vec<(String, String)>) {
+    let lines: Vec<Value> = machines
+        .iter()
+        .map(|(m, c)| {
+            json!({"item": {"kind": "pra_machine", "machine": m, "criticality": c},
+                   "commitment_months": 12})
+        })
+        .collect();
+    let (status, o) = post(
+        staff,
+        &format!("/api/v1/organizations/{org}/orders"),
+        Some(json!({ "lines": lines })),
+    )
+    .await;
+    assert_eq!(status, 201, "{o}");
+    let order = o["id"].as_str().unwrap().to_owned();
+    send_accept_validate(staff, admin, &order).await;
+    let (_, list) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/services?limit=200"))
+        .await;
+    let mut out = Vec::new();
+    for s in list["items"].as_array().unwrap() {
+        if s["order_id"] != order.as_str() {
+            continue;
+        }
+        let id = s["id"].as_str().unwrap().to_owned();
+        let (status, v) = post(
+            staff,
+            &format!("/api/v1/services/{id}/provision"),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        let (_, d) = admin.get_json(&format!("/api/v1/services/{id}")).await;
+        let name = d["item"]["machine"].as_str().unwrap_or_default().to_owned();
+        out.push((name, id));
+    }
+    assert_eq!(out.len(), machines.len(), "{list}");
+    (order, out)
+}
+
+fn id_of<'a>(machines: &'a [(String, String)], name: &str) -> &'a str {
+    &machines.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+/// START moved by `minutes`, as RFC 3339.
+fn at(minutes: i64) -> String {
+    let start: jiff::Timestamp = START.parse().unwrap();
+    start
+        .checked_add(SignedDuration::from_mins(minutes))
+        .unwrap()
+        .to_string()
+}
+
+fn criticality<'a>(a: &'a Value, c: &str) -> &'a Value {
+    a["outcome"]["criticalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["criticality"] == c)
+        .unwrap_or_else(|| panic!("no {c} in {a}"))
+}
+
+pub async fn a_failover_is_restored_and_judged_per_criticality(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let user = app.login(USER_A, DEMO_PASSWORD).await;
+    let org = org_of(&admin).await;
+    let (order, m) = protected_machines(
+        &staff,
+        &admin,
+        &org,
+        &[
+            ("web1", "c1"),
+            ("web2", "c1"),
+            ("db1", "c1"),
+            ("app1", "c2"),
+            ("arch1", "c3"),
+        ],
+    )
+    .await;
+    let activations = format!("/api/v1/orders/{order}/pra-activations");
+
+    // R10.2: only designated users trigger a failover; Paul sees services
+    // but was not designated.
+    let (status, _) = post(&user, &activations, Some(json!({}))).await;
+    assert_eq!(status, 403);
+    // A client does not back-date its request, nor record tests (R10.3).
+    let (status, p) = post(
+        &admin,
+        &activations,
+        Some(json!({"requested_at": "2026-05-01T00:00:00Z"})),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("requested_at")));
+    let (status, p) = post(&admin, &activations, Some(json!({"test_kind": "simple"}))).await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("test_kind")));
+
+    // Jeanne, the Administrator, triggers it: timed now, in her name.
+    let (status, a) = post(&admin, &activations, Some(json!({}))).await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(a["requested_at"], START);
+    assert_eq!(a["requester"], ADMIN_A);
+    assert_eq!(a["machines"].as_array().unwrap().len(), 5);
+    let id = a["id"].as_str().unwrap().to_owned();
+    // Support staff are told at once, with the machines to bring back.
+    let mail = mail_with(&app, STAFF_SUPPORT, &id).await;
+    assert!(mail.contains("db1 (C1)") && mail.contains("R6.2"), "{mail}");
+    // One failover at a time per order.
+    let (status, p) = post(&admin, &activations, Some(json!({}))).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("invalid_transition"))
+    );
+    assert!(p["detail"].as_str().unwrap().starts_with("R10.4"), "{p}");
+
+    let restore = format!("/api/v1/pra-activations/{id}/restorations");
+    // Clients do not record restorations.
+    let (status, _) = post(
+        &admin,
+        &restore,
+        Some(json!({"service_id": id_of(&m, "web1"), "reachable_at": at(30)})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // R6.2: the RTO runs from the request; nothing is reachable before it,
+    // nor in the future.
+    let (status, p) = post(
+        &staff,
+        &restore,
+        Some(json!({"service_id": id_of(&m, "web1"), "reachable_at": at(-1)})),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("reachable_at")));
+    assert!(p["detail"].as_str().unwrap().starts_with("R6.2"), "{p}");
+    let (status, p) = post(
+        &staff,
+        &restore,
+        Some(json!({"service_id": id_of(&m, "web1"), "reachable_at": at(30)})),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("reachable_at")));
+
+    app.advance(SignedDuration::from_hours(10));
+    // Sessions idle for 10 hours have expired: log in again.
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let user = app.login(USER_A, DEMO_PASSWORD).await;
+    // The replication point precedes the restoration.
+    let (status, p) = post(
+        &staff,
+        &restore,
+        Some(
+            json!({"service_id": id_of(&m, "web1"), "reachable_at": at(30),
+                    "recovery_point_at": at(31)}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("recovery_point_at"))
+    );
+    // Restorations: web1 after 30 min, web2 after 2 h 30, db1 after
+    // 5 h 10 from a point 5 h 30 before the request, app1 (C2) after 9 h,
+    // arch1 (C3) after 1 h.
+    for (name, minutes, point) in [
+        ("web1", 30, -30),
+        ("web2", 150, -90),
+        ("db1", 310, -330),
+        ("app1", 540, -60),
+        ("arch1", 60, -60),
+    ] {
+        let (status, v) = post(
+            &staff,
+            &restore,
+            Some(
+                json!({"service_id": id_of(&m, name), "reachable_at": at(minutes),
+                        "recovery_point_at": at(point)}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{name}: {v}");
+    }
+    let (_, a) = admin
+        .get_json(&format!("/api/v1/pra-activations/{id}"))
+        .await;
+    // C1 (RTO 1 h, minimum 95 %, R6.2): web2 and db1 late, 1 of 3 in
+    // time = 33.33 % and more than the one late machine allowed (R6.3):
+    // breached; the longest delay, 5 h 10, is in ]4 h ; 8 h] -> 25 % (R6.4).
+    let c1 = criticality(&a, "c1");
+    assert_eq!(c1["machines"], 3);
+    assert_eq!(c1["late"], 2);
+    assert_eq!(c1["met"], false);
+    assert_eq!(c1["longest_delay_seconds"], 310 * 60);
+    assert_eq!(c1["penalty_percent"].as_str(), Some("25"));
+    // RPO C1 4 h: db1 came back from a point 5 h 30 old.
+    assert_eq!(c1["rpo_missed"], 1);
+    // C2 (RTO 8 h): app1 late after 9 h, but one late machine is allowed.
+    let c2 = criticality(&a, "c2");
+    assert_eq!(
+        (c2["late"].as_u64(), c2["met"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert_eq!(c2["penalty_percent"].as_str(), Some("0"));
+    // One activation, one event: the largest penalty (R7.3).
+    assert_eq!(a["outcome"]["penalty_percent"].as_str(), Some("25"));
+    let m1 = a["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["machine"] == "db1")
+        .unwrap();
+    assert_eq!(m1["rto_seconds"], 310 * 60);
+    assert_eq!(m1["rpo_seconds"], 330 * 60);
+    let fr = a["explanation_fr"].as_str().unwrap();
+    assert!(fr.contains("R6.4"), "{fr}");
+
+    // The return to nominal comes after every restoration.
+    let close = format!("/api/v1/pra-activations/{id}/close");
+    let (status, p) = post(&staff, &close, Some(json!({"closed_at": at(500)}))).await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("closed_at")));
+    let (status, v) = post(&staff, &close, Some(json!({}))).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["closed_at"], at(600));
+    // Closed: nothing more is recorded on it.
+    let (status, p) = post(
+        &staff,
+        &restore,
+        Some(json!({"service_id": id_of(&m, "web1"), "reachable_at": at(40)})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("invalid_transition"))
+    );
+    let (_, after) = admin
+        .get_json(&format!("/api/v1/pra-activations/{id}"))
+        .await;
+    assert_eq!(criticality(&after, "c1")["longest_delay_seconds"], 310 * 60);
+
+    // A simple test, recorded by staff: excluded from the commitments.
+    let (status, t) = post(
+        &staff,
+        &activations,
+        Some(json!({"requester": "Jeanne Martin", "test_kind": "simple",
+                    "services": [id_of(&m, "web1")], "requested_at": at(590)})),
+    )
+    .await;
+    assert_eq!(status, 201, "{t}");
+    assert_eq!(t["outcome"]["test"], true);
+    assert_eq!(t["outcome"]["penalty_percent"].as_str(), Some("0"));
+    let (_, list) = user
+        .get_json(&format!("/api/v1/organizations/{org}/pra-activations"))
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+    // The audit keeps every step.
+    let (_, audit) = admin.get_json("/api/v1/audit?limit=200").await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .filter(|a| a.starts_with("pra."))
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "pra.restore").count(),
+        5,
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"pra.close") && actions.contains(&"pra.activation"));
+    // The back office runs the same steps through its forms: the test is
+    // closed, a second failover recorded from a call at 03:00 Paris time.
+    let tid = t["id"].as_str().unwrap();
+    let r = staff
+        .form(&format!("/back-office/pra-activations/{tid}/close"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = format!("/back-office/organizations/{org}/pra-activations");
+    let r = staff
+        .form(&page, &[("order_id", &order), ("requester", "")])
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R10.4"));
+    let r = staff
+        .form(
+            &page,
+            &[
+                ("order_id", &order),
+                ("requester", "Jeanne Martin (appel)"),
+                ("requested_at", "2026-05-08T03:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let second = to
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, v) = staff
+        .get_json(&format!("/api/v1/pra-activations/{second}"))
+        .await;
+    assert_eq!(
+        v["requested_at"],
+        at(570),
+        "03:00 in Paris is 01:00 UTC in May"
+    );
+    let r = staff
+        .form(
+            &format!("/back-office/pra-activations/{second}/restorations"),
+            &[
+                ("service_id", id_of(&m, "web1")),
+                ("reachable_at", "2026-05-08T02:59"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R6.2"));
+    let r = staff
+        .form(
+            &format!("/back-office/pra-activations/{second}/restorations"),
+            &[
+                ("service_id", id_of(&m, "web1")),
+                ("reachable_at", "2026-05-08T03:20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    // The client reads the results per criticality and the explanation.
+    let r = admin
+        .get(&format!("/espace-client/pra-activations/{second}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("web1") && html.contains("0:20"), "{html}");
+    assert!(html.contains("R6.4"), "{html}");
+    let list = admin.get("/espace-client/pra-activations").await;
+    assert!(list.text().await.unwrap().contains(&second));
+
+    // Another organisation sees none of it.
+    let other = app.login(ADMIN_B, DEMO_PASSWORD).await;
+    let (status, _) = other
+        .get_json(&format!("/api/v1/pra-activations/{id}"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = post(&other, &activations, Some(json!({}))).await;
+    assert_eq!(status, 404);
+}
