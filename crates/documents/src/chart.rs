@@ -113,7 +113,6 @@ fn open(out: &mut XmlOut, chart: &Chart, f: &Frame) {
     let (tid, did) = (format!("{}-title", chart.id), format!("{}-desc", chart.id));
     let labelled = format!("{tid} {did}");
     let view = format!("0 0 {WIDTH} {HEIGHT}");
-    let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
     out.open(
         "svg",
         &[
@@ -122,8 +121,9 @@ fn open(out: &mut XmlOut, chart: &Chart, f: &Frame) {
             ("role", "img"),
             ("aria-labelledby", &labelled),
             ("viewBox", &view),
-            ("width", &w),
-            ("height", &h),
+            // As wide as its container (a phone's screen too), the height
+            // following the view box's proportions.
+            ("width", "100%"),
             ("font-family", "sans-serif"),
             ("font-size", "11"),
         ],
