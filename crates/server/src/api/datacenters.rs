@@ -216,10 +216,7 @@ fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
 pub fn year_or_now(s: &AppState, year: Option<i32>) -> ApiResult<i16> {
     match year {
         Some(y) => datacenters::check_year(y),
-        None => {
-            let paris = jiff::tz::TimeZone::get("Europe/Paris").map_err(|_| Problem::internal())?;
-            Ok(s.now().to_zoned(paris).year())
-        }
+        None => Ok(s.now().to_zoned(crate::sla::zone()).year()),
     }
 }
 

@@ -61,11 +61,15 @@ fn lang(v: &Viewer) -> Lang {
 fn line(v: &Viewer, r: &Explained<ColocationYear>) -> DcLine {
     let l = lang(v);
     let x = &r.value;
-    let name = ciel_terms::embedded()
-        .colocation
-        .datacenters
-        .get(&x.datacenter)
-        .map(|d| d.name.clone())
+    let name = crate::datacenters::engine(&v.state, v.state.now())
+        .ok()
+        .and_then(|e| {
+            e.terms()
+                .colocation
+                .datacenters
+                .get(&x.datacenter)
+                .map(|d| d.name.clone())
+        })
         .unwrap_or_default();
     DcLine {
         code: x.datacenter.clone(),
@@ -99,7 +103,7 @@ fn line(v: &Viewer, r: &Explained<ColocationYear>) -> DcLine {
 
 /// The year of the query, or the current one; a bad year is said on the page.
 fn year(v: &Viewer, q: &HashMap<String, String>) -> (i16, Option<String>) {
-    let now = crate::api::datacenters::year_or_now(&v.state, None).unwrap_or(2026);
+    let now = v.state.now().to_zoned(crate::sla::zone()).year();
     match q.get("year").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => (now, None),
         Some(s) => match s
