@@ -389,6 +389,10 @@ async fn write(
             e => e.into(),
         })?;
     tx.commit().await.map_err(ciel_store::StoreError::from)?;
+    // The month's statements follow the correction while they are open.
+    if let Err(e) = crate::sla::statements::after_episode_change(state, p, before, &after).await {
+        tracing::error!(episode = %after.id, error = ?e, "statements not recomputed after an episode change");
+    }
     Ok(after)
 }
 

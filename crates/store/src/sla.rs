@@ -242,3 +242,35 @@ pub async fn support_items<'e, E: Executor<'e, Database = Any>>(
     }
     Ok(out)
 }
+
+/// The open, unreviewed statements of months in [`first_month`,
+/// `last_month`] ("YYYY-MM") of a service, or of the services on a cluster:
+/// (month, service id), what an episode's correction must recompute.
+pub async fn open_statements_touching<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    service_id: Option<&str>,
+    cluster_id: Option<&str>,
+    first_month: &str,
+    last_month: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut q = Sql::new(
+        "SELECT month, service_id FROM sla_statements WHERE state = 'open' \
+         AND review IN ('none', 'proposed') AND month >= ",
+    );
+    q.bind(first_month).push(" AND month <= ").bind(last_month);
+    match (service_id, cluster_id) {
+        (Some(s), _) => q.push(" AND service_id = ").bind(s),
+        (None, Some(c)) => q
+            .push(" AND service_id IN (SELECT service_id FROM service_clusters WHERE cluster_id = ")
+            .bind(c)
+            .push(")"),
+        (None, None) => q.push(" AND 1 = 0"),
+    };
+    q.push(" ORDER BY month, service_id");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("month")?, r.try_get("service_id")?)))
+        .collect()
+}

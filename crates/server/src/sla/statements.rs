@@ -267,6 +267,59 @@ pub async fn recompute(state: &AppState, p: &Principal, id: &str) -> ApiResult<S
     Ok(statements::get(db, &p.scope, id).await?)
 }
 
+/// Recomputes the open statements an episode's change touches (its
+/// service's, or those of the services on its cluster, for every month
+/// the episode covered before or after the change); returns how many
+/// services were recomputed. Runs after the change committed: a failure
+/// leaves the statements as they were, for staff to recompute.
+pub async fn after_episode_change(
+    state: &AppState,
+    p: &Principal,
+    before: &ciel_store::episodes::EpisodeRow,
+    after: &ciel_store::episodes::EpisodeRow,
+) -> ApiResult<u64> {
+    let now = state.now();
+    let from = before.start.min(after.start);
+    let to = before.end.unwrap_or(now).max(after.end.unwrap_or(now));
+    let (Some(first), Some(last)) = (Month::containing(from), Month::containing(to)) else {
+        return Ok(0);
+    };
+    let db = state.store().db();
+    let touched = sla::open_statements_touching(
+        db,
+        after.service_id.as_deref(),
+        after.cluster_id.as_deref(),
+        &first.label,
+        &last.label,
+    )
+    .await?;
+    let actor = p.actor(now);
+    let mut engines = Engines::default();
+    let mut report = RunReport::default();
+    let mut i = 0;
+    while i < touched.len() {
+        let month_label = &touched[i].0;
+        let mut services = Vec::new();
+        while i < touched.len() && &touched[i].0 == month_label {
+            services.push(sla::service(db, &Scope::Staff, &touched[i].1).await?);
+            i += 1;
+        }
+        let m = Month::parse(month_label, "month")?;
+        let facts = evidence::month_facts(state, &m).await?;
+        compute_page(
+            state,
+            &actor,
+            &m,
+            &facts,
+            &services,
+            &mut engines,
+            &mut report,
+        )
+        .await?;
+    }
+    Ok(report.services)
+}
+
 /// A review decision (R7.5).
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -45,7 +45,7 @@ async fn two_vms(staff: &Session, admin: &Session) -> (String, Vec<String>) {
     (org, ids)
 }
 
-async fn push(s: &Session, key: &str, body: Value) {
+async fn push(s: &Session, key: &str, body: Value) -> String {
     let r = s
         .client
         .post(s.url("/api/v1/episodes"))
@@ -56,6 +56,10 @@ async fn push(s: &Session, key: &str, body: Value) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Waits (bounded) until the statement job wrote `n` statements.
@@ -87,7 +91,6 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
     let root = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
-    let admin_b = app.login(ADMIN_B, DEMO_PASSWORD).await;
     let (org_a, vms) = two_vms(&staff, &admin_a).await;
 
     // Both VMs on one cluster; one hour down on it on 20 May (Paris).
@@ -108,7 +111,7 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
             .await;
         assert_eq!(status, 200, "{r}");
     }
-    push(
+    let episode = push(
         &staff,
         "probe-may",
         json!({"kind": "cluster_connectivity", "cluster_id": "par1-c02",
@@ -229,6 +232,28 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     .await;
     assert_eq!(status, 403);
 
+    // A correction of May's episode recomputes the open statements: the
+    // loss lasted 90 minutes (44 550 / 44 640 = 99.798 %, still 5 %).
+    let (status, e) = post(
+        &staff,
+        &format!("/api/v1/episodes/{episode}/correct"),
+        Some(json!({"end": "2026-05-20T09:30:00Z"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{e}");
+    let (_, det) = admin_a
+        .get_json(&format!("/api/v1/sla/statements/{first}"))
+        .await;
+    assert_eq!(
+        (
+            det["unavailable_minutes"].as_i64(),
+            det["rate"].as_str(),
+            det["credit"].as_str()
+        ),
+        (Some(90), Some("99.7984"), items[0]["credit"].as_str()),
+        "{det}"
+    );
+
     // R7.5: the unpaid invoice due on 25 May blocks the credit.
     let (status, p) = post(
         &root,
@@ -288,6 +313,54 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     assert!(
         mail.contains("2026-05") && mail.contains(items[0]["credit"].as_str().unwrap()),
         "{mail}"
+    );
+
+    // The portal: the client's list and statement page with the
+    // explanation and the download link; the back office's queue, where a
+    // rejection without reason is refused next to its form.
+    let page = admin_a
+        .get("/espace-client/sla")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/espace-client/sla/statements/{first}")),
+        "{page}"
+    );
+    let page = admin_a
+        .get(&format!("/espace-client/sla/statements/{first}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("R5.5")
+            && page.contains("A2 ")
+            && page.contains(&format!("/api/v1/sla/statements/{first}/evidence")),
+        "{page}"
+    );
+    let r = admin_b
+        .get(&format!("/espace-client/sla/statements/{first}"))
+        .await;
+    assert_eq!(r.status().as_u16(), 404);
+    let queue = root.get("/back-office/sla").await.text().await.unwrap();
+    assert!(
+        queue.contains(&format!("/back-office/sla/statements/{second}/review"))
+            && !queue.contains(&format!("/back-office/sla/statements/{first}/review")),
+        "{queue}"
+    );
+    let r = root
+        .form(
+            &format!("/back-office/sla/statements/{second}/review"),
+            &[("decision", "reject"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(&format!("id=\"err-{second}\"")) && page.contains("R7.5"),
+        "{page}"
     );
 
     // A rejection needs its reason.
