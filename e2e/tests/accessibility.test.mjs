@@ -57,7 +57,7 @@ test('client space pages (Administrator) are labelled, contrasted and titled', a
     await page.goto('/espace-client/users');
     const userHref = await page.getByRole('link', { name: 'Paul Durand' }).getAttribute('href');
     const problems = [];
-    for (const path of ['/espace-client', '/espace-client/users', userHref, '/espace-client/audit', '/account']) {
+    for (const path of ['/espace-client', '/espace-client/users', userHref, '/espace-client/audit', '/espace-client/colocation', '/account']) {
       problems.push(...(await checkPage(page, errors, path)));
     }
     problems.push(...(await checkPage(page, errors, '/espace-client/users/00000000000000000000000000', 404)));
@@ -76,7 +76,7 @@ test('back office pages are labelled, contrasted and titled', async () => {
     // A client organisation's order form (the first listed may be the provider).
     const clientHref = await page.getByRole('link', { name: ORG_A }).getAttribute('href');
     const problems = [];
-    for (const path of ['/back-office', orgHref, `${clientHref}/orders/new`, '/back-office/price-lists', '/back-office/staff', '/back-office/audit', '/back-office/messages', '/account']) {
+    for (const path of ['/back-office', orgHref, `${clientHref}/orders/new`, '/back-office/price-lists', '/back-office/staff', '/back-office/audit', '/back-office/messages', '/back-office/colocation', '/back-office/colocation/PA3', '/account']) {
       problems.push(...(await checkPage(page, errors, path)));
     }
     await page.goto(orgHref);

@@ -12,6 +12,7 @@
 //! suite runs the independent validators of the `factur-x` and `sepaxml` PyPI
 //! packages on generated documents to keep that promise honest.
 
+pub mod chart;
 pub mod facturx;
 pub mod ical;
 pub mod money;

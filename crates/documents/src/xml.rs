@@ -26,6 +26,31 @@ impl XmlOut {
         Self { writer }
     }
 
+    /// Starts a fragment without declaration nor indentation (inline SVG in
+    /// an HTML page, where a declaration is not allowed).
+    pub(crate) fn fragment() -> Self {
+        Self {
+            writer: Writer::new(Vec::new()),
+        }
+    }
+
+    /// `<name attrs/>`.
+    pub(crate) fn empty_with(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        let mut start = BytesStart::new(name);
+        for (key, value) in attrs {
+            start.push_attribute((*key, *value));
+        }
+        self.writer
+            .write_event(Event::Empty(start))
+            .expect(VEC_WRITE);
+    }
+
+    /// The fragment as text, without a trailing newline.
+    pub(crate) fn finish_fragment(self) -> String {
+        String::from_utf8(self.writer.into_inner())
+            .expect("quick-xml writes the UTF-8 it was given")
+    }
+
     pub(crate) fn open(&mut self, name: &str, attrs: &[(&str, &str)]) {
         let mut start = BytesStart::new(name);
         for (key, value) in attrs {

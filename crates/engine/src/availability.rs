@@ -172,10 +172,10 @@ pub fn month_bounds(
     Ok((a, b))
 }
 
-fn floor_s(t: Timestamp) -> i64 {
+pub(crate) fn floor_s(t: Timestamp) -> i64 {
     t.as_nanosecond().div_euclid(1_000_000_000) as i64
 }
-fn ceil_s(t: Timestamp) -> i64 {
+pub(crate) fn ceil_s(t: Timestamp) -> i64 {
     let n = t.as_nanosecond();
     (n.div_euclid(1_000_000_000) + i128::from(n.rem_euclid(1_000_000_000) != 0)) as i64
 }
@@ -187,12 +187,38 @@ pub(crate) fn local(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
         .to_string()
 }
 
-fn ceil_to(x: i64, slot: i64) -> i64 {
+pub(crate) fn ceil_to(x: i64, slot: i64) -> i64 {
     (x + slot - 1).div_euclid(slot) * slot
 }
 
+/// The slots an episode touches, [floor(start), ceil(end)), within [ms, me)
+/// (seconds; empty when `a >= b`).
+pub(crate) fn touched_slots(
+    start: Timestamp,
+    end: Timestamp,
+    slot: i64,
+    ms: i64,
+    me: i64,
+) -> (i64, i64) {
+    let a = floor_s(start).div_euclid(slot) * slot;
+    (a.max(ms), ceil_to(ceil_s(end), slot).min(me))
+}
+
+/// The slots a window covers entirely, [ceil(start), floor(end)), within [ms, me).
+pub(crate) fn covered_slots(
+    start: Timestamp,
+    end: Timestamp,
+    slot: i64,
+    ms: i64,
+    me: i64,
+) -> (i64, i64) {
+    let a = ceil_to(ceil_s(start), slot);
+    let b = floor_s(end).div_euclid(slot) * slot;
+    (a.max(ms), b.min(me))
+}
+
 /// Sort and merge half-open intervals (touching ones merge too).
-fn merge(v: &mut Vec<(i64, i64)>) {
+pub(crate) fn merge(v: &mut Vec<(i64, i64)>) {
     v.sort_unstable();
     let mut w = 0usize;
     for r in 0..v.len() {
@@ -210,7 +236,7 @@ fn merge(v: &mut Vec<(i64, i64)>) {
 }
 
 /// Total length of the intersection of two sorted, merged interval lists.
-fn overlap(a: &[(i64, i64)], b: &[(i64, i64)]) -> i64 {
+pub(crate) fn overlap(a: &[(i64, i64)], b: &[(i64, i64)]) -> i64 {
     let (mut i, mut j, mut total) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         let s = a[i].0.max(b[j].0);
@@ -244,7 +270,7 @@ pub fn penalty_tier(class: &PenaltyClass, available: i64, total: i64) -> Option<
     })
 }
 
-fn reason_fr(r: ExclusionReason) -> &'static str {
+pub(crate) fn reason_fr(r: ExclusionReason) -> &'static str {
     use ExclusionReason::*;
     match r {
         NotifiedMaintenance => "travaux programmés notifiés",
@@ -260,7 +286,7 @@ fn reason_fr(r: ExclusionReason) -> &'static str {
     }
 }
 
-fn reason_en(r: ExclusionReason) -> &'static str {
+pub(crate) fn reason_en(r: ExclusionReason) -> &'static str {
     use ExclusionReason::*;
     match r {
         NotifiedMaintenance => "notified scheduled works",
@@ -423,8 +449,7 @@ impl Engine {
                 *excluded_by_reason.entry(r).or_default() += 1;
                 EpisodeStatus::Excluded(r)
             } else {
-                let a = (floor_s(e.start).div_euclid(slot) * slot).max(ms);
-                let b = ceil_to(ceil_s(e.end), slot).min(me);
+                let (a, b) = touched_slots(e.start, e.end, slot, ms, me);
                 if a < b {
                     iv.push((a, b));
                     spans.push((i as u32, a, b));
@@ -501,10 +526,7 @@ impl Engine {
                     ),
             );
             if excluded {
-                // Only slots the window covers entirely: [ceil(start), floor(end)).
-                let a = ceil_to(ceil_s(w.start), slot);
-                let b = floor_s(w.end).div_euclid(slot) * slot;
-                let (a, b) = (a.max(ms), b.min(me));
+                let (a, b) = covered_slots(w.start, w.end, slot, ms, me);
                 if a < b {
                     wv.push((a, b));
                 }

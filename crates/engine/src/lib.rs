@@ -20,7 +20,9 @@
 pub mod availability;
 pub mod billing;
 pub mod caps;
+pub mod colocation;
 pub mod contract;
+pub mod daily;
 pub mod desk;
 pub mod evidence;
 pub mod explain;
@@ -155,6 +157,8 @@ mod tests {
             include_str!("lib.rs"),
             include_str!("availability.rs"),
             include_str!("caps.rs"),
+            include_str!("colocation.rs"),
+            include_str!("daily.rs"),
             include_str!("contract.rs"),
             include_str!("evidence.rs"),
             include_str!("hourbook.rs"),

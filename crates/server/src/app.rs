@@ -161,11 +161,12 @@ async fn method_not_allowed() -> Response {
 }
 
 /// Limits request bodies to `server.max_body_bytes`, except the bulk episode
-/// push, whose 10 000 episodes need more
+/// pushes (cloud and datacenter), whose 10 000 episodes need more
 /// ([`crate::episodes::BULK_BODY_BYTES`]).
 async fn body_limit(State(max): State<usize>, req: Request, next: Next) -> Response {
     use tower::ServiceExt;
-    let limit = if req.uri().path() == crate::episodes::BULK_PATH {
+    let path = req.uri().path();
+    let limit = if path == crate::episodes::BULK_PATH || path == crate::datacenters::BULK_PATH {
         max.max(crate::episodes::BULK_BODY_BYTES)
     } else {
         max

@@ -151,12 +151,7 @@ pub async fn push(
     answer: impl FnOnce(&[EpisodeRow], usize) -> ApiResult<serde_json::Value>,
 ) -> ApiResult<Pushed> {
     require_monitoring(p)?;
-    if idem_key.is_empty() || idem_key.len() > 200 {
-        return Err(Problem::invalid(
-            "Idempotency-Key",
-            "send an Idempotency-Key header (1 to 200 characters)",
-        ));
-    }
+    check_idempotency_key(idem_key)?;
     if inputs.len() > MAX_BULK {
         return Err(Problem::invalid(
             "episodes",
@@ -219,7 +214,19 @@ pub async fn push(
     Ok(Pushed { status, body })
 }
 
-fn replay(first: idempotency::Stored, body_hash: &str) -> ApiResult<Pushed> {
+/// A push's `Idempotency-Key` header: present, 1 to 200 characters.
+pub fn check_idempotency_key(idem_key: &str) -> ApiResult<()> {
+    if idem_key.is_empty() || idem_key.len() > 200 {
+        return Err(Problem::invalid(
+            "Idempotency-Key",
+            "send an Idempotency-Key header (1 to 200 characters)",
+        ));
+    }
+    Ok(())
+}
+
+/// The first answer to a key again, or 409 when the body differs.
+pub fn replay(first: idempotency::Stored, body_hash: &str) -> ApiResult<Pushed> {
     if first.body_hash != body_hash {
         return Err(Problem::conflict(
             "Idempotency-Key",

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod catalog;
 pub mod charges;
 pub mod clients;
+pub mod datacenter_episodes;
 mod db;
 pub mod episodes;
 mod error;

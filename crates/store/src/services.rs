@@ -133,6 +133,26 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// The `item_json` of the services of one kind (`support`, `colocation`...)
+/// of an organisation visible to `scope` (another organisation's: none).
+pub async fn items_of_kind<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    scope: &Scope,
+    org_id: &str,
+    kind: &str,
+) -> Result<Vec<String>> {
+    let mut q = Sql::new("SELECT item_json FROM services WHERE org_id = ");
+    q.bind(org_id).push(" AND kind = ").bind(kind);
+    scope.restrict(&mut q, "org_id");
+    q.push(" ORDER BY id");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get("item_json")?))
+        .collect()
+}
+
 /// The services of one order visible to `scope`, in line order.
 pub async fn of_order<'e, E: Executor<'e, Database = Any>>(
     ex: E,

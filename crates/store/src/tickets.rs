@@ -408,13 +408,5 @@ pub async fn support_items<'e, E: Executor<'e, Database = Any>>(
     scope: &Scope,
     org_id: &str,
 ) -> Result<Vec<String>> {
-    let mut q = Sql::new("SELECT item_json FROM services WHERE org_id = ");
-    q.bind(org_id).push(" AND kind = 'support'");
-    scope.restrict(&mut q, "org_id");
-    q.query()
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(|r| Ok(r.try_get("item_json")?))
-        .collect()
+    crate::services::items_of_kind(ex, scope, org_id, "support").await
 }

@@ -630,6 +630,56 @@ pub struct ColocationAvailability {
     pub clause: String,
     pub rule: String,
     pub datacenters: BTreeMap<String, Dec>,
+    /// Whether network, power and ambient temperature make one yearly figure
+    /// per datacenter or three (A2 I.A.2 is ambiguous); absent in documents
+    /// written before the parameter existed, which read it as `combined`.
+    #[serde(default = "default_colocation_measure")]
+    pub measure: Param<ColocationMeasure>,
+}
+
+/// What is observed in a colocation datacenter (R5.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColocationKind {
+    Network,
+    Power,
+    Temperature,
+}
+
+impl ColocationKind {
+    pub const ALL: [ColocationKind; 3] = [
+        ColocationKind::Network,
+        ColocationKind::Power,
+        ColocationKind::Temperature,
+    ];
+
+    /// The stable code (`network`, `power`, `temperature`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColocationKind::Network => "network",
+            ColocationKind::Power => "power",
+            ColocationKind::Temperature => "temperature",
+        }
+    }
+}
+
+/// How the yearly colocation figure is read (R5.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColocationMeasure {
+    /// One figure: a minute is unavailable when any of the three fails.
+    Combined,
+    /// Three figures, each held to the datacenter's rate; met when all are.
+    PerKind,
+}
+
+fn default_colocation_measure() -> Param<ColocationMeasure> {
+    Param {
+        value: ColocationMeasure::Combined,
+        clause: "A2 I.A.2".into(),
+        rule: "R5.6".into(),
+        note: None,
+    }
 }
 
 // ---- recovery (R6) ------------------------------------------------------

@@ -5,12 +5,14 @@ pub mod accounts;
 pub mod calc;
 pub mod catalog;
 pub mod clients;
+pub mod datacenters;
 pub mod episodes;
 pub mod hour_books;
 pub mod maintenance;
 pub mod orders;
 pub mod pra;
 pub mod records;
+pub mod service_sla;
 pub mod services;
 pub mod sla;
 pub mod terms_versions;
@@ -51,6 +53,7 @@ use utoipa_axum::routes;
         (name = "tickets", description = "Support desk tickets: notification, priority, live GTI/GTR clocks, pauses, closure, billable causes (R4.2-R4.5)"),
         (name = "terms", description = "Terms versions over running orders: publication, notice, objection (R1.2)"),
         (name = "episodes", description = "Unavailability episodes from monitoring (one, bulk, Alertmanager), corrections and R5.3 exclusions; clusters (R5.2-R5.3)"),
+        (name = "colocation", description = "Colocation availability: datacenter episodes of network, power and temperature (one, bulk, corrections, R5.3 exclusions) and the yearly figure per datacenter (R5.6)"),
         (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
         (name = "sla", description = "Monthly SLA statements, their evidence, review and credits (R5-R7)"),
         (name = "pra", description = "PRA activations and tests: failover request, machine restorations, return to nominal, RTO/RPO results per criticality (R6, R10.3-R10.4)"),
@@ -163,6 +166,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(episodes::exclude_episode))
         .routes(routes!(episodes::list_clusters, episodes::create_cluster))
         .routes(routes!(episodes::assign_cluster))
+        .routes(routes!(
+            datacenters::list_episodes,
+            datacenters::push_episode
+        ))
+        .routes(routes!(datacenters::push_bulk))
+        .routes(routes!(datacenters::correct_episode))
+        .routes(routes!(datacenters::exclude_episode))
+        .routes(routes!(datacenters::datacenter_year))
+        .routes(routes!(datacenters::org_years))
+        .routes(routes!(service_sla::service_sla))
         .routes(routes!(maintenance::list_windows, maintenance::plan_window))
         .routes(routes!(maintenance::org_windows))
         .routes(routes!(maintenance::rotate_feed))

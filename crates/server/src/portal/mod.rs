@@ -6,6 +6,7 @@
 mod account;
 mod back_office;
 mod client;
+mod colocation;
 mod hour_books;
 mod maintenance;
 mod members;
@@ -16,6 +17,7 @@ mod records;
 mod services;
 mod session;
 mod sla;
+mod sla_page;
 mod tariffs;
 mod terms;
 mod tickets;
@@ -150,6 +152,17 @@ pub fn router() -> Router<AppState> {
             get(services::staff_list),
         )
         .route("/back-office/services/{id}", get(services::staff_service))
+        .route(
+            "/espace-client/services/{id}/sla",
+            get(sla_page::client_page),
+        )
+        .route("/back-office/services/{id}/sla", get(sla_page::staff_page))
+        .route("/espace-client/colocation", get(colocation::client_page))
+        .route("/back-office/colocation", get(colocation::staff_list))
+        .route(
+            "/back-office/colocation/{dc}",
+            get(colocation::staff_datacenter),
+        )
         .route(
             "/back-office/services/{id}/{action}",
             post(services::staff_action),

@@ -63,6 +63,8 @@ struct DetailPage {
     org_name: String,
     back: String,
     action_base: String,
+    /// A provisioned cloud or PRA service: its SLA page exists (issue 5, item 8).
+    has_sla: bool,
     status_code: String,
     order_id: String,
     terms_version: String,
@@ -242,6 +244,7 @@ async fn detail(
         org_name,
         back,
         action_base,
+        has_sla: matches!(row.kind.as_str(), "cloud_vm" | "pra") && row.state == "provisioned",
         status_code: code,
         order_id: row.order_id.clone(),
         terms_version: row.terms_version.clone(),

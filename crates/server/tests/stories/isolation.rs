@@ -17,6 +17,7 @@ struct Other {
     ticket: String,
     episode: String,
     statement: String,
+    datacenter_episode: String,
     activation: String,
     secrets: Vec<String>,
 }
@@ -185,6 +186,22 @@ async fn other_org(app: &TestApp) -> Other {
     secrets.push(episode.clone());
     let statement = statement_of(app, &org, &service).await;
     secrets.push(statement.clone());
+    // A datacenter episode (provider data: no organisation reads it).
+    let r = staff
+        .client
+        .post(app.url("/api/v1/datacenter-episodes"))
+        .header("x-csrf-token", &staff.csrf)
+        .header("idempotency-key", "isolation-dc-1")
+        .json(&json!({"datacenter": "PA3", "kind": "power", "start": "2026-05-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let datacenter_episode = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.push(datacenter_episode.clone());
     // A PRA failover of B, triggered by B's Administrator.
     let (pra_order, _) = crate::pra::protected_machines(&staff, &b, &org, &[("b-db", "c1")]).await;
     let (status, a) = post(
@@ -206,6 +223,7 @@ async fn other_org(app: &TestApp) -> Other {
         ticket,
         episode,
         statement,
+        datacenter_episode,
         activation,
         secrets,
     }
@@ -301,6 +319,16 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/sla/statements/{statement_id}/review") => {
             Some(json!({"decision": "approve"}))
         }
+        ("post", "/api/v1/datacenter-episodes") => Some(json!({
+            "datacenter": "PA3", "kind": "network", "start": "2026-05-01T00:00:00Z"
+        })),
+        ("post", "/api/v1/datacenter-episodes/bulk") => Some(json!({"episodes": []})),
+        ("post", "/api/v1/datacenter-episodes/{datacenter_episode_id}/correct") => {
+            Some(json!({"end": "2026-05-02T00:00:00Z"}))
+        }
+        ("post", "/api/v1/datacenter-episodes/{datacenter_episode_id}/exclude") => {
+            Some(json!({"reason": "force_majeure", "note": "intrusion"}))
+        }
         ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
         ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
         ("post", "/api/v1/maintenance-windows") => Some(json!({
@@ -360,6 +388,9 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{ticket_id}", &other.ticket)
                 .replace("{episode_id}", &other.episode)
                 .replace("{statement_id}", &other.statement)
+                .replace("{datacenter_episode_id}", &other.datacenter_episode)
+                // A has no colocation: no datacenter's figure is A's.
+                .replace("{datacenter}", "PA3")
                 .replace("{activation_id}", &other.activation);
             assert!(
                 !path.contains('{'),
@@ -450,6 +481,10 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/tickets/{}", other.ticket),
         format!("/back-office/tickets/{}", other.ticket),
         "/back-office/tickets".to_owned(),
+        format!("/espace-client/services/{}/sla", other.service),
+        format!("/back-office/services/{}/sla", other.service),
+        "/back-office/colocation".to_owned(),
+        "/back-office/colocation/PA3".to_owned(),
         format!("/espace-client/pra-activations/{}", other.activation),
         format!("/back-office/pra-activations/{}", other.activation),
         format!("/back-office/organizations/{}/pra-activations", other.org),
@@ -555,6 +590,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/messages",
         "/espace-client/hour-books",
         "/espace-client/tickets",
+        "/espace-client/colocation",
         "/espace-client/pra-activations",
         "/account",
     ] {

@@ -4,6 +4,7 @@
 //! ignored otherwise.
 
 mod accounts;
+mod availability_pages;
 mod back_office_forms;
 mod clients;
 mod contract;
@@ -43,6 +44,8 @@ fn main() {
         accounts::profiles_and_the_last_administrator,
         accounts::api_tokens_are_scoped_shown_once_and_revocable,
         accounts::staff_can_back_date_and_the_audit_keeps_both_times,
+        availability_pages::colocation_episodes_merge_into_the_yearly_figure,
+        availability_pages::the_sla_page_draws_the_month_and_the_year,
         back_office_forms::staff_publish_a_tariff_and_draft_an_order_from_the_back_office,
         clients::billing_profiles_are_validated_and_scoped,
         contract::ticket_deadline_calculator_cites_its_rules,
