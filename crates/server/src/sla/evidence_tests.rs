@@ -39,6 +39,7 @@ fn service() -> SlaService {
         monthly_fee: "1000".into(),
         terms_version: ciel_terms::embedded().version.id.clone(),
         cluster_id: Some("c1".into()),
+        state_json: "{}".into(),
     }
 }
 

@@ -156,6 +156,13 @@ async fn compute_page(
     engines: &mut Engines,
     report: &mut RunReport,
 ) -> ApiResult<()> {
+    let mut running = Vec::with_capacity(services.len());
+    for s in services {
+        if evidence::runs_in(s, month).map_err(corrupt)? {
+            running.push(s.clone());
+        }
+    }
+    let services = &running[..];
     let page = evidence::page_facts(state, month, services).await?;
     let until = correctable_until(month)?;
     let mut rows = Vec::with_capacity(services.len());
