@@ -1,7 +1,9 @@
 //! Monthly SLA statements (issue 5, item 6; R5-R7), through HTTP: the job
 //! of 1 June computes May for the cloud services; one hour down on the
 //! cluster (44 640 minutes in May: 44 580 / 44 640 = 99.866 % < 99.90)
-//! proposes a 5 % credit for each VM on it; approval is refused while an
+//! proposes a 5 % credit for each VM on it, and a PRA failover restored late
+//! a 10 % RTO credit for each PRA machine (R6.4); a correction of the
+//! episode recomputes the open statements; approval is refused while an
 //! invoice already due is unpaid (R7.5), then approved once the invoice is
 //! paid: one negative charge, a mail to the client; a rejection needs its
 //! reason; the evidence download recomputes to the same figures; a re-run
