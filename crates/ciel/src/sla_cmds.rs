@@ -123,6 +123,19 @@ pub async fn bench(state: &AppState, count: usize) -> anyhow::Result<()> {
     .await?;
     tx.commit().await?;
 
+    // One provisioned state (5 January 2026, 12 months) shared by the VMs.
+    let params = ciel_catalog::service::ServiceParams::from_terms(terms)?;
+    let provisioned = ciel_catalog::service::apply(
+        &ciel_catalog::service::ServiceState::ordered(12)?,
+        &ciel_catalog::service::ServiceEvent::Provision {
+            planned_on: None,
+            client_delay: false,
+            products: vec![],
+        },
+        "2026-01-05T09:00:00Z".parse()?,
+        &params,
+    )?;
+    let state_json = serde_json::to_string(&provisioned)?;
     let t = Instant::now();
     let pb = bar(count as u64, "seeding");
     let mut done = 0usize;
@@ -138,7 +151,7 @@ pub async fn bench(state: &AppState, count: usize) -> anyhow::Result<()> {
                 monthly_fee: "189.90".into(),
                 commitment_months: 12,
                 state: "provisioned",
-                state_json: "{}".into(),
+                state_json: state_json.clone(),
                 start_date: Some("2026-01-05".into()),
                 term_last_day: Some("2027-01-04".into()),
                 next_due_at: None,

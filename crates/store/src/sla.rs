@@ -32,10 +32,12 @@ pub struct SlaService {
     /// The terms version governing it (R1.2).
     pub terms_version: String,
     pub cluster_id: Option<String>,
+    /// The catalog crate's `ServiceState` (whether it had ended).
+    pub state_json: String,
 }
 
 const SERVICE_COLUMNS: &str = "s.id, s.org_id, s.kind, s.label, s.item_json, s.monthly_fee, \
-    s.terms_version, c.cluster_id";
+    s.terms_version, c.cluster_id, s.state_json";
 
 fn service_from_row(r: &sqlx::any::AnyRow) -> Result<SlaService> {
     Ok(SlaService {
@@ -47,6 +49,7 @@ fn service_from_row(r: &sqlx::any::AnyRow) -> Result<SlaService> {
         monthly_fee: r.try_get("monthly_fee")?,
         terms_version: r.try_get("terms_version")?,
         cluster_id: r.try_get("cluster_id")?,
+        state_json: r.try_get("state_json")?,
     })
 }
 

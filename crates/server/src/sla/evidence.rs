@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use ciel_catalog::Item;
+use ciel_catalog::service::{ServiceState, Status};
 use ciel_engine::availability::{Episode, Window};
 use ciel_engine::evidence::{EVIDENCE_FORMAT, Evidence, ServiceInfo};
 use ciel_engine::recovery::Activation;
@@ -213,6 +214,13 @@ pub async fn of_service(
 fn corrupt(e: String) -> Problem {
     tracing::error!(error = %e, "stored facts cannot make SLA evidence");
     Problem::internal()
+}
+
+/// Whether a service still ran when the month began (a service that ended
+/// before has no statement).
+pub fn runs_in(s: &SlaService, month: &Month) -> Result<bool, String> {
+    let st: ServiceState = serde_json::from_str(&s.state_json).map_err(|e| e.to_string())?;
+    Ok(st.status(month.start) != Status::Ended)
 }
 
 /// The SLA offer of a service's item (R5.4): its VM class, or PRA.

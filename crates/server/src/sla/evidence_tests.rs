@@ -39,6 +39,7 @@ fn service() -> SlaService {
         monthly_fee: "1000".into(),
         terms_version: ciel_terms::embedded().version.id.clone(),
         cluster_id: Some("c1".into()),
+        state_json: "{}".into(),
     }
 }
 
@@ -299,4 +300,40 @@ fn credits_earlier_in_the_year_hit_the_yearly_cap() {
         vec!["1000.00".into(), "1000.00".into(), "900.00".into()],
     )]);
     assert_eq!(capped.run(), (3000, d("20"), d("100.00"), vec![]));
+}
+
+#[test]
+fn a_service_ended_before_the_month_has_no_statement() {
+    use ciel_catalog::service::{self, ServiceEvent, ServiceParams, ServiceState};
+    let params = ServiceParams::from_terms(ciel_terms::embedded()).unwrap();
+    let provisioned = service::apply(
+        &ServiceState::ordered(12).unwrap(),
+        &ServiceEvent::Provision {
+            planned_on: None,
+            client_delay: false,
+            products: vec![],
+        },
+        paris("2026-01-05 09:00"),
+        &params,
+    )
+    .unwrap();
+    // Terminated early on 10 March, last day of service 30 June (R3.1).
+    let ended = service::apply(
+        &provisioned,
+        &ServiceEvent::TerminateEarly {
+            last_day: "2026-06-30".parse().unwrap(),
+            monthly_fee: d("100"),
+            investment: false,
+            quoted_fee: None,
+        },
+        paris("2026-03-10 09:00"),
+        &params,
+    )
+    .unwrap();
+    let mut s = service();
+    s.state_json = serde_json::to_string(&ended).unwrap();
+    // June, its last month, has a statement; July does not.
+    assert!(super::evidence::runs_in(&s, &june()).unwrap());
+    let july = Month::parse("2026-07", "month").unwrap();
+    assert!(!super::evidence::runs_in(&s, &july).unwrap());
 }

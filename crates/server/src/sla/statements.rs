@@ -156,6 +156,13 @@ async fn compute_page(
     engines: &mut Engines,
     report: &mut RunReport,
 ) -> ApiResult<()> {
+    let mut running = Vec::with_capacity(services.len());
+    for s in services {
+        if evidence::runs_in(s, month).map_err(corrupt)? {
+            running.push(s.clone());
+        }
+    }
+    let services = &running[..];
     let page = evidence::page_facts(state, month, services).await?;
     let until = correctable_until(month)?;
     let mut rows = Vec::with_capacity(services.len());
@@ -567,4 +574,39 @@ pub fn documents(st: &StatementRow) -> ApiResult<(Statement, ciel_engine::Explan
         serde_json::from_str(&st.figures.statement_json).map_err(corrupt)?,
         serde_json::from_str(&st.figures.explanation_json).map_err(corrupt)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The correction period: a statement of June stays open through July and
+    /// freezes at 1 August 00:00 Paris (22:00 UTC the day before, CEST); one
+    /// of December through January, at 1 February 00:00 (23:00 UTC, CET).
+    #[test]
+    fn correction_period_ends_with_the_following_month() {
+        let june = Month::parse("2026-06", "month").unwrap();
+        assert_eq!(
+            correctable_until(&june).unwrap(),
+            "2026-07-31T22:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        let december = Month::parse("2026-12", "month").unwrap();
+        assert_eq!(
+            correctable_until(&december).unwrap(),
+            "2027-01-31T23:00:00Z".parse::<Timestamp>().unwrap()
+        );
+    }
+
+    #[test]
+    fn the_job_of_the_1st_computes_the_month_before() {
+        // 1 March 2026 00:00 Paris is 28 February 23:00 UTC.
+        let at: Timestamp = "2026-02-28T23:00:00Z".parse().unwrap();
+        let m = Month::containing(at).unwrap().previous().unwrap();
+        assert_eq!(m.label, "2026-02");
+        // The next run is on 1 April 00:00 Paris (CEST since 29 March).
+        assert_eq!(
+            next_first(at).unwrap(),
+            "2026-03-31T22:00:00Z".parse::<Timestamp>().unwrap()
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! Monthly SLA statements (issue 5, item 6; R5-R7), through HTTP: the job
 //! of 1 June computes May for the cloud services; one hour down on the
 //! cluster (44 640 minutes in May: 44 580 / 44 640 = 99.866 % < 99.90)
-//! proposes a 5 % credit for each VM on it; approval is refused while an
+//! proposes a 5 % credit for each VM on it, and a PRA failover restored late
+//! a 10 % RTO credit for each PRA machine (R6.4); a correction of the
+//! episode recomputes the open statements; approval is refused while an
 //! invoice already due is unpaid (R7.5), then approved once the invoice is
 //! paid: one negative charge, a mail to the client; a rejection needs its
 //! reason; the evidence download recomputes to the same figures; a re-run
@@ -119,6 +121,33 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     )
     .await;
 
+    // Two PRA machines (C1) of A, failed over now (7 May 15:30 UTC) and both
+    // reachable again 150 minutes later: two late of two, beyond the R6.3
+    // allowance of one; 1 h < d <= 4 h gives 10 % of each machine's fee (R6.4).
+    let (pra_order, machines) =
+        crate::pra::protected_machines(&staff, &admin_a, &org_a, &[("db1", "c1"), ("db2", "c1")])
+            .await;
+    let (status, a) = post(
+        &admin_a,
+        &format!("/api/v1/orders/{pra_order}/pra-activations"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    let activation = a["id"].as_str().unwrap().to_owned();
+    let reachable = app.now() + SignedDuration::from_mins(150);
+    app.advance(SignedDuration::from_hours(3));
+    let staff = app.login(STAFF_SUPPORT, DEMO_PASSWORD).await;
+    for (_, m) in &machines {
+        let (status, r) = post(
+            &staff,
+            &format!("/api/v1/pra-activations/{activation}/restorations"),
+            Some(json!({"service_id": m, "reachable_at": reachable.to_string()})),
+        )
+        .await;
+        assert_eq!(status, 200, "{r}");
+    }
+
     // A month that has not ended cannot be run.
     let (status, p) = post(
         &root,
@@ -156,7 +185,22 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     let root = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
     let admin_b = app.login(ADMIN_B, DEMO_PASSWORD).await;
-    let items = statements(&admin_a, 2).await;
+    let all = statements(&admin_a, 4).await;
+    assert_eq!(all.len(), 4);
+    for pra in all.iter().filter(|s| s["offer"] == "pra") {
+        // PRA availability carries no penalty (R5.5); the RTO one does (R6.4).
+        assert_eq!(pra["penalty_percent"], "0");
+        assert_eq!(pra["pra_penalties"], json!(["10"]), "{pra}");
+        assert_eq!(
+            d(&pra["credit"]),
+            (d(&pra["monthly_fee"]) * Decimal::new(10, 2)).round_dp(2)
+        );
+    }
+    let items: Vec<Value> = all
+        .iter()
+        .filter(|s| s["offer"] == "mono_site")
+        .cloned()
+        .collect();
     assert_eq!(items.len(), 2);
     for st in &items {
         assert_eq!(st["month_minutes"], 44_640);
@@ -392,7 +436,7 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     assert_eq!(status, 200, "{rep}");
     assert_eq!(
         (rep["services"].as_u64(), rep["written"].as_u64()),
-        (Some(2), Some(0)),
+        (Some(4), Some(0)),
         "{rep}"
     );
     let (status, _) = post(
