@@ -76,7 +76,9 @@ fn seeded(i: usize, params: &ServiceParams) -> anyhow::Result<SeedService> {
     Ok(SeedService {
         kind: "cloud_vm".into(),
         label: format!("cloud_vm (vcpu=4, ram_gb=16, storage_gb=200) #{i}"),
-        item_json: r#"{"kind":"cloud_vm","vcpu":4,"ram_gb":16,"storage_gb":200,"availability":"mono_site"}"#.into(),
+        item_json:
+            r#"{"kind":"cloud_vm","vcpu":4,"ram_gb":16,"storage_gb":200,"class":"mono_site"}"#
+                .into(),
         monthly_fee: "189.90".into(),
         commitment_months: i64::from(months),
         state: "provisioned",

@@ -283,9 +283,10 @@ async fn audited(
     Ok(after)
 }
 
-/// The activations of each given service requested in `[from, to)`, with
-/// all their machines (R6.3 counts a criticality over the whole
-/// activation), for the monthly statements. Read in a few statements
+/// The activations of each given service requested in `[from, to)`, and
+/// the tests requested earlier still running after `from`, with all their
+/// machines (R6.3 counts a criticality over the whole activation), for the
+/// monthly statements. Read in a few statements
 /// whatever the number of services.
 pub async fn activations_in(
     tx: &mut Tx,
@@ -297,9 +298,14 @@ pub async fn activations_in(
     for chunk in service_ids.chunks(IDS_PER_STATEMENT) {
         let mut q = Sql::new(
             "SELECT m.activation_id, m.service_id FROM pra_activation_machines m \
-             JOIN pra_activations a ON a.id = m.activation_id WHERE a.requested_at >= ",
+             JOIN pra_activations a ON a.id = m.activation_id WHERE a.requested_at < ",
         );
-        q.bind(from).push(" AND a.requested_at < ").bind(to);
+        // Requested in the month, or a test still running into it (its
+        // window excludes part of the month, R5.3).
+        q.bind(to).push(" AND (a.requested_at >= ").bind(from);
+        q.push(" OR (a.test_kind IS NOT NULL AND (a.closed_at IS NULL OR a.closed_at > ")
+            .bind(from)
+            .push(")))");
         q.push(" AND m.service_id IN (");
         for (i, s) in chunk.iter().enumerate() {
             if i > 0 {

@@ -166,10 +166,14 @@ pub async fn page_facts(
         tx.commit().await.map_err(StoreError::from)?;
         for (service, rows) in rows {
             for r in &rows {
-                activations
-                    .entry(service.clone())
-                    .or_default()
-                    .push(crate::pra::engine_activation(r)?);
+                // A failover counts in the month it was requested (R6.4);
+                // an earlier test only lends its window.
+                if r.requested_at >= month.start {
+                    activations
+                        .entry(service.clone())
+                        .or_default()
+                        .push(crate::pra::engine_activation(r)?);
+                }
                 if let Some(w) = crate::pra::test_window(r) {
                     test_windows.entry(service.clone()).or_default().push(w);
                 }

@@ -360,6 +360,66 @@ pub async fn a_failover_is_restored_and_judged_per_criticality(b: Backend) {
     let list = admin.get("/espace-client/pra-activations").await;
     assert!(list.text().await.unwrap().contains(&second));
 
+    // A test still running when a month starts lends that month its window
+    // (R5.3): the statements read it; a failover requested earlier does not
+    // count again, nor a test closed before the month.
+    let (status, _) = post(
+        &staff,
+        &format!("/api/v1/pra-activations/{second}/close"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, running) = post(
+        &staff,
+        &activations,
+        Some(json!({"requester": "Jeanne Martin", "test_kind": "full",
+                    "services": [id_of(&m, "web1")]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{running}");
+    let read = |from: i64, to: i64| {
+        let state = app.state().clone();
+        let web1 = id_of(&m, "web1").to_owned();
+        async move {
+            let mut tx = state.store().begin().await.unwrap();
+            let found = ciel_store::pra::activations_in(
+                &mut tx,
+                &[web1.as_str()],
+                at(from).parse().unwrap(),
+                at(to).parse().unwrap(),
+            )
+            .await
+            .unwrap();
+            let mut ids: Vec<String> = found
+                .get(&web1)
+                .into_iter()
+                .flatten()
+                .map(|a| a.id.to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let running_id = running["id"].as_str().unwrap().to_owned();
+    assert_eq!(read(700, 2000).await, vec![running_id.clone()]);
+    let mut in_may = vec![
+        id.clone(),
+        tid.to_owned(),
+        second.clone(),
+        running_id.clone(),
+    ];
+    in_may.sort();
+    assert_eq!(read(0, 2000).await, in_may);
+    let (status, _) = post(
+        &staff,
+        &format!("/api/v1/pra-activations/{running_id}/close"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(read(700, 2000).await.is_empty());
+
     // Another organisation sees none of it.
     let other = app.login(ADMIN_B, DEMO_PASSWORD).await;
     let (status, _) = other
