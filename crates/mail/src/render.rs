@@ -128,6 +128,8 @@ pub enum Mail {
         urgent_reason: String,
         notice_days: u32,
         link: String,
+        /// First notice, a change, or the cancellation (with its reason).
+        change: MaintenanceChange,
     },
     /// R4.4-R4.5 and the desk's alerts: a ticket step the client (closure
     /// with the interruption's duration, billable ticket with its fee) or
@@ -205,6 +207,16 @@ impl Mail {
     }
 }
 
+/// What a maintenance notice tells (R4.6): the window, a change of it
+/// (its 7 days then count as `maintenance.changed_window_notice` says), or
+/// its cancellation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaintenanceChange {
+    Planned,
+    Changed,
+    Cancelled { reason: String },
+}
+
 /// A rendered message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -240,7 +252,7 @@ template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a s
 template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, event: &'a str, day: String, until: String, text: &'a str, fee: &'a str, link: &'a str });
 template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str, title: &'a str, effective_date: &'a str, applies_at: String, objection_deadline: String, days: u32, changes: &'a str, link: &'a str });
 template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: &'a str, event: &'a str, text: &'a str, fee: &'a str, link: &'a str });
-template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str });
+template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str, changed: bool, cancelled: bool, cancel_reason: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -454,6 +466,7 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             urgent_reason,
             notice_days,
             link,
+            change,
         } => MaintenanceT {
             fr,
             name,
@@ -469,6 +482,12 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             urgent_reason,
             notice_days: *notice_days,
             link,
+            changed: matches!(change, MaintenanceChange::Changed),
+            cancelled: matches!(change, MaintenanceChange::Cancelled { .. }),
+            cancel_reason: match change {
+                MaintenanceChange::Cancelled { reason } => reason,
+                _ => "",
+            },
             _p: p,
         }
         .render(),
@@ -597,6 +616,7 @@ mod tests {
             urgent_reason: urgent.into(),
             notice_days: 7,
             link: "https://x/m".into(),
+            change: MaintenanceChange::Planned,
         };
         let mails = mails.into_iter().chain([
             maintenance(true, ""),
@@ -686,6 +706,7 @@ mod maintenance_tests {
             urgent_reason: urgent.into(),
             notice_days: 7,
             link: "https://x/m".into(),
+            change: MaintenanceChange::Planned,
         };
         let late = render(&m(false, ""), Lang::Fr).text;
         assert!(late.contains("moins de 7 jours") && late.contains("ne sont pas exclus"));

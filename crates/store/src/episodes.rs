@@ -356,6 +356,8 @@ pub struct Filter {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     pub kind: Option<String>,
+    /// Only the episodes still open.
+    pub open_only: bool,
     pub limit: i64,
 }
 
@@ -376,6 +378,9 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     }
     if let Some(k) = &f.kind {
         q.push(" AND kind = ").bind(k);
+    }
+    if f.open_only {
+        q.push(" AND end_at IS NULL");
     }
     if let Some(to) = f.to {
         q.push(" AND start_at < ").bind(to);

@@ -154,6 +154,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(episodes::list_clusters, episodes::create_cluster))
         .routes(routes!(episodes::assign_cluster))
         .routes(routes!(maintenance::list_windows, maintenance::plan_window))
+        .routes(routes!(maintenance::change_window))
+        .routes(routes!(maintenance::cancel_window))
         .routes(routes!(maintenance::org_windows))
         .routes(routes!(maintenance::rotate_feed))
         .route(

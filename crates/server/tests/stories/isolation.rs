@@ -16,6 +16,7 @@ struct Other {
     book: String,
     ticket: String,
     episode: String,
+    window: String,
     secrets: Vec<String>,
 }
 
@@ -135,6 +136,18 @@ async fn other_org(app: &TestApp) -> Other {
         .unwrap()
         .to_owned();
     secrets.push(episode.clone());
+    // A maintenance window on B's service (staff).
+    let (status, w) = staff
+        .api(
+            Method::POST,
+            "/api/v1/maintenance-windows",
+            Some(json!({"title": "Travaux B", "start": "2030-01-01T00:00:00Z", "expected_minutes": 60,
+                "impact": "x", "reason": "x", "contact": "x", "services": [service]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{w}");
+    let window = w["id"].as_str().unwrap().to_owned();
+    secrets.push(window.clone());
     Other {
         org,
         user,
@@ -144,6 +157,7 @@ async fn other_org(app: &TestApp) -> Other {
         book,
         ticket,
         episode,
+        window,
         secrets,
     }
 }
@@ -240,6 +254,12 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             "title": "intrus", "start": "2030-01-01T00:00:00Z", "expected_minutes": 60,
             "impact": "x", "reason": "x", "contact": "x", "services": ["svc_x"]
         })),
+        ("patch", "/api/v1/maintenance-windows/{window_id}") => {
+            Some(json!({"sequence": 0, "impact": "intrus"}))
+        }
+        ("post", "/api/v1/maintenance-windows/{window_id}/cancel") => {
+            Some(json!({"sequence": 0, "reason": "intrus"}))
+        }
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -285,7 +305,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{service_id}", &other.service)
                 .replace("{book_id}", &other.book)
                 .replace("{ticket_id}", &other.ticket)
-                .replace("{episode_id}", &other.episode);
+                .replace("{episode_id}", &other.episode)
+                .replace("{window_id}", &other.window);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
