@@ -1270,6 +1270,101 @@ mod tests {
         assert_eq!(i.pauses[0].start, i.pauses[0].end);
     }
 
+    /// Premium P2 (C2 with the provisional I1): GTI 4 h on Mon-Sat
+    /// 08:00-18:00 Paris. Opened Thu 7 May 2026 10:00 Paris (08:00Z): GTI
+    /// due 14:00 Paris (12:00Z), GTR 1 JO = 10 h, due Sat 9 May 10:00 Paris
+    /// (Fri 8 May is a holiday).
+    #[test]
+    fn the_queue_rank_follows_the_clocks() {
+        let eng = Engine::embedded().unwrap();
+        let opened = "2026-05-07T08:00:00Z";
+        let gti_due = ts("2026-05-07T12:00:00Z").as_millisecond();
+        let rank_at = |t: &Ticket, events: &[Event], at: &str| {
+            rank(t, &clocks(&eng, t, events, Vec::new(), ts(at)).unwrap())
+        };
+        let mut complete = ticket(opened, Some(opened));
+        complete.consequences = "production arrêtée".into();
+        complete.contact = "noc@client.example".into();
+        // Running, then breached: the due instant, fixed.
+        assert_eq!(
+            rank_at(&complete, &[], "2026-05-07T10:00:00Z"),
+            Rank {
+                tier: 0,
+                key: gti_due
+            }
+        );
+        assert_eq!(
+            rank_at(&complete, &[], "2026-05-07T13:00:00Z"),
+            Rank {
+                tier: 0,
+                key: gti_due
+            }
+        );
+        // Incomplete: suspended from the opening, the whole 4 h left.
+        let incomplete = ticket(opened, None);
+        assert_eq!(
+            rank_at(&incomplete, &[], "2026-05-07T10:00:00Z"),
+            Rank {
+                tier: 1,
+                key: 14_400
+            }
+        );
+        // Paused at 10:30 Paris after 30 min: 3 h 30 left, however long the pause.
+        let mut paused = complete.clone();
+        paused.state = "paused".into();
+        let pause = [event(
+            "paused",
+            "2026-05-07T08:30:00Z",
+            Some("site_access_request"),
+        )];
+        assert_eq!(
+            rank_at(&paused, &pause, "2026-05-07T09:00:00Z"),
+            Rank {
+                tier: 1,
+                key: 12_600
+            }
+        );
+        assert_eq!(
+            rank_at(&paused, &pause, "2026-05-07T15:00:00Z"),
+            Rank {
+                tier: 1,
+                key: 12_600
+            }
+        );
+        // Acknowledged: the GTR decides (Sat 9 May 10:00 Paris = 08:00Z).
+        let mut acked = complete.clone();
+        acked.acknowledged_at = Some(ts("2026-05-07T09:00:00Z"));
+        let gtr_due = ts("2026-05-09T08:00:00Z").as_millisecond();
+        assert_eq!(
+            rank_at(&acked, &[], "2026-05-07T10:00:00Z"),
+            Rank {
+                tier: 0,
+                key: gtr_due
+            }
+        );
+        // Restored: no running clock, newest first; closed last.
+        let mut restored = acked.clone();
+        restored.state = "restored".into();
+        restored.restored_at = Some(ts("2026-05-07T10:00:00Z"));
+        let newest_first = -ts(opened).as_millisecond();
+        assert_eq!(
+            rank_at(&restored, &[], "2026-05-07T11:00:00Z"),
+            Rank {
+                tier: 2,
+                key: newest_first
+            }
+        );
+        let mut closed = restored.clone();
+        closed.state = "closed".into();
+        assert_eq!(
+            rank_at(&closed, &[], "2026-05-07T11:00:00Z"),
+            Rank {
+                tier: 3,
+                key: newest_first
+            }
+        );
+    }
+
     #[test]
     fn durations_are_written_in_hours_minutes_seconds() {
         assert_eq!(duration_text(150_030), "41 h 40 min 30 s");

@@ -266,24 +266,35 @@ pub async fn list(
         .map(window_from_row)
         .collect::<Result<Vec<_>>>()?;
     let windows = with_targets(&mut **tx, windows).await?;
-    let mut out = Vec::with_capacity(windows.len());
-    for w in windows {
-        let mut q = Sql::new(&format!(
-            "SELECT {NOTICE_COLUMNS} FROM maintenance_notices WHERE window_id = "
-        ));
-        q.bind(&w.id);
-        scope.restrict(&mut q, "org_id");
-        q.push(" ORDER BY org_id");
-        let notices = q
-            .query()
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(notice_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        out.push((w, notices));
+    if windows.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    // The notices of every listed window in one query (not one per window).
+    let mut q = Sql::new(&format!(
+        "SELECT {NOTICE_COLUMNS} FROM maintenance_notices WHERE window_id IN ("
+    ));
+    for (i, w) in windows.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(&w.id);
+    }
+    q.push(")");
+    scope.restrict(&mut q, "org_id");
+    q.push(" ORDER BY window_id, org_id");
+    let mut by_window: std::collections::HashMap<String, Vec<NoticeRow>> =
+        std::collections::HashMap::new();
+    for r in q.query().fetch_all(&mut **tx).await? {
+        let n = notice_from_row(&r)?;
+        by_window.entry(n.window_id.clone()).or_default().push(n);
+    }
+    Ok(windows
+        .into_iter()
+        .map(|w| {
+            let notices = by_window.remove(w.id.as_str()).unwrap_or_default();
+            (w, notices)
+        })
+        .collect())
 }
 
 /// One window with every notice (staff).
