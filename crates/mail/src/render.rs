@@ -719,4 +719,44 @@ mod maintenance_tests {
         let in_time = render(&m(true, ""), Lang::En).text;
         assert!(in_time.contains("at least 7 days ahead"), "{in_time}");
     }
+
+    #[test]
+    fn a_change_and_a_cancellation_say_so_in_both_languages() {
+        let t: Timestamp = "2026-05-13T18:00:00Z".parse().unwrap();
+        let m = |change: MaintenanceChange| Mail::Maintenance {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            title: "Stockage".into(),
+            start: t,
+            end: t,
+            impact: "coupure".into(),
+            reason: "baies".into(),
+            contact: "noc".into(),
+            services: "- svc_1".into(),
+            excluded: false,
+            urgent_reason: String::new(),
+            notice_days: 7,
+            link: "https://x/m".into(),
+            change,
+        };
+        let fr = render(&m(MaintenanceChange::Changed), Lang::Fr);
+        assert_eq!(fr.subject, "Travaux programmés modifiés : Stockage (Acme)");
+        assert!(fr.text.contains("13/05/2026 à 20:00") && fr.text.contains("ne sont pas exclus"));
+        let en = render(
+            &m(MaintenanceChange::Cancelled {
+                reason: "parts late".into(),
+            }),
+            Lang::En,
+        );
+        assert_eq!(
+            en.subject,
+            "Scheduled maintenance cancelled: Stockage (Acme)"
+        );
+        assert!(en.text.contains("is cancelled (parts late)"), "{}", en.text);
+        assert!(
+            !en.text.contains("excluded from"),
+            "no SLA line once cancelled: {}",
+            en.text
+        );
+    }
 }
