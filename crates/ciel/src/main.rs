@@ -4,6 +4,7 @@
 
 mod config;
 mod contract_cmds;
+mod desk_cmds;
 mod service_cmds;
 mod sla_cmds;
 
@@ -105,6 +106,27 @@ enum BenchCmd {
         /// Services to seed.
         #[arg(long, default_value_t = 50_000)]
         services: usize,
+    },
+    /// Open tickets through the API of a server on loopback, then time the
+    /// back-office queue page over HTTP (issue 5's target: 10 000 open
+    /// tickets, under 50 ms). Temporary SQLite unless --database-url.
+    Tickets {
+        /// Open tickets to seed.
+        #[arg(long, default_value_t = 10_000)]
+        open: usize,
+        /// Timed requests per page.
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
+    /// Push episodes in bulk over HTTP to a server on loopback and report
+    /// episodes/s (issue 5's target: 50 000/s on SQLite).
+    Episodes {
+        /// Episodes to push.
+        #[arg(long, default_value_t = 200_000)]
+        count: usize,
+        /// Episodes a bulk request (at most 10 000).
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
     },
 }
 
@@ -247,17 +269,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
         Command::Bench(BenchCmd::Services { count, list_size }) => {
-            let tmp = tempfile::tempdir()?;
-            let mut cli = cli;
-            if cli.database_url.is_none() {
-                cli.database_url = Some(format!(
-                    "sqlite://{}",
-                    tmp.path().join("bench.db").display()
-                ));
-            }
-            let mut c = load_config(&cli, None)?;
-            c.log.level = "warn".into();
-            init_logs(&c);
+            let (c, _tmp) = bench_config(cli)?;
             runtime()?.block_on(async {
                 let store = serve::open_store(&c).await?;
                 let state = service_cmds::bench_state(store, c)?;
@@ -267,17 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
         Command::Bench(BenchCmd::Statements { services }) => {
-            let tmp = tempfile::tempdir()?;
-            let mut cli = cli;
-            if cli.database_url.is_none() {
-                cli.database_url = Some(format!(
-                    "sqlite://{}",
-                    tmp.path().join("bench.db").display()
-                ));
-            }
-            let mut c = load_config(&cli, None)?;
-            c.log.level = "warn".into();
-            init_logs(&c);
+            let (c, _tmp) = bench_config(cli)?;
             runtime()?.block_on(async {
                 let store = serve::open_store(&c).await?;
                 let state = sla_cmds::bench_state(store, c)?;
@@ -285,6 +287,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 state.store().close().await;
                 Ok(())
             })
+        }
+        Command::Bench(BenchCmd::Tickets { open, runs }) => {
+            let (c, _tmp) = bench_config(cli)?;
+            runtime()?.block_on(desk_cmds::bench_tickets(c, open, runs))
+        }
+        Command::Bench(BenchCmd::Episodes { count, batch }) => {
+            let (c, _tmp) = bench_config(cli)?;
+            runtime()?.block_on(desk_cmds::bench_episodes(c, count, batch))
         }
         Command::User(UserCmd::Create {
             ref email,
@@ -385,4 +395,20 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// The configuration of a benchmark: a temporary SQLite database unless
+/// `--database-url` names one (the folder lives as long as the guard).
+fn bench_config(mut cli: Cli) -> anyhow::Result<(Config, tempfile::TempDir)> {
+    let tmp = tempfile::tempdir()?;
+    if cli.database_url.is_none() {
+        cli.database_url = Some(format!(
+            "sqlite://{}",
+            tmp.path().join("bench.db").display()
+        ));
+    }
+    let mut c = load_config(&cli, None)?;
+    c.log.level = "warn".into();
+    init_logs(&c);
+    Ok((c, tmp))
 }

@@ -48,7 +48,7 @@ const PASS_AT: &str = "2026-05-06T22:00:00Z";
 /// One seeded service, provisioned between January 2025 and April 2026 with
 /// a commitment of 1, 12, 24 or 36 months: at the pass, every one has its
 /// contest window to close, and the shorter ones their renewal too.
-fn seeded(i: usize, params: &ServiceParams) -> anyhow::Result<SeedService> {
+pub(crate) fn seeded(i: usize, params: &ServiceParams) -> anyhow::Result<SeedService> {
     let months = [1u32, 12, 24, 36][i % 4];
     let first: Timestamp = "2025-01-02T09:00:00Z".parse()?;
     let at = first

@@ -270,6 +270,14 @@ pub fn penalty_tier(class: &PenaltyClass, available: i64, total: i64) -> Option<
     })
 }
 
+/// An R5.3 reason in words (the statement's and the back office's label).
+pub fn exclusion_label(r: ExclusionReason, lang: crate::explain::Lang) -> &'static str {
+    match lang {
+        crate::explain::Lang::Fr => reason_fr(r),
+        crate::explain::Lang::En => reason_en(r),
+    }
+}
+
 pub(crate) fn reason_fr(r: ExclusionReason) -> &'static str {
     use ExclusionReason::*;
     match r {

@@ -729,6 +729,116 @@ impl Engine {
     }
 }
 
+/// What a client was told of a window: the works' span and impact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticedWindow {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub impact: String,
+}
+
+/// Which notice R4.6 counts from once a window is changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedNotice {
+    /// The send time the window's R4.6 notice now counts from.
+    pub counts_from: Timestamp,
+    /// The earlier notice still holds (the change stays inside it).
+    pub kept: bool,
+}
+
+impl Engine {
+    /// The notice a changed window counts from for one client (R4.6, CG
+    /// 14.5), per `maintenance.changed_window_notice`: with
+    /// `within_keeps_first`, a change that keeps the works inside the window
+    /// the client was notified of, with the same impact, keeps the earlier
+    /// notice `previous`; any other change (moved, lengthened, impact
+    /// changed), and every change with `new_notice`, counts from the notice
+    /// of the change sent at `sent_at`. A client never notified before counts
+    /// from `sent_at`.
+    pub fn changed_notice(
+        &self,
+        before: &NoticedWindow,
+        after: &NoticedWindow,
+        previous: Option<Timestamp>,
+        sent_at: Timestamp,
+    ) -> Explained<ChangedNotice> {
+        use ciel_terms::ChangedWindowNotice as P;
+        let m = &self.terms.maintenance;
+        let tz = &self.month_tz;
+        let inside = after.start >= before.start && after.end <= before.end;
+        let same_impact = after.impact.trim() == before.impact.trim();
+        let keep = match (m.changed_window_notice, previous) {
+            (P::WithinKeepsFirst, Some(_)) => inside && same_impact,
+            _ => false,
+        };
+        let counts_from = match previous {
+            Some(p) if keep => p,
+            _ => sent_at,
+        };
+        let (fr, en) = match (keep, previous) {
+            (true, Some(p)) => (
+                format!(
+                    "modification à l'intérieur de la fenêtre notifiée le {} ({} → {}), même impact : l'avis initial vaut",
+                    local(p, tz),
+                    local(before.start, tz),
+                    local(before.end, tz)
+                ),
+                format!(
+                    "change inside the window notified on {} ({} → {}), same impact: the first notice holds",
+                    local(p, tz),
+                    local(before.start, tz),
+                    local(before.end, tz)
+                ),
+            ),
+            (_, None) => (
+                format!("premier avis, envoyé le {}", local(sent_at, tz)),
+                format!("first notice, sent on {}", local(sent_at, tz)),
+            ),
+            (false, Some(_)) => {
+                let why_fr = if !inside {
+                    "travaux déplacés ou allongés"
+                } else {
+                    "impact modifié"
+                };
+                let why_en = if !inside {
+                    "works moved or lengthened"
+                } else {
+                    "impact changed"
+                };
+                (
+                    format!(
+                        "{why_fr} : le préavis se compte depuis l'avis de la modification, envoyé le {}",
+                        local(sent_at, tz)
+                    ),
+                    format!(
+                        "{why_en}: the notice counts from the notice of the change, sent on {}",
+                        local(sent_at, tz)
+                    ),
+                )
+            }
+        };
+        let mut ex = Explanation::default();
+        ex.push(
+            Step::new(&m.rule, &m.clause)
+                .input(
+                    "changed_window_notice",
+                    format!("{:?}", m.changed_window_notice),
+                )
+                .input("start", after.start)
+                .input("end", after.end)
+                .outcome(format!("counts_from={counts_from}"))
+                .text(fr, en),
+        );
+        Explained {
+            value: ChangedNotice {
+                counts_from,
+                kept: keep,
+            },
+            explanation: ex,
+        }
+    }
+}
+
 // ---- R4.4 interruption duration at closure ----------------------------------
 
 /// The interruption told to the client when its ticket is closed (R4.4).

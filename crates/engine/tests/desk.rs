@@ -844,3 +844,83 @@ proptest! {
         prop_assert_eq!(c.excluded, c.status == NoticeStatus::InTime);
     }
 }
+
+// ---- R4.6 changed windows -----------------------------------------------------
+
+/// Works notified on Fri 1 May 2026 08:00Z for Wed 20 May 20:00Z-22:00Z,
+/// "Coupure"; the change is sent on Mon 18 May 08:00Z (2 days ahead).
+/// `within_keeps_first` (the embedded terms): a change inside the notified
+/// span with the same impact keeps 1 May (so the window stays excluded,
+/// send-by being 13 May 20:00Z); one minute outside either end, another
+/// impact, or no earlier notice, counts from 18 May (late). `new_notice`
+/// always counts from 18 May.
+#[test]
+fn a_changed_window_keeps_its_notice_only_inside_the_notified_span() {
+    use ciel_engine::desk::NoticedWindow;
+    let w = |a: &str, b: &str, impact: &str| NoticedWindow {
+        start: ts(a),
+        end: ts(b),
+        impact: impact.into(),
+    };
+    let before = w("2026-05-20T20:00:00Z", "2026-05-20T22:00:00Z", "Coupure");
+    let first = Some(ts("2026-05-01T08:00:00Z"));
+    let sent = ts("2026-05-18T08:00:00Z");
+    let rows = [
+        // (after, previous, kept, counts from)
+        (
+            w("2026-05-20T20:30:00Z", "2026-05-20T21:30:00Z", "Coupure"),
+            first,
+            true,
+            "2026-05-01T08:00:00Z",
+        ),
+        (
+            w("2026-05-20T20:00:00Z", "2026-05-20T22:00:00Z", " Coupure "),
+            first,
+            true,
+            "2026-05-01T08:00:00Z",
+        ),
+        (
+            w("2026-05-20T19:59:00Z", "2026-05-20T22:00:00Z", "Coupure"),
+            first,
+            false,
+            "2026-05-18T08:00:00Z",
+        ),
+        (
+            w("2026-05-20T20:00:00Z", "2026-05-20T22:01:00Z", "Coupure"),
+            first,
+            false,
+            "2026-05-18T08:00:00Z",
+        ),
+        (
+            w(
+                "2026-05-20T20:30:00Z",
+                "2026-05-20T21:30:00Z",
+                "Coupure totale",
+            ),
+            first,
+            false,
+            "2026-05-18T08:00:00Z",
+        ),
+        (
+            w("2026-05-20T20:30:00Z", "2026-05-20T21:30:00Z", "Coupure"),
+            None,
+            false,
+            "2026-05-18T08:00:00Z",
+        ),
+    ];
+    let e = eng();
+    for (after, prev, kept, from) in &rows {
+        let out = e.changed_notice(&before, after, *prev, sent);
+        assert_eq!(
+            (out.value.kept, out.value.counts_from),
+            (*kept, ts(from)),
+            "{after:?}"
+        );
+        assert!(out.explanation.steps.iter().all(|s| s.rule == "R4.6"));
+    }
+    let mut terms = ciel_terms::embedded().clone();
+    terms.maintenance.changed_window_notice = ciel_terms::ChangedWindowNotice::NewNotice;
+    let strict = Engine::new(&terms).unwrap();
+    let out = strict.changed_notice(&before, &rows[0].0, first, sent);
+    assert_eq!((out.value.kept, out.value.counts_from), (false, sent));
+}

@@ -7,7 +7,7 @@
 mod render;
 mod transport;
 
-pub use render::{Mail, Rendered, ServiceMail, TicketMail, render};
+pub use render::{Mail, MaintenanceChange, Rendered, ServiceMail, TicketMail, render};
 pub use transport::{
     Attachment, Mailer, Outgoing, SendError, SmtpSettings, TlsMode, TransportSettings,
 };

@@ -128,6 +128,8 @@ pub enum Mail {
         urgent_reason: String,
         notice_days: u32,
         link: String,
+        /// First notice, a change, or the cancellation (with its reason).
+        change: MaintenanceChange,
     },
     /// R7.5 (A2 II.C): a credit approved after review of a monthly SLA
     /// statement, deducted from the next invoice.
@@ -233,6 +235,16 @@ impl Mail {
     }
 }
 
+/// What a maintenance notice tells (R4.6): the window, a change of it
+/// (its 7 days then count as `maintenance.changed_window_notice` says), or
+/// its cancellation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaintenanceChange {
+    Planned,
+    Changed,
+    Cancelled { reason: String },
+}
+
 /// A rendered message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -268,7 +280,7 @@ template!(OrderAnsweredT, "order_answered.txt", { name: &'a str, org_name: &'a s
 template!(ServiceT, "service.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, event: &'a str, day: String, until: String, text: &'a str, fee: &'a str, link: &'a str });
 template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str, title: &'a str, effective_date: &'a str, applies_at: String, objection_deadline: String, days: u32, changes: &'a str, link: &'a str });
 template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: &'a str, event: &'a str, text: &'a str, fee: &'a str, link: &'a str });
-template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str });
+template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str, changed: bool, cancelled: bool, cancel_reason: &'a str });
 template!(SlaCreditT, "sla_credit.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, rate: &'a str, credit: &'a str, link: &'a str });
 template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
@@ -484,6 +496,7 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             urgent_reason,
             notice_days,
             link,
+            change,
         } => MaintenanceT {
             fr,
             name,
@@ -499,6 +512,12 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             urgent_reason,
             notice_days: *notice_days,
             link,
+            changed: matches!(change, MaintenanceChange::Changed),
+            cancelled: matches!(change, MaintenanceChange::Cancelled { .. }),
+            cancel_reason: match change {
+                MaintenanceChange::Cancelled { reason } => reason,
+                _ => "",
+            },
             _p: p,
         }
         .render(),
@@ -685,6 +704,7 @@ mod tests {
             urgent_reason: urgent.into(),
             notice_days: 7,
             link: "https://x/m".into(),
+            change: MaintenanceChange::Planned,
         };
         let mails = mails.into_iter().chain([
             maintenance(true, ""),
@@ -775,6 +795,7 @@ mod maintenance_tests {
             urgent_reason: urgent.into(),
             notice_days: 7,
             link: "https://x/m".into(),
+            change: MaintenanceChange::Planned,
         };
         let late = render(&m(false, ""), Lang::Fr).text;
         assert!(late.contains("moins de 7 jours") && late.contains("ne sont pas exclus"));
@@ -786,5 +807,45 @@ mod maintenance_tests {
         );
         let in_time = render(&m(true, ""), Lang::En).text;
         assert!(in_time.contains("at least 7 days ahead"), "{in_time}");
+    }
+
+    #[test]
+    fn a_change_and_a_cancellation_say_so_in_both_languages() {
+        let t: Timestamp = "2026-05-13T18:00:00Z".parse().unwrap();
+        let m = |change: MaintenanceChange| Mail::Maintenance {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            title: "Stockage".into(),
+            start: t,
+            end: t,
+            impact: "coupure".into(),
+            reason: "baies".into(),
+            contact: "noc".into(),
+            services: "- svc_1".into(),
+            excluded: false,
+            urgent_reason: String::new(),
+            notice_days: 7,
+            link: "https://x/m".into(),
+            change,
+        };
+        let fr = render(&m(MaintenanceChange::Changed), Lang::Fr);
+        assert_eq!(fr.subject, "Travaux programmés modifiés : Stockage (Acme)");
+        assert!(fr.text.contains("13/05/2026 à 20:00") && fr.text.contains("ne sont pas exclus"));
+        let en = render(
+            &m(MaintenanceChange::Cancelled {
+                reason: "parts late".into(),
+            }),
+            Lang::En,
+        );
+        assert_eq!(
+            en.subject,
+            "Scheduled maintenance cancelled: Stockage (Acme)"
+        );
+        assert!(en.text.contains("is cancelled (parts late)"), "{}", en.text);
+        assert!(
+            !en.text.contains("excluded from"),
+            "no SLA line once cancelled: {}",
+            en.text
+        );
     }
 }

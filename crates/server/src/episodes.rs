@@ -290,6 +290,8 @@ pub struct Correction {
     pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
     pub ticket_id: Option<String>,
+    /// The version the correction was made on (compare-and-set).
+    pub version: Option<i64>,
 }
 
 /// Corrects an episode (audited with before and after). A correction that
@@ -302,6 +304,9 @@ pub async fn correct(
     c: Correction,
 ) -> ApiResult<EpisodeRow> {
     let before = get(state, p, id).await?;
+    if c.version.is_some_and(|v| v != before.version) {
+        return Err(Problem::moved("episode").field("version"));
+    }
     let kind = match &c.kind {
         Some(k) => code(parse_kind(k, "kind")?),
         None => before.kind.clone(),

@@ -21,15 +21,18 @@ use crate::state::AppState;
 use axum::http::StatusCode;
 use ciel_catalog::Item;
 use ciel_domain::{Permission, StaffRole};
+use ciel_engine::availability::Window;
 use ciel_engine::desk::{AlertState, ClassifiedTicket, ClockKind, DeadlineAlerts, TicketCause};
 use ciel_engine::support::{Pause, TicketDeadlines, TicketInput, TicketStatus};
 use ciel_engine::{Engine, Explanation};
 use ciel_mail::{Mail, TicketMail};
-use ciel_store::tickets::{self, Event, Filter, NewEvent, Ticket};
+use ciel_store::maintenance::{NoticeRow, WindowRow, notices_of_orgs};
+use ciel_store::tickets::{self, Event, Filter, NewEvent, Rank, Ticket};
 use ciel_store::{Actor, Scope, StoreError, Tx, charges, jobs, orgs, services};
-use ciel_terms::{Criticality, Impact, PauseReason, Priority, SupportLevel};
+use ciel_terms::{Criticality, ExclusionReason, Impact, PauseReason, Priority, SupportLevel};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Kind of the job that alerts support staff before a deadline.
@@ -152,10 +155,48 @@ fn engine(state: &AppState, t: &Ticket) -> ApiResult<Arc<Engine>> {
     crate::orders::engine(state, &t.terms_version)
 }
 
+/// The organisations of `ts`, once each: whose windows (not cancelled,
+/// each with that organisation's notice) are read in one query for a page
+/// (`ciel_store::maintenance::notices_of_orgs`).
+fn orgs_of(ts: &[Ticket]) -> Vec<&str> {
+    let mut orgs: Vec<&str> = ts.iter().map(|t| t.org_id.as_str()).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    orgs
+}
+
+/// The maintenance windows touching a ticket, as the engine judges them
+/// (R4.6): those notified to its organisation for one of its services,
+/// with that notice's send time (urgent security ones with their reason).
+pub fn windows_for(t: &Ticket, all: &[(WindowRow, NoticeRow)]) -> Vec<Window> {
+    all.iter()
+        .filter(|(_, n)| {
+            n.org_id == t.org_id && n.services.iter().any(|s| t.service_ids.contains(s))
+        })
+        .map(|(w, n)| Window {
+            id: w.id.to_string(),
+            start: w.start,
+            end: w.end,
+            reason: if w.urgent_security_reason.is_some() {
+                ExclusionReason::UrgentSecurityMaintenance
+            } else {
+                ExclusionReason::NotifiedMaintenance
+            },
+            notified_at: n.notified_at,
+            source: format!("maintenance:{}:{}", w.id, n.org_id),
+        })
+        .collect()
+}
+
 /// What the engine needs: the notification as the clocks' start, the
 /// incomplete notification and the R4.4 pauses as suspensions (a running
-/// one ends at `at`).
-pub fn input(t: &Ticket, events: &[Event], at: Timestamp) -> ApiResult<TicketInput> {
+/// one ends at `at`), and the maintenance windows on its services (R4.6).
+pub fn input(
+    t: &Ticket,
+    events: &[Event],
+    maintenance: Vec<Window>,
+    at: Timestamp,
+) -> ApiResult<TicketInput> {
     let level: SupportLevel =
         parse(&t.support_level).ok_or_else(|| corrupt("support level", &t.support_level))?;
     let criticality: Criticality =
@@ -202,13 +243,19 @@ pub fn input(t: &Ticket, events: &[Event], at: Timestamp) -> ApiResult<TicketInp
         impact,
         notified_at: t.opened_at,
         pauses,
-        maintenance: Vec::new(),
+        maintenance,
     })
 }
 
 /// The clocks of a ticket at `at` (R4.2-R4.4).
-pub fn clocks(eng: &Engine, t: &Ticket, events: &[Event], at: Timestamp) -> ApiResult<Clocks> {
-    let ti = input(t, events, at)?;
+pub fn clocks(
+    eng: &Engine,
+    t: &Ticket,
+    events: &[Event],
+    maintenance: Vec<Window>,
+    at: Timestamp,
+) -> ApiResult<Clocks> {
+    let ti = input(t, events, maintenance, at)?;
     let d = eng
         .ticket_deadlines(&ti)
         .map_err(|e| corrupt("ticket deadlines", e))?;
@@ -225,14 +272,46 @@ pub fn clocks(eng: &Engine, t: &Ticket, events: &[Event], at: Timestamp) -> ApiR
     })
 }
 
+/// Tickets with their conversations and live clocks: one query for all
+/// their events and one for the windows touching them, whatever their
+/// number; the clocks are computed in memory.
+async fn load_many(
+    state: &AppState,
+    scope: &Scope,
+    ts: Vec<Ticket>,
+) -> ApiResult<Vec<TicketDetail>> {
+    let db = state.store().db();
+    let ids: Vec<&str> = ts.iter().map(|t| t.id.as_str()).collect();
+    let mut by_ticket: HashMap<String, Vec<Event>> = HashMap::new();
+    for e in tickets::events_of(db, scope, &ids).await? {
+        by_ticket.entry(e.ticket_id.clone()).or_default().push(e);
+    }
+    let windows = notices_of_orgs(db, &orgs_of(&ts)).await?;
+    let now = state.now();
+    let mut out = Vec::with_capacity(ts.len());
+    for t in ts {
+        let events = by_ticket.remove(t.id.as_str()).unwrap_or_default();
+        let clocks = clocks(
+            &*engine(state, &t)?,
+            &t,
+            &events,
+            windows_for(&t, &windows),
+            now,
+        )?;
+        out.push(TicketDetail {
+            ticket: t,
+            events,
+            clocks,
+        });
+    }
+    Ok(out)
+}
+
 async fn load(state: &AppState, scope: &Scope, t: Ticket) -> ApiResult<TicketDetail> {
-    let events = tickets::events(state.store().db(), scope, t.id.as_str()).await?;
-    let clocks = clocks(&*engine(state, &t)?, &t, &events, state.now())?;
-    Ok(TicketDetail {
-        ticket: t,
-        events,
-        clocks,
-    })
+    load_many(state, scope, vec![t])
+        .await?
+        .pop()
+        .ok_or_else(Problem::internal)
 }
 
 fn can_read(p: &Principal) -> ApiResult<()> {
@@ -266,29 +345,162 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<TicketD
     load(state, &p.scope, t).await
 }
 
-/// Tickets with their clocks now, the one with the least time left first
-/// (the queue); closed tickets last.
-pub async fn queue(state: &AppState, p: &Principal, f: &Filter) -> ApiResult<Vec<TicketDetail>> {
+/// Most tickets a page of the queue shows.
+pub const MAX_PER_PAGE: i64 = 200;
+
+/// One page of the queue.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    pub items: Vec<TicketDetail>,
+    /// Tickets matching the filter, on every page.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// The queue: tickets in rank order (the nearest running deadline first,
+/// breached ones before; then suspended clocks by the time they have left;
+/// then tickets without a running clock, newest first; closed last), one
+/// page at a time. The rank is stored with each change of a ticket's clocks
+/// ([`rank`]), so a page is two indexed queries plus the engine's clocks of
+/// its own tickets.
+pub async fn queue(
+    state: &AppState,
+    p: &Principal,
+    f: &Filter,
+    page: i64,
+    per_page: i64,
+) -> ApiResult<QueuePage> {
     if let Some(org) = &f.org_id {
         orgs::get(state.store().db(), &p.scope, org).await?;
     }
     can_read(p)?;
-    let rows = tickets::list(state.store().db(), &p.scope, f).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for t in rows {
-        out.push(load(state, &p.scope, t).await?);
+    if page < 1 {
+        return Err(Problem::invalid("page", "pages are numbered from 1"));
     }
-    out.sort_by_key(|d| (d.ticket.state == "closed", time_left(&d.clocks)));
-    Ok(out)
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(Problem::invalid(
+            "per_page",
+            format!("1 to {MAX_PER_PAGE} tickets a page"),
+        ));
+    }
+    rank_unranked(state).await?;
+    let offset = (page - 1).saturating_mul(per_page);
+    let (rows, total) =
+        tickets::queue_page(state.store().db(), &p.scope, f, offset, per_page).await?;
+    Ok(QueuePage {
+        items: load_many(state, &p.scope, rows).await?,
+        total,
+        page,
+        per_page,
+    })
 }
 
-/// Business seconds left on the first running clock (GTI, then GTR).
+/// Where a ticket stands in the queue, from its clocks at `c.at`:
+/// tier 0, a clock runs (or is breached, its due instant then fixed): the
+/// nearest due instant; tier 1, its clocks are suspended (pause,
+/// incomplete notification): the business seconds left, which do not move
+/// while suspended; tier 2, no running clock: newest first; tier 3, closed.
+/// Each is exact until the next change of the ticket or of a window on its
+/// services, which both store it again.
+pub fn rank(t: &Ticket, c: &Clocks) -> Rank {
+    let newest_first = -t.opened_at.as_millisecond();
+    if t.state == "closed" {
+        return Rank {
+            tier: 3,
+            key: newest_first,
+        };
+    }
+    let running: Vec<(Timestamp, i64)> = [
+        (&c.deadlines.gti, &c.status.gti, t.acknowledged_at),
+        (&c.deadlines.gtr, &c.status.gtr, t.restored_at),
+    ]
+    .into_iter()
+    .filter_map(|(d, s, stop)| match (d, s, stop) {
+        (Some(d), Some(s), None) => Some((d.due_at, s.remaining_seconds)),
+        _ => None,
+    })
+    .collect();
+    let Some(due) = running.iter().map(|(d, _)| *d).min() else {
+        return Rank {
+            tier: 2,
+            key: newest_first,
+        };
+    };
+    let suspended = !c.missing.is_empty() || t.state == "paused";
+    if !suspended || due <= c.at {
+        Rank {
+            tier: 0,
+            key: due.as_millisecond(),
+        }
+    } else {
+        Rank {
+            tier: 1,
+            key: running.iter().map(|(_, left)| *left).min().unwrap_or(0),
+        }
+    }
+}
+
+/// Ranks the tickets opened before ranks were stored (once).
+async fn rank_unranked(state: &AppState) -> ApiResult<()> {
+    let todo = tickets::unranked(state.store().db()).await?;
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let now = state.now();
+    let mut tx = state.store().begin().await?;
+    for t in todo {
+        let eng = engine(state, &t)?;
+        after_change(state, &mut tx, &eng, &t, now, false).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// After a change of a ticket's clocks, in its transaction: stores its
+/// queue rank and (when `alert`) enqueues its staff alerts.
+async fn after_change(
+    state: &AppState,
+    tx: &mut Tx,
+    eng: &Engine,
+    t: &Ticket,
+    now: Timestamp,
+    alert: bool,
+) -> ApiResult<()> {
+    let events = tickets::events(&mut **tx, &Scope::Staff, t.id.as_str()).await?;
+    let windows = windows_for(t, &notices_of_orgs(&mut **tx, &[t.org_id.as_str()]).await?);
+    let c = clocks(eng, t, &events, windows.clone(), now)?;
+    tickets::set_rank(&mut **tx, t.id.as_str(), rank(t, &c)).await?;
+    if alert {
+        schedule_alerts(state, tx, eng, t, &events, windows, now).await?;
+    }
+    Ok(())
+}
+
+/// A maintenance window changed (planned, moved, cancelled): the clocks of
+/// the unclosed tickets on its services move, so their ranks and alerts are
+/// computed again in the window's transaction.
+pub async fn windows_changed(
+    state: &AppState,
+    tx: &mut Tx,
+    services: &[String],
+    now: Timestamp,
+) -> ApiResult<()> {
+    for t in tickets::unclosed_on_services(&mut **tx, services).await? {
+        let eng = engine(state, &t)?;
+        after_change(state, tx, &eng, &t, now, true).await?;
+    }
+    Ok(())
+}
+
+/// Business seconds left on the first unstopped clock (GTI, then GTR); 0
+/// once breached; `i64::MAX` without one.
 pub fn time_left(c: &Clocks) -> i64 {
     use ciel_engine::support::ClockState;
     [&c.status.gti, &c.status.gtr]
         .into_iter()
         .flatten()
-        .find(|s| s.state == ClockState::Running)
+        .find(|s| s.state != ClockState::Met)
         .map_or(i64::MAX, |s| s.remaining_seconds)
 }
 
@@ -420,13 +632,13 @@ pub async fn open(
         occurred_at: opened_at,
     };
     tickets::add_event(&mut tx, &actor, &t, ev).await?;
-    schedule_alerts(state, &mut tx, &eng, &t, now).await?;
+    after_change(state, &mut tx, &eng, &t, now, true).await?;
     tx.commit().await.map_err(StoreError::from)?;
     load(state, &p.scope, t).await
 }
 
 fn priority(eng: &Engine, t: &Ticket) -> ApiResult<String> {
-    let ti = input(t, &[], t.opened_at)?;
+    let ti = input(t, &[], Vec::new(), t.opened_at)?;
     Ok(code::<Priority>(
         eng.priority(ti.level, ti.criticality, ti.impact)
             .value
@@ -683,9 +895,8 @@ pub async fn act(
     if let Some((cause, explanation)) = billable_charge {
         bill(state, &mut tx, &actor, &eng, &t, cause, explanation).await?;
     }
-    if kind != "message" && kind != "classified" {
-        schedule_alerts(state, &mut tx, &eng, &t, now).await?;
-    }
+    let alert = kind != "message" && kind != "classified";
+    after_change(state, &mut tx, &eng, &t, now, alert).await?;
     tx.commit().await.map_err(StoreError::from)?;
     load(state, &p.scope, t).await
 }
@@ -709,8 +920,9 @@ async fn tell_closed(
     events: &[Event],
 ) -> ApiResult<()> {
     let end = t.closed_at.ok_or_else(Problem::internal)?;
+    let windows = windows_for(t, &notices_of_orgs(&mut **tx, &[t.org_id.as_str()]).await?);
     let d = eng
-        .interruption_duration(&input(t, events, end)?, end)
+        .interruption_duration(&input(t, events, windows, end)?, end)
         .map_err(|e| corrupt("interruption", e))?;
     let org = orgs::get(&mut **tx, &Scope::Staff, t.org_id.as_str()).await?;
     let link = state.link(&format!("/espace-client/tickets/{}", t.id));
@@ -788,12 +1000,13 @@ fn alerts(
     eng: &Engine,
     t: &Ticket,
     events: &[Event],
+    windows: Vec<Window>,
     at: Timestamp,
 ) -> ApiResult<DeadlineAlerts> {
     let share = Decimal::from(state.config().desk.alert_share_percent);
     Ok(eng
         .deadline_alerts(
-            &input(t, events, at)?,
+            &input(t, events, windows, at)?,
             at,
             t.acknowledged_at,
             t.restored_at,
@@ -818,13 +1031,14 @@ async fn schedule_alerts(
     tx: &mut Tx,
     eng: &Engine,
     t: &Ticket,
+    events: &[Event],
+    windows: Vec<Window>,
     now: Timestamp,
 ) -> ApiResult<()> {
     if t.state != "open" || t.completed_at.is_none() {
         return Ok(());
     }
-    let events = tickets::events(&mut **tx, &Scope::Staff, t.id.as_str()).await?;
-    for a in alerts(state, eng, t, &events, now)?.alerts {
+    for a in alerts(state, eng, t, events, windows, now)?.alerts {
         // Due already (a call back-dated, a clock moved): the job runs now.
         if !matches!(a.state, AlertState::Pending | AlertState::Due) {
             continue;
@@ -866,7 +1080,8 @@ pub async fn run_alert(state: &AppState, id: &str, clock: &str) -> ApiResult<boo
         return Ok(false);
     }
     let eng = engine(state, &t)?;
-    let Some(a) = alerts(state, &eng, &t, &events, now)?
+    let windows = windows_for(&t, &notices_of_orgs(&mut *tx, &[t.org_id.as_str()]).await?);
+    let Some(a) = alerts(state, &eng, &t, &events, windows, now)?
         .alerts
         .into_iter()
         .find(|a| clock_code(a.clock) == clock && a.state == AlertState::Due)
@@ -986,7 +1201,7 @@ mod tests {
     #[test]
     fn a_complete_notification_at_opening_suspends_nothing() {
         let t = ticket("2026-05-07T08:00:00Z", Some("2026-05-07T08:00:00Z"));
-        let i = input(&t, &[], ts("2026-05-07T10:00:00Z")).unwrap();
+        let i = input(&t, &[], Vec::new(), ts("2026-05-07T10:00:00Z")).unwrap();
         assert!(i.pauses.is_empty());
         assert_eq!(
             i.impact,
@@ -1011,7 +1226,7 @@ mod tests {
                 Some("client_or_third_party_action"),
             ),
         ];
-        let i = input(&t, &events, ts("2026-05-07T12:00:00Z")).unwrap();
+        let i = input(&t, &events, Vec::new(), ts("2026-05-07T12:00:00Z")).unwrap();
         let spans: Vec<_> = i
             .pauses
             .iter()
@@ -1050,9 +1265,104 @@ mod tests {
             ),
             event("resumed", "2026-05-07T08:30:00Z", None),
         ];
-        let i = input(&t, &events, ts("2026-05-07T12:00:00Z")).unwrap();
+        let i = input(&t, &events, Vec::new(), ts("2026-05-07T12:00:00Z")).unwrap();
         assert_eq!(i.pauses.len(), 1);
         assert_eq!(i.pauses[0].start, i.pauses[0].end);
+    }
+
+    /// Premium P2 (C2 with the provisional I1): GTI 4 h on Mon-Sat
+    /// 08:00-18:00 Paris. Opened Thu 7 May 2026 10:00 Paris (08:00Z): GTI
+    /// due 14:00 Paris (12:00Z), GTR 1 JO = 10 h, due Sat 9 May 10:00 Paris
+    /// (Fri 8 May is a holiday).
+    #[test]
+    fn the_queue_rank_follows_the_clocks() {
+        let eng = Engine::embedded().unwrap();
+        let opened = "2026-05-07T08:00:00Z";
+        let gti_due = ts("2026-05-07T12:00:00Z").as_millisecond();
+        let rank_at = |t: &Ticket, events: &[Event], at: &str| {
+            rank(t, &clocks(&eng, t, events, Vec::new(), ts(at)).unwrap())
+        };
+        let mut complete = ticket(opened, Some(opened));
+        complete.consequences = "production arrêtée".into();
+        complete.contact = "noc@client.example".into();
+        // Running, then breached: the due instant, fixed.
+        assert_eq!(
+            rank_at(&complete, &[], "2026-05-07T10:00:00Z"),
+            Rank {
+                tier: 0,
+                key: gti_due
+            }
+        );
+        assert_eq!(
+            rank_at(&complete, &[], "2026-05-07T13:00:00Z"),
+            Rank {
+                tier: 0,
+                key: gti_due
+            }
+        );
+        // Incomplete: suspended from the opening, the whole 4 h left.
+        let incomplete = ticket(opened, None);
+        assert_eq!(
+            rank_at(&incomplete, &[], "2026-05-07T10:00:00Z"),
+            Rank {
+                tier: 1,
+                key: 14_400
+            }
+        );
+        // Paused at 10:30 Paris after 30 min: 3 h 30 left, however long the pause.
+        let mut paused = complete.clone();
+        paused.state = "paused".into();
+        let pause = [event(
+            "paused",
+            "2026-05-07T08:30:00Z",
+            Some("site_access_request"),
+        )];
+        assert_eq!(
+            rank_at(&paused, &pause, "2026-05-07T09:00:00Z"),
+            Rank {
+                tier: 1,
+                key: 12_600
+            }
+        );
+        assert_eq!(
+            rank_at(&paused, &pause, "2026-05-07T15:00:00Z"),
+            Rank {
+                tier: 1,
+                key: 12_600
+            }
+        );
+        // Acknowledged: the GTR decides (Sat 9 May 10:00 Paris = 08:00Z).
+        let mut acked = complete.clone();
+        acked.acknowledged_at = Some(ts("2026-05-07T09:00:00Z"));
+        let gtr_due = ts("2026-05-09T08:00:00Z").as_millisecond();
+        assert_eq!(
+            rank_at(&acked, &[], "2026-05-07T10:00:00Z"),
+            Rank {
+                tier: 0,
+                key: gtr_due
+            }
+        );
+        // Restored: no running clock, newest first; closed last.
+        let mut restored = acked.clone();
+        restored.state = "restored".into();
+        restored.restored_at = Some(ts("2026-05-07T10:00:00Z"));
+        let newest_first = -ts(opened).as_millisecond();
+        assert_eq!(
+            rank_at(&restored, &[], "2026-05-07T11:00:00Z"),
+            Rank {
+                tier: 2,
+                key: newest_first
+            }
+        );
+        let mut closed = restored.clone();
+        closed.state = "closed".into();
+        assert_eq!(
+            rank_at(&closed, &[], "2026-05-07T11:00:00Z"),
+            Rank {
+                tier: 3,
+                key: newest_first
+            }
+        );
     }
 
     #[test]

@@ -28,6 +28,12 @@ pub struct WindowRow {
     pub urgent_security_reason: Option<String>,
     pub send_by: Timestamp,
     pub created_at: Timestamp,
+    /// Revision (iCalendar SEQUENCE), bumped by each change.
+    pub sequence: i64,
+    /// Last change (the creation until changed).
+    pub updated_at: Timestamp,
+    pub cancelled_at: Option<Timestamp>,
+    pub cancel_reason: Option<String>,
     pub services: Vec<String>,
     pub clusters: Vec<String>,
 }
@@ -45,10 +51,16 @@ pub struct NoticeRow {
     pub services: Vec<String>,
     /// The engine's explanation (JSON).
     pub explanation_json: String,
+    /// Send time of the last notice (of a change or the cancellation).
+    pub last_sent_at: Option<Timestamp>,
 }
 
-pub(crate) const COLUMNS: &str = "id, title, start_at, end_at, impact, reason, contact, \
+const INSERT_COLUMNS: &str = "id, title, start_at, end_at, impact, reason, contact, \
     urgent_security_reason, send_by, created_at";
+pub(crate) const COLUMNS: &str = "id, title, start_at, end_at, impact, reason, contact, \
+    urgent_security_reason, send_by, created_at, sequence, updated_at, cancelled_at, cancel_reason";
+const NOTICE_COLUMNS: &str = "window_id, org_id, notified_at, status, excluded, services_json, \
+    explanation_json, last_sent_at";
 
 pub(crate) fn window_from_row(r: &AnyRow) -> Result<WindowRow> {
     Ok(WindowRow {
@@ -62,6 +74,11 @@ pub(crate) fn window_from_row(r: &AnyRow) -> Result<WindowRow> {
         urgent_security_reason: r.try_get("urgent_security_reason")?,
         send_by: time::from_db(r.try_get("send_by")?),
         created_at: time::from_db(r.try_get("created_at")?),
+        sequence: r.try_get("sequence")?,
+        updated_at: time::opt_from_db(r.try_get("updated_at")?)
+            .unwrap_or(time::from_db(r.try_get("created_at")?)),
+        cancelled_at: time::opt_from_db(r.try_get("cancelled_at")?),
+        cancel_reason: r.try_get("cancel_reason")?,
         services: Vec::new(),
         clusters: Vec::new(),
     })
@@ -78,6 +95,7 @@ pub(crate) fn notice_from_row(r: &AnyRow) -> Result<NoticeRow> {
         services: serde_json::from_str(&services)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         explanation_json: r.try_get("explanation_json")?,
+        last_sent_at: time::opt_from_db(r.try_get("last_sent_at")?),
     })
 }
 
@@ -120,7 +138,7 @@ pub async fn create(
     notices: &[NoticeRow],
 ) -> Result<()> {
     let mut q = Sql::new(&format!(
-        "INSERT INTO maintenance_windows ({COLUMNS}) VALUES ("
+        "INSERT INTO maintenance_windows ({INSERT_COLUMNS}) VALUES ("
     ));
     q.bind(&w.id).push(", ").bind(w.title.as_str()).push(", ");
     q.bind(w.start).push(", ").bind(w.end).push(", ");
@@ -248,25 +266,177 @@ pub async fn list(
         .map(window_from_row)
         .collect::<Result<Vec<_>>>()?;
     let windows = with_targets(&mut **tx, windows).await?;
-    let mut out = Vec::with_capacity(windows.len());
-    for w in windows {
-        let mut q = Sql::new(
-            "SELECT window_id, org_id, notified_at, status, excluded, services_json, \
-             explanation_json FROM maintenance_notices WHERE window_id = ",
-        );
-        q.bind(&w.id);
-        scope.restrict(&mut q, "org_id");
-        q.push(" ORDER BY org_id");
-        let notices = q
-            .query()
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(notice_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        out.push((w, notices));
+    if windows.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    // The notices of every listed window in one query (not one per window).
+    let mut q = Sql::new(&format!(
+        "SELECT {NOTICE_COLUMNS} FROM maintenance_notices WHERE window_id IN ("
+    ));
+    for (i, w) in windows.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(&w.id);
+    }
+    q.push(")");
+    scope.restrict(&mut q, "org_id");
+    q.push(" ORDER BY window_id, org_id");
+    let mut by_window: std::collections::HashMap<String, Vec<NoticeRow>> =
+        std::collections::HashMap::new();
+    for r in q.query().fetch_all(&mut **tx).await? {
+        let n = notice_from_row(&r)?;
+        by_window.entry(n.window_id.clone()).or_default().push(n);
+    }
+    Ok(windows
+        .into_iter()
+        .map(|w| {
+            let notices = by_window.remove(w.id.as_str()).unwrap_or_default();
+            (w, notices)
+        })
+        .collect())
+}
+
+/// One window with every notice (staff).
+pub async fn get(tx: &mut Tx, id: &str) -> Result<(WindowRow, Vec<NoticeRow>)> {
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM maintenance_windows WHERE id = "
+    ));
+    q.bind(id);
+    let row = q
+        .query()
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let w = with_targets(&mut **tx, vec![window_from_row(&row)?])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)?;
+    let mut q = Sql::new(&format!(
+        "SELECT {NOTICE_COLUMNS} FROM maintenance_notices WHERE window_id = "
+    ));
+    q.bind(id).push(" ORDER BY org_id");
+    let notices = q
+        .query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(notice_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((w, notices))
+}
+
+/// Saves a changed (or cancelled) window over the revision it was read at
+/// (`before.sequence`; a window changed meanwhile gives
+/// [`StoreError::Conflict`]) with its notices as judged again; audited with
+/// both states, one record per client notice.
+pub async fn update(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    before: &WindowRow,
+    after: &WindowRow,
+    notices: &[NoticeRow],
+) -> Result<()> {
+    let mut q = Sql::new("UPDATE maintenance_windows SET title = ");
+    q.bind(after.title.as_str())
+        .push(", start_at = ")
+        .bind(after.start);
+    q.push(", end_at = ").bind(after.end);
+    q.push(", impact = ").bind(after.impact.as_str());
+    q.push(", reason = ").bind(after.reason.as_str());
+    q.push(", contact = ").bind(after.contact.as_str());
+    q.push(", send_by = ").bind(after.send_by);
+    q.push(", sequence = ").bind(after.sequence);
+    q.push(", updated_at = ").bind(after.updated_at);
+    q.push(", cancelled_at = ").bind(after.cancelled_at);
+    q.push(", cancel_reason = ")
+        .bind(after.cancel_reason.clone());
+    q.push(" WHERE id = ").bind(&after.id);
+    q.push(" AND sequence = ").bind(before.sequence);
+    if q.query().execute(&mut **tx).await?.rows_affected() == 0 {
+        return Err(StoreError::Conflict("sequence"));
+    }
+    for n in notices {
+        let mut q = Sql::new("UPDATE maintenance_notices SET notified_at = ");
+        q.bind(n.notified_at)
+            .push(", status = ")
+            .bind(n.status.as_str());
+        q.push(", excluded = ").bind(i64::from(n.excluded));
+        q.push(", explanation_json = ")
+            .bind(n.explanation_json.as_str());
+        q.push(", last_sent_at = ").bind(n.last_sent_at);
+        q.push(" WHERE window_id = ").bind(n.window_id.as_str());
+        q.push(" AND org_id = ").bind(&n.org_id);
+        q.query().execute(&mut **tx).await?;
+        audit::record(
+            &mut **tx,
+            actor,
+            Change::<(), _> {
+                org_id: Some(&n.org_id),
+                action: "maintenance.notice",
+                entity_kind: "maintenance_window",
+                entity_id: after.id.as_str(),
+                before: None,
+                after: Some(n),
+            },
+        )
+        .await?;
+    }
+    audit::record(
+        &mut **tx,
+        actor,
+        Change {
+            org_id: None,
+            action,
+            entity_kind: "maintenance_window",
+            entity_id: after.id.as_str(),
+            before: Some(before),
+            after: Some(after),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The windows (not cancelled) notified to any of `orgs`, each with that
+/// organisation's notice: what moves the clocks of their tickets.
+pub async fn notices_of_orgs<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    orgs: &[&str],
+) -> Result<Vec<(WindowRow, NoticeRow)>> {
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cols: String = COLUMNS
+        .split(", ")
+        .map(|c| format!("w.{c}"))
+        .chain(
+            NOTICE_COLUMNS
+                .split(", ")
+                .filter(|c| *c != "window_id" && *c != "org_id")
+                .map(|c| format!("n.{c}")),
+        )
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = Sql::new(&format!(
+        "SELECT {cols}, n.window_id, n.org_id FROM maintenance_notices n \
+         JOIN maintenance_windows w ON w.id = n.window_id \
+         WHERE w.cancelled_at IS NULL AND n.org_id IN ("
+    ));
+    for (i, o) in orgs.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(*o);
+    }
+    q.push(") ORDER BY w.start_at, w.id");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok((window_from_row(r)?, notice_from_row(r)?)))
+        .collect()
 }
 
 /// Issues a new feed token for an organisation (the previous URL stops

@@ -168,7 +168,8 @@ where
         maintenance::COLUMNS
     ));
     q.bind(to).push(" AND end_at > ").bind(from);
-    q.push(" ORDER BY start_at, id");
+    // A cancelled window counts as if it never happened.
+    q.push(" AND cancelled_at IS NULL ORDER BY start_at, id");
     let rows = q
         .query()
         .fetch_all(ex)

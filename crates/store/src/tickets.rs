@@ -338,15 +338,30 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     crate::get_scoped(ex, scope, "tickets", COLUMNS, id, ticket).await
 }
 
-/// The tickets visible to `scope` matching `f`: unclosed first, then the
-/// newest (at most 1000; the caller sorts the queue by time left, which is
-/// computed, not stored).
-pub async fn list<'e, E: Executor<'e, Database = Any>>(
+/// Where a ticket stands in the queue (see migration 0014): `tier` then
+/// `key` ascending, computed by the engine at each change of its clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rank {
+    pub tier: i64,
+    pub key: i64,
+}
+
+/// Stores a ticket's queue rank (derived from its audited rows, in the
+/// transaction that changed them).
+pub async fn set_rank<'e, E: Executor<'e, Database = Any>>(
     ex: E,
-    scope: &Scope,
-    f: &Filter,
-) -> Result<Vec<Ticket>> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM tickets WHERE 1 = 1"));
+    id: &str,
+    rank: Rank,
+) -> Result<()> {
+    let mut q = Sql::new("UPDATE tickets SET queue_tier = ");
+    q.bind(rank.tier).push(", queue_key = ").bind(rank.key);
+    q.push(" WHERE id = ").bind(id);
+    q.query().execute(ex).await?;
+    Ok(())
+}
+
+fn filtered(select: &str, scope: &Scope, f: &Filter) -> Sql {
+    let mut q = Sql::new(&format!("SELECT {select} FROM tickets WHERE 1 = 1"));
     scope.restrict(&mut q, "org_id");
     for (col, v) in [
         ("org_id", &f.org_id),
@@ -358,7 +373,65 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
             q.push(" AND ").push(col).push(" = ").bind(v.as_str());
         }
     }
-    q.push(" ORDER BY CASE WHEN state = 'closed' THEN 1 ELSE 0 END, opened_at DESC, id LIMIT 1000");
+    q
+}
+
+/// One page of the queue visible to `scope` matching `f`, in rank order,
+/// and how many tickets match: two indexed queries whatever the page.
+pub async fn queue_page<'e, E: Executor<'e, Database = Any> + Copy>(
+    ex: E,
+    scope: &Scope,
+    f: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Ticket>, i64)> {
+    let total: i64 = filtered("COUNT(*) AS n", scope, f)
+        .query()
+        .fetch_one(ex)
+        .await?
+        .try_get("n")?;
+    let mut q = filtered(COLUMNS, scope, f);
+    q.push(" ORDER BY queue_tier, queue_key, id LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    let items = q
+        .query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(ticket)
+        .collect::<Result<_>>()?;
+    Ok((items, total))
+}
+
+/// Tickets whose rank was never computed (opened before migration 0014).
+pub async fn unranked<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Ticket>> {
+    Sql::new(&format!(
+        "SELECT {COLUMNS} FROM tickets WHERE queue_tier IS NULL ORDER BY id"
+    ))
+    .query()
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(ticket)
+    .collect()
+}
+
+/// The unclosed tickets naming one of `services` (a maintenance window on
+/// them moves their clocks).
+pub async fn unclosed_on_services<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    services: &[String],
+) -> Result<Vec<Ticket>> {
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM tickets WHERE state <> 'closed' AND (1 = 0"
+    ));
+    for s in services {
+        // `service_ids` is a JSON array of identifiers, which hold no quote.
+        q.push(" OR service_ids LIKE ").bind(format!("%\"{s}\"%"));
+    }
+    q.push(") ORDER BY id");
     q.query().fetch_all(ex).await?.iter().map(ticket).collect()
 }
 
@@ -399,6 +472,31 @@ pub async fn events<'e, E: Executor<'e, Database = Any>>(
     q.bind(ticket_id);
     scope.restrict(&mut q, "org_id");
     q.push(" ORDER BY occurred_at, id");
+    q.query().fetch_all(ex).await?.iter().map(event).collect()
+}
+
+/// The events of several tickets visible to `scope`, in order (one query
+/// for a page of the queue).
+pub async fn events_of<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    scope: &Scope,
+    ticket_ids: &[&str],
+) -> Result<Vec<Event>> {
+    if ticket_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT {EVENT} FROM ticket_events WHERE ticket_id IN ("
+    ));
+    for (i, id) in ticket_ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(*id);
+    }
+    q.push(")");
+    scope.restrict(&mut q, "org_id");
+    q.push(" ORDER BY ticket_id, occurred_at, id");
     q.query().fetch_all(ex).await?.iter().map(event).collect()
 }
 

@@ -502,8 +502,28 @@ pub struct Maintenance {
     /// Whether excluded works also stop the GTI clock (they always stop the
     /// GTR and the availability count).
     pub stops_gti: bool,
+    /// How the notice of a window changed after it was notified is judged.
+    #[serde(default)]
+    pub changed_window_notice: ChangedWindowNotice,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// Which notice R4.6 counts from once a notified window is changed (moved,
+/// lengthened, its impact changed): CG 14.5 asks for a notice "at least 7
+/// days before" holding the start, expected duration and impact, and is
+/// silent on changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangedWindowNotice {
+    /// A change that keeps the works inside the window already notified,
+    /// with the same impact, keeps that notice (the client was told in time
+    /// of every minute it now covers); any other change counts from the
+    /// notice of the change.
+    #[default]
+    WithinKeepsFirst,
+    /// Every change counts from the notice of the change.
+    NewNotice,
 }
 
 // ---- availability (R5) --------------------------------------------------

@@ -136,6 +136,8 @@ pub struct EpisodeQuery {
     /// `YYYY-MM`: episodes touching that month (Europe/Paris).
     pub month: Option<String>,
     pub kind: Option<String>,
+    /// Only the episodes still open.
+    pub open: Option<bool>,
     /// 1 to 10 000 (default 500).
     pub limit: Option<i64>,
 }
@@ -253,6 +255,7 @@ pub async fn list_episodes(
         from,
         to,
         kind: q.kind,
+        open_only: q.open.unwrap_or(false),
         limit,
     };
     let items = episodes::list(&s, &p, &f).await?;
@@ -300,6 +303,9 @@ pub struct CorrectRequest {
     pub end: Option<jiff::Timestamp>,
     /// Links the episode to a ticket.
     pub ticket_id: Option<String>,
+    /// The episode's `version` as read: when given, a correction of an
+    /// episode changed meanwhile is refused (409) instead of overwriting it.
+    pub version: Option<i64>,
 }
 
 /// Staff correct an episode (audited); an overlap with another episode of the
@@ -319,6 +325,7 @@ pub async fn correct_episode(
         start: r.start,
         end: r.end,
         ticket_id: r.ticket_id,
+        version: r.version,
     };
     Ok(Json(view(&episodes::correct(&s, &p, &id, c).await?)))
 }

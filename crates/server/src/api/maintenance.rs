@@ -5,7 +5,7 @@
 
 use super::ApiJson;
 use crate::auth::Principal;
-use crate::maintenance::{self, PlanInput};
+use crate::maintenance::{self, ChangeInput, PlanInput};
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 use axum::Json;
@@ -40,12 +40,42 @@ pub struct PlanRequest {
     pub urgent_security_reason: Option<String>,
 }
 
+/// A change to a window (staff); an absent field keeps its value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The window's `sequence` as read: a window changed meanwhile is refused (409).
+    pub sequence: i64,
+    pub title: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub start: Option<jiff::Timestamp>,
+    /// Expected duration in minutes.
+    pub expected_minutes: Option<i64>,
+    pub impact: Option<String>,
+    pub reason: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// The cancellation of a window (staff).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// The window's `sequence` as read.
+    pub sequence: i64,
+    /// Why the works are cancelled (told to the clients).
+    pub reason: String,
+}
+
 /// The notice of one affected client and its R4.6 outcome.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeView {
     pub org_id: String,
+    /// Send time R4.6 counts from for the window as it is now.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub notified_at: Option<jiff::Timestamp>,
+    /// Send time of the last notice (a change, the cancellation).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_sent_at: Option<jiff::Timestamp>,
     /// `in_time`, `late` or `not_sent`.
     pub status: String,
     /// Excluded from interruption, restoration and availability counting.
@@ -76,6 +106,13 @@ pub struct WindowView {
     pub send_by: jiff::Timestamp,
     pub services: Vec<String>,
     pub clusters: Vec<String>,
+    /// Revision, bumped by each change (the iCalendar SEQUENCE).
+    pub sequence: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub cancelled_at: Option<jiff::Timestamp>,
+    pub cancel_reason: Option<String>,
     pub notices: Vec<NoticeView>,
     /// The R4.6 outcome in words.
     pub summary_fr: String,
@@ -121,11 +158,16 @@ pub fn window_view(w: &WindowRow, notices: &[NoticeRow]) -> WindowView {
         send_by: w.send_by,
         services: w.services.clone(),
         clusters: w.clusters.clone(),
+        sequence: w.sequence,
+        updated_at: w.updated_at,
+        cancelled_at: w.cancelled_at,
+        cancel_reason: w.cancel_reason.clone(),
         notices: notices
             .iter()
             .map(|n| NoticeView {
                 org_id: n.org_id.to_string(),
                 notified_at: n.notified_at,
+                last_sent_at: n.last_sent_at,
                 status: n.status.clone(),
                 excluded: n.excluded,
                 flagged_not_excluded: !n.excluded,
@@ -172,6 +214,55 @@ pub async fn plan_window(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(window_view(&w, &n))))
+}
+
+/// Staff change a window's start, duration, impact or texts: every affected
+/// client is told again; R4.6 then counts from the notice of the change,
+/// unless the works stay inside the window already notified with the same
+/// impact (`maintenance.changed_window_notice`); the feed's SEQUENCE grows
+/// and the GTR of tickets on its services moves with it.
+#[utoipa::path(patch, path = "/api/v1/maintenance-windows/{window_id}", tag = "maintenance",
+    params(("window_id" = String, Path)), request_body = ChangeRequest,
+    responses((status = 200, body = WindowView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_window(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<ChangeRequest>,
+) -> ApiResult<Json<WindowView>> {
+    let (w, n) = maintenance::change(
+        &s,
+        &p,
+        &id,
+        ChangeInput {
+            title: r.title,
+            start: r.start,
+            expected_minutes: r.expected_minutes,
+            impact: r.impact,
+            reason: r.reason,
+            contact: r.contact,
+            sequence: r.sequence,
+        },
+    )
+    .await?;
+    Ok(Json(window_view(&w, &n)))
+}
+
+/// Staff cancel a window with why: every affected client is told and the
+/// feed shows it `STATUS:CANCELLED`; it no longer moves ticket clocks.
+#[utoipa::path(post, path = "/api/v1/maintenance-windows/{window_id}/cancel", tag = "maintenance",
+    params(("window_id" = String, Path)), request_body = CancelRequest,
+    responses((status = 200, body = WindowView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn cancel_window(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<CancelRequest>,
+) -> ApiResult<Json<WindowView>> {
+    let (w, n) = maintenance::cancel(&s, &p, &id, &r.reason, r.sequence).await?;
+    Ok(Json(window_view(&w, &n)))
 }
 
 /// Windows: staff see all, a client those it was notified of.

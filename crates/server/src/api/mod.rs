@@ -177,6 +177,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(datacenters::org_years))
         .routes(routes!(service_sla::service_sla))
         .routes(routes!(maintenance::list_windows, maintenance::plan_window))
+        .routes(routes!(maintenance::change_window))
+        .routes(routes!(maintenance::cancel_window))
         .routes(routes!(maintenance::org_windows))
         .routes(routes!(maintenance::rotate_feed))
         .routes(routes!(pra::record_activation))

@@ -114,6 +114,10 @@ pub struct QueueQuery {
     pub level: Option<String>,
     /// `P1`-`P4`.
     pub priority: Option<String>,
+    /// Page number, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Tickets a page, 1 to 200 (default 50).
+    pub per_page: Option<i64>,
 }
 
 /// One clock (GTI or GTR) at the request's instant.
@@ -221,10 +225,14 @@ pub struct TicketDetailView {
     pub events: Vec<EventView>,
 }
 
-/// Tickets, the least time left first.
+/// One page of tickets, the nearest deadline first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketList {
     pub items: Vec<TicketView>,
+    /// Tickets matching the filters, on every page.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
 }
 
 fn code<T: Serialize>(v: T) -> String {
@@ -330,8 +338,10 @@ pub async fn list_tickets(
     queue_of(&s, &p, Some(org_id), q).await
 }
 
-/// The staff's queue (a client sees its own tickets), the least time left
-/// first, filtered by state, support level and priority.
+/// The staff's queue (a client sees its own tickets), paginated: running
+/// clocks by their nearest deadline (breached first), then suspended clocks
+/// by the time they have left, then the others; filtered by state, support
+/// level and priority.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets",
     params(QueueQuery),
     responses((status = 200, body = TicketList), (status = 403, body = Problem)))]
@@ -355,9 +365,12 @@ async fn queue_of(
         level: q.level,
         priority: q.priority,
     };
-    let items = tickets::queue(s, p, &f).await?;
+    let page = tickets::queue(s, p, &f, q.page.unwrap_or(1), q.per_page.unwrap_or(50)).await?;
     Ok(Json(TicketList {
-        items: items.iter().map(ticket_view).collect(),
+        items: page.items.iter().map(ticket_view).collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
     }))
 }
 

@@ -1,19 +1,17 @@
-//! Maintenance and episodes in the portal (issue 5, items 3 and 4): the
-//! client's maintenance page with its private iCalendar feed URL; the back
-//! office's planning form and list; the episode log with its filters. Every
-//! action runs the API's workflows (`crate::maintenance`, `crate::episodes`).
+//! Maintenance in the portal (issue 5, item 3): the client's maintenance
+//! page with its private iCalendar feed URL; the back office's planning
+//! form, list, and each window's change and cancellation forms. Every
+//! action runs the API's workflows (`crate::maintenance`).
 
 use super::{Ctx, Form, Viewer};
 use crate::api::maintenance::summary;
 use crate::i18n::Tr;
 use crate::maintenance::PlanInput;
 use askama::Template;
-use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use ciel_engine::Lang;
 use ciel_store::Scope;
-use ciel_store::episodes::Filter;
 use ciel_store::maintenance::{NoticeRow, WindowRow};
 use std::collections::HashMap;
 
@@ -28,6 +26,11 @@ pub struct WindowLine {
     pub targets: String,
     pub outcome: String,
     pub excluded: bool,
+    pub sequence: i64,
+    pub cancelled: bool,
+    /// For the change form: the start in Paris time and the duration.
+    pub start_local: String,
+    pub minutes: i64,
 }
 
 fn lines(v: &Viewer, items: &[(WindowRow, Vec<NoticeRow>)]) -> Vec<WindowLine> {
@@ -52,8 +55,26 @@ fn lines(v: &Viewer, items: &[(WindowRow, Vec<NoticeRow>)]) -> Vec<WindowLine> {
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", "),
-            outcome: summary(w, n, lang),
-            excluded: n.iter().all(|x| x.excluded),
+            outcome: match &w.cancelled_at {
+                Some(at) => format!(
+                    "{} {} : {}",
+                    v.tr.t("maintenance.cancelled_on"),
+                    v.time(*at),
+                    w.cancel_reason.clone().unwrap_or_default()
+                ),
+                None => summary(w, n, lang),
+            },
+            excluded: n.iter().all(|x| x.excluded) || w.cancelled_at.is_some(),
+            sequence: w.sequence,
+            cancelled: w.cancelled_at.is_some(),
+            start_local: w
+                .start
+                .to_zoned(
+                    jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC),
+                )
+                .strftime("%Y-%m-%dT%H:%M")
+                .to_string(),
+            minutes: (w.end - w.start).get_seconds() / 60,
         })
         .collect()
 }
@@ -226,92 +247,67 @@ pub async fn staff_plan(v: Viewer, form: Form) -> Response {
     }
 }
 
-pub struct EpisodeLine {
-    pub id: String,
-    pub kind: String,
-    pub target: String,
-    pub start: String,
-    pub end: String,
-    pub source: String,
-    pub exclusion: String,
-    pub ticket: String,
-}
-
-#[derive(Template)]
-#[template(path = "episodes.html")]
-struct EpisodesPage {
-    t: Tr,
-    ctx: Ctx,
-    episodes: Vec<EpisodeLine>,
-    cluster_id: String,
-    service_id: String,
-    month: String,
-    error: Option<String>,
-}
-
-/// `GET /back-office/episodes?cluster_id=&service_id=&month=YYYY-MM`.
-pub async fn staff_episodes(v: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
+/// `POST /back-office/maintenance/{id}/{change|cancel}`: staff move a
+/// window (start in Paris time, duration, impact) or cancel it with why;
+/// the clients are told again.
+pub async fn staff_window_action(
+    v: Viewer,
+    axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
+    form: Form,
+) -> Response {
     let p = match v.require_staff() {
         Ok(p) => p.clone(),
         Err(r) => return r,
     };
-    let get = |k: &str| {
-        q.get(k)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    let mut error = None;
-    let (from, to) = match get("month").map(|m| crate::api::episodes::month_range(&m)) {
-        Some(Ok((a, b))) => (Some(a), Some(b)),
-        Some(Err(e)) => {
-            error = Some(v.problem_text(&e));
-            (None, None)
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
+    }
+    let sequence = form.get("sequence").parse::<i64>().unwrap_or(-1);
+    let result = match action.as_str() {
+        "change" => {
+            let start = match form.get("start").trim() {
+                "" => Ok(None),
+                s => s
+                    .parse::<jiff::civil::DateTime>()
+                    .ok()
+                    .and_then(|d| d.in_tz("Europe/Paris").ok())
+                    .map(|z| Some(z.timestamp()))
+                    .ok_or_else(|| {
+                        crate::problem::Problem::invalid("start", "YYYY-MM-DDTHH:MM (Paris time)")
+                    }),
+            };
+            match start {
+                Ok(start) => {
+                    let text =
+                        |k: &str| Some(form.get(k).to_owned()).filter(|s| !s.trim().is_empty());
+                    let input = crate::maintenance::ChangeInput {
+                        title: None,
+                        start,
+                        expected_minutes: form.get("minutes").trim().parse().ok(),
+                        impact: text("impact"),
+                        reason: None,
+                        contact: None,
+                        sequence,
+                    };
+                    crate::maintenance::change(&v.state, &p, &id, input).await
+                }
+                Err(e) => Err(e),
+            }
         }
-        None => (None, None),
+        "cancel" => {
+            crate::maintenance::cancel(&v.state, &p, &id, form.get("reason"), sequence).await
+        }
+        _ => Err(crate::problem::Problem::not_found()),
     };
-    let f = Filter {
-        cluster_id: get("cluster_id"),
-        service_id: get("service_id"),
-        from,
-        to,
-        kind: None,
-        limit: 1000,
-    };
-    let Ok(rows) = crate::episodes::list(&v.state, &p, &f).await else {
-        return v.message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "error.internal",
-            "",
-            None,
-        );
-    };
-    v.render(EpisodesPage {
-        t: v.tr,
-        ctx: v.ctx(),
-        episodes: rows
-            .iter()
-            .map(|e| EpisodeLine {
-                id: e.id.to_string(),
-                kind: e.kind.clone(),
-                target: e
-                    .cluster_id
-                    .clone()
-                    .or(e.service_id.clone())
-                    .unwrap_or_default(),
-                start: v.time(e.start),
-                end: e.end.map(|t| v.time(t)).unwrap_or_default(),
-                source: e.source.clone(),
-                exclusion: match (&e.exclusion, &e.exclusion_note) {
-                    (Some(r), Some(n)) => format!("{r}: {n}"),
-                    (Some(r), None) => r.clone(),
-                    _ => String::new(),
-                },
-                ticket: e.ticket_id.clone().unwrap_or_default(),
-            })
-            .collect(),
-        cluster_id: get("cluster_id").unwrap_or_default(),
-        service_id: get("service_id").unwrap_or_default(),
-        month: get("month").unwrap_or_default(),
-        error,
-    })
+    match result {
+        Ok(_) if action == "cancel" => {
+            super::done("/back-office/maintenance", "maintenance.cancelled")
+        }
+        Ok(_) => super::done("/back-office/maintenance", "maintenance.changed"),
+        Err(e) if e.status == 404 => v.not_found(),
+        Err(e) => {
+            let text = format!("{id} — {}", v.problem_text(&e));
+            staff_render(&v, Some(text), HashMap::new(), e.status_code()).await
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod account;
 mod back_office;
 mod client;
 mod colocation;
+mod episodes;
 mod hour_books;
 mod maintenance;
 mod members;
@@ -216,7 +217,6 @@ pub fn router() -> Router<AppState> {
             "/back-office/maintenance",
             get(maintenance::staff_page).post(maintenance::staff_plan),
         )
-        .route("/back-office/episodes", get(maintenance::staff_episodes))
         .route("/espace-client/sla", get(sla::client_list))
         .route(
             "/espace-client/sla/statements/{id}",
@@ -230,6 +230,24 @@ pub fn router() -> Router<AppState> {
         .route(
             "/back-office/sla/statements/{id}/review",
             post(sla::staff_review),
+        )
+        .route(
+            "/back-office/episodes",
+            get(episodes::staff_list).post(episodes::staff_record),
+        )
+        .route("/back-office/episodes/{id}", get(episodes::staff_episode))
+        .route(
+            "/back-office/episodes/{id}/{action}",
+            post(episodes::staff_action),
+        )
+        .route("/back-office/clusters", post(episodes::staff_cluster))
+        .route(
+            "/back-office/service-clusters",
+            post(episodes::staff_assign),
+        )
+        .route(
+            "/back-office/maintenance/{id}/{action}",
+            post(maintenance::staff_window_action),
         )
         .route("/back-office/messages", get(back_office::messages))
 }
@@ -414,6 +432,12 @@ const FLASH_KEYS: &[&str] = &[
     "sla.reviewed",
     "pra.recorded",
     "pra.done",
+    "episodes.recorded",
+    "episodes.cluster_created",
+    "episodes.assigned",
+    "episodes.updated",
+    "maintenance.changed",
+    "maintenance.cancelled",
 ];
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ pub struct TicketRow {
     pub missing: String,
     pub suspended: bool,
     pub left: String,
+    pub breached: bool,
     pub description: String,
     pub cause: String,
     pub billable: bool,
@@ -70,6 +71,10 @@ struct ListPage {
     priorities: Vec<(String, String)>,
     criticalities: Vec<(String, String)>,
     error: Option<String>,
+    /// "Page 2 / 200 — 10000 tickets".
+    page_info: String,
+    prev: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -153,11 +158,32 @@ fn row(v: &Viewer, d: &TicketDetail) -> TicketRow {
         } else {
             hm(left)
         },
+        breached: [&d.clocks.status.gti, &d.clocks.status.gtr]
+            .into_iter()
+            .flatten()
+            .any(|s| s.state == ciel_engine::support::ClockState::Breached),
         description: t.description.clone(),
         cause: t.cause.clone().unwrap_or_default(),
         billable: t.billable,
         clocks: clock_rows(v, &d.clocks),
     }
+}
+
+/// Tickets a page of the portal's queue shows.
+const PER_PAGE: i64 = 50;
+
+/// Filter values are codes (letters, digits, '_'); anything else is
+/// percent-encoded so a link cannot be bent.
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn client(v: &Viewer) -> Result<&Principal, Response> {
@@ -183,9 +209,33 @@ async fn list_page(
         level: pick("level"),
         priority: pick("priority"),
     };
-    let list = match tickets::queue(&v.state, p, &f).await {
+    let page = q
+        .get("page")
+        .and_then(|n| n.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let list = match tickets::queue(&v.state, p, &f, page, PER_PAGE).await {
         Ok(l) => l,
         Err(e) => return v.message(e.status_code(), "error.internal", "", None),
+    };
+    let base = if p.is_staff() {
+        "/back-office"
+    } else {
+        "/espace-client"
+    };
+    let pages = ((list.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let link = |n: i64| {
+        let mut qs = vec![format!("page={n}")];
+        for (k, v) in [
+            ("level", &f.level),
+            ("priority", &f.priority),
+            ("state", &f.state),
+        ] {
+            if let Some(v) = v {
+                qs.push(format!("{k}={}", urlencoding(v)));
+            }
+        }
+        format!("{base}/tickets?{}", qs.join("&"))
     };
     let mut services = Vec::new();
     if !p.is_staff() {
@@ -205,14 +255,18 @@ async fn list_page(
         ListPage {
             t: v.tr,
             ctx: v.ctx(),
-            base: if p.is_staff() {
-                "/back-office".into()
-            } else {
-                "/espace-client".into()
-            },
+            base: base.into(),
             can_open: p.can(Permission::OpenTickets),
             services,
-            tickets: list.iter().map(|d| row(v, d)).collect(),
+            tickets: list.items.iter().map(|d| row(v, d)).collect(),
+            page_info: format!(
+                "{} {page} / {pages} — {} {}",
+                v.tr.t("tickets.page"),
+                list.total,
+                v.tr.t("tickets.count")
+            ),
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
             filter: (
                 f.level.unwrap_or_default(),
                 f.priority.unwrap_or_default(),

@@ -247,6 +247,10 @@ fn maintenance(org_a_notice: &str, org_b_notice: &str) -> Case {
         urgent_security_reason: None,
         send_by: paris("2026-06-08 02:00"),
         created_at: paris("2026-06-01 02:00"),
+        sequence: 0,
+        updated_at: paris("2026-06-01 02:00"),
+        cancelled_at: None,
+        cancel_reason: None,
         services: vec![],
         clusters: vec!["c1".into()],
     };
@@ -258,6 +262,7 @@ fn maintenance(org_a_notice: &str, org_b_notice: &str) -> Case {
         excluded: true,
         services: vec![],
         explanation_json: "{}".into(),
+        last_sent_at: Some(paris(at)),
     };
     c.facts.windows = vec![(
         w,

@@ -19,6 +19,7 @@ struct Other {
     statement: String,
     datacenter_episode: String,
     activation: String,
+    window: String,
     secrets: Vec<String>,
 }
 
@@ -213,6 +214,18 @@ async fn other_org(app: &TestApp) -> Other {
     assert_eq!(status, 201, "{a}");
     let activation = a["id"].as_str().unwrap().to_owned();
     secrets.push(activation.clone());
+    // A maintenance window on B's service (staff).
+    let (status, w) = staff
+        .api(
+            Method::POST,
+            "/api/v1/maintenance-windows",
+            Some(json!({"title": "Travaux B", "start": "2030-01-01T00:00:00Z", "expected_minutes": 60,
+                "impact": "x", "reason": "x", "contact": "x", "services": [service]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{w}");
+    let window = w["id"].as_str().unwrap().to_owned();
+    secrets.push(window.clone());
     Other {
         org,
         user,
@@ -225,6 +238,7 @@ async fn other_org(app: &TestApp) -> Other {
         statement,
         datacenter_episode,
         activation,
+        window,
         secrets,
     }
 }
@@ -340,6 +354,12 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             "service_id": "svc_x", "reachable_at": "2026-05-07T15:00:00Z"
         })),
         ("post", "/api/v1/pra-activations/{activation_id}/close") => Some(json!({})),
+        ("patch", "/api/v1/maintenance-windows/{window_id}") => {
+            Some(json!({"sequence": 0, "impact": "intrus"}))
+        }
+        ("post", "/api/v1/maintenance-windows/{window_id}/cancel") => {
+            Some(json!({"sequence": 0, "reason": "intrus"}))
+        }
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -391,7 +411,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{datacenter_episode_id}", &other.datacenter_episode)
                 // A has no colocation: no datacenter's figure is A's.
                 .replace("{datacenter}", "PA3")
-                .replace("{activation_id}", &other.activation);
+                .replace("{activation_id}", &other.activation)
+                .replace("{window_id}", &other.window);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"

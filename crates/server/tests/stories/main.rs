@@ -8,6 +8,7 @@ mod availability_pages;
 mod back_office_forms;
 mod clients;
 mod contract;
+mod desk;
 mod hour_books;
 mod isolation;
 mod maintenance;
@@ -53,6 +54,9 @@ fn main() {
         hour_books::hour_books_are_charged_per_r8_and_overruns_need_authorisation,
         hour_books::unused_hours_lapse_at_month_end_without_managed_services,
         maintenance::maintenance_notices_feeds_and_episodes,
+        desk::maintenance_windows_move_ticket_clocks_and_changes_are_notified,
+        desk::the_queue_puts_the_nearest_deadline_first_one_page_at_a_time,
+        desk::episode_forms_and_bad_input_write_nothing,
         orders::an_order_goes_from_draft_to_validation,
         orders::an_unaccepted_order_lapses_and_both_sides_are_told,
         orders::staff_back_date_a_paper_signature_received_before_the_deadline,

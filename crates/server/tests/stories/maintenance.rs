@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 /// A validated order of one external backup for the organisation of
 /// `admin`: returns (org, service).
-async fn a_service(staff: &Session, admin: &Session) -> (String, String) {
+pub(crate) async fn a_service(staff: &Session, admin: &Session) -> (String, String) {
     let org = org_of(admin).await;
     let (status, o) = post(
         staff,
@@ -33,7 +33,7 @@ async fn a_service(staff: &Session, admin: &Session) -> (String, String) {
 }
 
 /// A JSON POST with an `Idempotency-Key`.
-async fn push(s: &Session, path: &str, key: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn push(s: &Session, path: &str, key: &str, body: Value) -> (u16, Value) {
     let r = s
         .client
         .post(s.url(path))
@@ -58,7 +58,7 @@ fn window(title: &str, start: &str, targets: Value) -> Value {
     w
 }
 
-async fn feed(app: &TestApp, admin: &Session, org: &str) -> String {
+pub(crate) async fn feed(app: &TestApp, admin: &Session, org: &str) -> String {
     let (status, f) = post(
         admin,
         &format!("/api/v1/organizations/{org}/calendar-feed"),

@@ -13,7 +13,7 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 /// Staff sell `item` to the organisation of `admin` (sent, accepted, validated).
-async fn sell(staff: &Session, admin: &Session, item: Value) -> String {
+pub(crate) async fn sell(staff: &Session, admin: &Session, item: Value) -> String {
     let org = org_of(admin).await;
     let (status, order) = post(
         staff,
@@ -30,7 +30,7 @@ async fn sell(staff: &Session, admin: &Session, item: Value) -> String {
     org
 }
 
-fn complete_notification(service: &str, criticality: &str) -> Value {
+pub(crate) fn complete_notification(service: &str, criticality: &str) -> Value {
     json!({
         "service_ids": [service], "criticality": criticality,
         "caller": "Jeanne Martin", "caller_authorisation": "DSI, administratrice du compte",
