@@ -151,7 +151,14 @@ fn row(v: &Viewer, d: &TicketDetail) -> TicketRow {
         state: v.tr.t(&format!("tickets.state_{}", t.state)).to_owned(),
         opened_at: v.time(t.opened_at),
         complete: d.clocks.missing.is_empty(),
-        missing: d.clocks.missing.join(", "),
+        // The notification's missing fields, named as the form labels them.
+        missing: d
+            .clocks
+            .missing
+            .iter()
+            .map(|f| v.tr.t(&format!("tickets.{f}")).to_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
         suspended: !d.clocks.missing.is_empty() || t.state == "paused",
         left: if left == i64::MAX {
             "—".into()

@@ -418,6 +418,17 @@ pub async fn the_portal_shows_tickets_and_runs_their_steps(b: Backend) {
         "{page}"
     );
     assert!(page.contains("Notification incomplète"), "{page}");
+    // The missing fields are named as the form labels them, not as codes.
+    let missing = page
+        .split("Notification incomplète</dt><dd>")
+        .nth(1)
+        .and_then(|r| r.split("</dd>").next())
+        .unwrap();
+    assert!(
+        missing.contains("Sites impactés, Type de service"),
+        "{missing}"
+    );
+    assert!(!missing.contains("caller"), "{missing}");
     let r = admin_a
         .form(&format!("{to}/messages"), &[("body", "Urgent")])
         .await;
