@@ -862,6 +862,16 @@ pub struct Credits {
     pub require_due_invoices_paid: bool,
     pub refund_when_all_services_ended: bool,
     pub vat_of_compensated_service: bool,
+    /// Months after a statement's own during which it stays open to
+    /// corrections before it freezes (decision; 1 when a version omits it).
+    #[serde(default = "one_month")]
+    pub correction_months: u8,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn one_month() -> u8 {
+    1
 }
 
 // ---- hour book (R8) -----------------------------------------------------

@@ -9,7 +9,8 @@
 //!   whose correction period ended. Re-running it writes nothing new: a row
 //!   changes only when its statement or evidence changed (see
 //!   `ciel_store::statements::upsert_many`).
-//! - **Correction period** ([`CORRECTION_MONTHS`]): a statement stays open
+//! - **Correction period** (terms `penalties.credits.correction_months`,
+//!   1 in the embedded version): a statement stays open
 //!   to corrections (late episodes, exclusions, windows) until the end of the
 //!   month after its own. Reading of A2 II.C: credits are "deducted from the
 //!   invoices of the month following their issue", so the figures must be
@@ -41,10 +42,6 @@ pub const JOB: &str = "sla.statements";
 
 /// Services computed per page (one read per table, one transaction).
 pub const PAGE: i64 = 1000;
-
-/// Product parameter: months after a statement's own during which it stays
-/// open to corrections (see the module documentation).
-pub const CORRECTION_MONTHS: u8 = 1;
 
 /// What a run did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -84,10 +81,11 @@ impl Engines {
     }
 }
 
-/// The instant the correction period of `month` ends.
-pub fn correctable_until(month: &Month) -> ApiResult<Timestamp> {
+/// The instant the correction period of `month` ends, `months` after it
+/// (the terms' `penalties.credits.correction_months`).
+pub fn correctable_until(month: &Month, months: u8) -> ApiResult<Timestamp> {
     let mut m = month.clone();
-    for _ in 0..=CORRECTION_MONTHS {
+    for _ in 0..=months {
         m = m.next().ok_or_else(|| corrupt("month out of range"))?;
     }
     Ok(m.start)
@@ -164,14 +162,12 @@ async fn compute_page(
     }
     let services = &running[..];
     let page = evidence::page_facts(state, month, services).await?;
-    let until = correctable_until(month)?;
     let mut rows = Vec::with_capacity(services.len());
     for s in services {
         let ev = evidence::build(s, month, actor.recorded_at, facts, &page).map_err(corrupt)?;
-        let st = engines
-            .get(state, &s.terms_version)?
-            .statement(&ev)
-            .map_err(corrupt)?;
+        let engine = engines.get(state, &s.terms_version)?;
+        let st = engine.statement(&ev).map_err(corrupt)?;
+        let until = correctable_until(month, engine.terms().penalties.credits.correction_months)?;
         if st.value.credit > Decimal::ZERO {
             report.credits_proposed += 1;
         }
@@ -587,12 +583,12 @@ mod tests {
     fn correction_period_ends_with_the_following_month() {
         let june = Month::parse("2026-06", "month").unwrap();
         assert_eq!(
-            correctable_until(&june).unwrap(),
+            correctable_until(&june, 1).unwrap(),
             "2026-07-31T22:00:00Z".parse::<Timestamp>().unwrap()
         );
         let december = Month::parse("2026-12", "month").unwrap();
         assert_eq!(
-            correctable_until(&december).unwrap(),
+            correctable_until(&december, 1).unwrap(),
             "2027-01-31T23:00:00Z".parse::<Timestamp>().unwrap()
         );
     }
