@@ -195,6 +195,22 @@ pub async fn push(
         };
         return Err(Problem::invalid(&field, "no such service"));
     }
+    let tickets: Vec<&str> = rows.iter().filter_map(|r| r.ticket_id.as_deref()).collect();
+    let known = episodes::existing_tickets(&mut tx, &tickets).await?;
+    if let Some(n) = rows
+        .iter()
+        .position(|r| r.ticket_id.as_ref().is_some_and(|t| !known.contains(t)))
+    {
+        let field = if bulk {
+            format!("episodes[{n}].ticket_id")
+        } else {
+            "ticket_id".to_owned()
+        };
+        return Err(Problem::invalid(
+            &field,
+            "no such ticket (its identifier or reference)",
+        ));
+    }
     let actor = p.actor(now);
     let action = if bulk { "episode.bulk" } else { "episode.push" };
     let (written, already) = episodes::insert_many(&mut tx, &actor, action, &rows).await?;
@@ -387,6 +403,17 @@ async fn write(
     u: Update,
 ) -> ApiResult<EpisodeRow> {
     let mut tx = state.store().begin().await?;
+    if let Some(t) = u
+        .ticket_id
+        .as_deref()
+        .filter(|t| Some(*t) != before.ticket_id.as_deref())
+        && episodes::existing_tickets(&mut tx, &[t]).await?.is_empty()
+    {
+        return Err(Problem::invalid(
+            "ticket_id",
+            "no such ticket (its identifier or reference)",
+        ));
+    }
     let after = episodes::update(&mut tx, &p.actor(state.now()), action, before, u)
         .await
         .map_err(|e| match e {

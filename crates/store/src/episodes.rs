@@ -207,18 +207,41 @@ pub async fn existing_services(
     tx: &mut Tx,
     ids: &[&str],
 ) -> Result<std::collections::HashSet<String>> {
+    existing(tx, "services", "id", ids).await
+}
+
+/// Which of `refs` name a ticket, by identifier or by reference
+/// (`T-2026-000001`): the tickets an episode may be linked to.
+pub async fn existing_tickets(
+    tx: &mut Tx,
+    refs: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    let mut found = existing(tx, "tickets", "id", refs).await?;
+    found.extend(existing(tx, "tickets", "reference", refs).await?);
+    Ok(found)
+}
+
+/// Which of `values` are stored in `table.column` (fixed names, never input).
+async fn existing(
+    tx: &mut Tx,
+    table: &str,
+    column: &str,
+    values: &[&str],
+) -> Result<std::collections::HashSet<String>> {
     let mut found = std::collections::HashSet::new();
-    for chunk in ids.chunks(STEPS_PER_STATEMENT) {
-        let mut q = Sql::new("SELECT id FROM services WHERE id IN (");
-        for (i, id) in chunk.iter().enumerate() {
+    for chunk in values.chunks(STEPS_PER_STATEMENT) {
+        let mut q = Sql::new(&format!(
+            "SELECT {column} AS v FROM {table} WHERE {column} IN ("
+        ));
+        for (i, v) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(", ");
             }
-            q.bind(*id);
+            q.bind(*v);
         }
         q.push(")");
         for r in q.query().fetch_all(&mut **tx).await? {
-            found.insert(r.try_get("id")?);
+            found.insert(r.try_get("v")?);
         }
     }
     Ok(found)

@@ -389,7 +389,7 @@ pub async fn episode_forms_and_bad_input_write_nothing(b: Backend) {
     let admin_a = app.login(ADMIN_A, DEMO_PASSWORD).await;
     let admin_b = app.login(ADMIN_B, DEMO_PASSWORD).await;
     let (org_a, svc_a) = a_service(&staff, &admin_a).await;
-    let (_, svc_b) = a_service(&staff, &admin_b).await;
+    let (org_b, svc_b) = a_service(&staff, &admin_b).await;
 
     // Clusters and assignments from the back office.
     let r = staff
@@ -548,7 +548,16 @@ pub async fn episode_forms_and_bad_input_write_nothing(b: Backend) {
     assert_eq!((status, p["field"].as_str()), (409, Some("version")), "{p}");
     let (_, after) = staff.get_json("/api/v1/episodes?cluster_id=par1-c02").await;
     assert_eq!(before, after, "refused corrections wrote nothing");
-    // Linked to a ticket, on the current version.
+    // Linked to a ticket (one of B's, so A's ticket count below stays 0),
+    // on the current version.
+    let (status, t) = post(
+        &admin_b,
+        &format!("/api/v1/organizations/{org_b}/tickets"),
+        Some(complete_notification(&svc_b, "C3")),
+    )
+    .await;
+    assert_eq!(status, 201, "{t}");
+    assert_eq!(t["ticket"]["reference"], "T-2026-000001", "{t}");
     let r = staff
         .form(
             &format!("/back-office/episodes/{e1}/correct"),

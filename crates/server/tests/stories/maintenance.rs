@@ -320,13 +320,22 @@ pub async fn maintenance_notices_feeds_and_episodes(b: Backend) {
         (422, Some("episodes[7].end")),
         "{p}"
     );
+    // An episode links to a ticket that exists, named by id or reference.
+    let mut unknown = bulk.clone();
+    unknown["episodes"][9]["ticket_id"] = json!("T-1999-000001");
+    let (status, p) = push(&staff, "/api/v1/episodes/bulk", "batch-3", unknown).await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("episodes[9].ticket_id")),
+        "{p}"
+    );
     let (_, l) = staff
         .get_json(&format!("/api/v1/episodes?service_id={svc_b}&limit=1000"))
         .await;
     assert_eq!(
         l["items"].as_array().unwrap().len(),
         100,
-        "batch-2 wrote nothing"
+        "batch-2 and batch-3 wrote nothing"
     );
 
     // The largest bulk (10 000, over 1 MiB of JSON) goes through; one more is refused.
@@ -376,17 +385,25 @@ pub async fn maintenance_notices_feeds_and_episodes(b: Backend) {
         "{p}"
     );
     assert!(p["detail"].as_str().unwrap().contains("R5.2"), "{p}");
-    let (status, c) = post(
+    // A link to a ticket that does not exist is refused, nothing written.
+    let (status, p) = post(
         &staff,
         &format!("/api/v1/episodes/{first}/correct"),
         Some(json!({"end": "2026-05-01T00:30:00Z", "ticket_id": "TCK-1"})),
     )
     .await;
     assert_eq!(
-        (status, c["ticket_id"].as_str()),
-        (200, Some("TCK-1")),
-        "{c}"
+        (status, p["field"].as_str()),
+        (422, Some("ticket_id")),
+        "{p}"
     );
+    let (status, c) = post(
+        &staff,
+        &format!("/api/v1/episodes/{first}/correct"),
+        Some(json!({"end": "2026-05-01T00:30:00Z"})),
+    )
+    .await;
+    assert_eq!((status, c["ticket_id"].as_str()), (200, None), "{c}");
     // Exclusion needs an R5.3 reason.
     let (status, p) = post(
         &staff,
