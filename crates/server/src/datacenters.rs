@@ -7,16 +7,17 @@
 //! Clients read the figures of the datacenters they have colocation in.
 
 use crate::auth::Principal;
-use crate::episodes::{Pushed, check_idempotency_key, replay, require_monitoring};
+use crate::episodes::{
+    Pushed, checked_exclusion, ends_after_start, push_answer, push_replay, require_monitoring,
+};
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use ciel_catalog::Item;
 use ciel_engine::colocation::{ColocationYear, DatacenterEpisode};
 use ciel_engine::{Engine, Explained};
+use ciel_store::Scope;
 use ciel_store::datacenter_episodes::{self as store, DcEpisodeRow, NewDcEpisode, Update};
-use ciel_store::{Scope, idempotency};
-use ciel_terms::{ColocationKind, ExclusionReason};
+use ciel_terms::ColocationKind;
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -77,7 +78,7 @@ fn checked(
         ));
     }
     let kind = parse_kind(&i.kind, &format!("{field}kind"))?;
-    ends_after_start(i.start, i.end, &format!("{field}end"))?;
+    ends_after_start(i.start, i.end, &format!("{field}end"), "R5.6")?;
     Ok(NewDcEpisode {
         datacenter: i.datacenter,
         kind: kind.as_str().to_owned(),
@@ -86,16 +87,6 @@ fn checked(
         source: i.source.unwrap_or_else(|| "api".to_owned()),
         idempotency_key: i.key.unwrap_or(default_key),
     })
-}
-
-fn ends_after_start(start: Timestamp, end: Option<Timestamp>, field: &str) -> ApiResult<()> {
-    match end {
-        Some(e) if e <= start => Err(Problem::invalid(
-            field,
-            format!("R5.6: an episode ends after it starts ({e} is not after {start})"),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// Writes pushed episodes in one transaction under the request's
@@ -110,17 +101,9 @@ pub async fn push(
     bulk: bool,
     answer: impl FnOnce(&[DcEpisodeRow], usize) -> ApiResult<serde_json::Value>,
 ) -> ApiResult<Pushed> {
-    require_monitoring(p)?;
-    check_idempotency_key(idem_key)?;
-    if inputs.len() > MAX_BULK {
-        return Err(Problem::invalid(
-            "episodes",
-            format!("at most {MAX_BULK} episodes a request"),
-        ));
-    }
     let scope = format!("datacenter-episodes:{}", p.user.id);
-    if let Some(first) = idempotency::find(state.store().db(), &scope, idem_key).await? {
-        return replay(first, &body_hash);
+    if let Some(first) = push_replay(state, p, &scope, idem_key, &body_hash, inputs.len()).await? {
+        return Ok(first);
     }
     let known = datacenters(state)?;
     let mut rows = Vec::with_capacity(inputs.len());
@@ -141,19 +124,16 @@ pub async fn push(
     };
     let (written, already) = store::insert_many(&mut tx, &p.actor(now), action, &rows).await?;
     let body = answer(&written, already)?;
-    let status = if written.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    let stored = idempotency::Stored {
+    push_answer(
+        tx,
+        &scope,
+        idem_key,
         body_hash,
-        status: i64::from(status.as_u16()),
-        response: body.to_string(),
-    };
-    idempotency::save(&mut tx, &scope, idem_key, &stored, now).await?;
-    tx.commit().await.map_err(ciel_store::StoreError::from)?;
-    Ok(Pushed { status, body })
+        written.is_empty(),
+        body,
+        now,
+    )
+    .await
 }
 
 /// One episode (staff; a client names none).
@@ -198,7 +178,7 @@ pub async fn correct(
     };
     let start = c.start.unwrap_or(before.start);
     let end = c.end.or(before.end);
-    ends_after_start(start, end, "end")?;
+    ends_after_start(start, end, "end", "R5.6")?;
     let u = Update {
         kind,
         start,
@@ -219,37 +199,15 @@ pub async fn exclude(
     note: &str,
 ) -> ApiResult<DcEpisodeRow> {
     let before = get(state, p, id).await?;
-    let allowed = crate::episodes::allowed_exclusions(state, state.now())?;
-    let parsed: Option<ExclusionReason> =
-        serde_json::from_value(serde_json::Value::String(reason.to_owned())).ok();
-    let Some(r) = parsed.filter(|r| allowed.contains(r)) else {
-        let list: Vec<String> = allowed.iter().map(|r| code(*r)).collect();
-        return Err(Problem::invalid(
-            "reason",
-            format!("R5.3 (A2 I.A): one of {}", list.join(", ")),
-        ));
-    };
-    if note.trim().is_empty() {
-        return Err(Problem::invalid(
-            "note",
-            "R5.3: say why the episode is excluded",
-        ));
-    }
+    let (reason, note) = checked_exclusion(state, reason, note)?;
     let u = Update {
         kind: before.kind.clone(),
         start: before.start,
         end: before.end,
-        exclusion: Some(code(r)),
-        exclusion_note: Some(note.trim().to_owned()),
+        exclusion: Some(reason),
+        exclusion_note: Some(note),
     };
     write(state, p, "datacenter_episode.exclude", &before, u).await
-}
-
-fn code<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 async fn write(

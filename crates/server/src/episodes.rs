@@ -75,18 +75,25 @@ pub fn allowed_exclusions(state: &AppState, now: Timestamp) -> ApiResult<Vec<Exc
         .collect())
 }
 
-fn code<T: Serialize>(v: T) -> String {
+/// The stable code a serde enum serialises to.
+pub(crate) fn code<T: Serialize>(v: T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
 
-fn ends_after_start(start: Timestamp, end: Option<Timestamp>, field: &str) -> ApiResult<()> {
+/// An episode ends after it starts; `rule` is the one the refusal cites.
+pub(crate) fn ends_after_start(
+    start: Timestamp,
+    end: Option<Timestamp>,
+    field: &str,
+    rule: &str,
+) -> ApiResult<()> {
     match end {
         Some(e) if e <= start => Err(Problem::invalid(
             field,
-            format!("R5.2: an episode ends after it starts ({e} is not after {start})"),
+            format!("{rule}: an episode ends after it starts ({e} is not after {start})"),
         )),
         _ => Ok(()),
     }
@@ -100,7 +107,7 @@ fn checked(
     clusters: &std::collections::HashSet<String>,
 ) -> ApiResult<NewEpisode> {
     let kind = parse_kind(&i.kind, &format!("{field}kind"))?;
-    ends_after_start(i.start, i.end, &format!("{field}end"))?;
+    ends_after_start(i.start, i.end, &format!("{field}end"), "R5.2")?;
     match (&i.cluster_id, &i.service_id) {
         (Some(c), None) if !clusters.contains(c) => {
             return Err(Problem::invalid(
@@ -150,18 +157,9 @@ pub async fn push(
     bulk: bool,
     answer: impl FnOnce(&[EpisodeRow], usize) -> ApiResult<serde_json::Value>,
 ) -> ApiResult<Pushed> {
-    require_monitoring(p)?;
-    check_idempotency_key(idem_key)?;
-    if inputs.len() > MAX_BULK {
-        return Err(Problem::invalid(
-            "episodes",
-            format!("at most {MAX_BULK} episodes a request"),
-        ));
-    }
     let scope = format!("episodes:{}", p.user.id);
-    let db = state.store().db();
-    if let Some(first) = idempotency::find(db, &scope, idem_key).await? {
-        return replay(first, &body_hash);
+    if let Some(first) = push_replay(state, p, &scope, idem_key, &body_hash, inputs.len()).await? {
+        return Ok(first);
     }
     let now = state.now();
     let mut tx = state.store().begin().await?;
@@ -215,7 +213,54 @@ pub async fn push(
     let action = if bulk { "episode.bulk" } else { "episode.push" };
     let (written, already) = episodes::insert_many(&mut tx, &actor, action, &rows).await?;
     let body = answer(&written, already)?;
-    let status = if written.is_empty() {
+    push_answer(
+        tx,
+        &scope,
+        idem_key,
+        body_hash,
+        written.is_empty(),
+        body,
+        now,
+    )
+    .await
+}
+
+/// The checks every push starts with (monitoring staff, a key, at most
+/// [`MAX_BULK`] items), then the first answer to the key if it was seen.
+pub(crate) async fn push_replay(
+    state: &AppState,
+    p: &Principal,
+    scope: &str,
+    idem_key: &str,
+    body_hash: &str,
+    items: usize,
+) -> ApiResult<Option<Pushed>> {
+    require_monitoring(p)?;
+    check_idempotency_key(idem_key)?;
+    if items > MAX_BULK {
+        return Err(Problem::invalid(
+            "episodes",
+            format!("at most {MAX_BULK} episodes a request"),
+        ));
+    }
+    match idempotency::find(state.store().db(), scope, idem_key).await? {
+        Some(first) => replay(first, body_hash).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Keeps a push's answer under its key in the push's transaction and
+/// commits: 201 when something was written, 200 when all was known.
+pub(crate) async fn push_answer(
+    mut tx: ciel_store::Tx,
+    scope: &str,
+    idem_key: &str,
+    body_hash: String,
+    nothing_written: bool,
+    body: serde_json::Value,
+    now: Timestamp,
+) -> ApiResult<Pushed> {
+    let status = if nothing_written {
         StatusCode::OK
     } else {
         StatusCode::CREATED
@@ -225,7 +270,7 @@ pub async fn push(
         status: i64::from(status.as_u16()),
         response: body.to_string(),
     };
-    idempotency::save(&mut tx, &scope, idem_key, &stored, now).await?;
+    idempotency::save(&mut tx, scope, idem_key, &stored, now).await?;
     tx.commit().await.map_err(ciel_store::StoreError::from)?;
     Ok(Pushed { status, body })
 }
@@ -287,7 +332,7 @@ pub async fn close(
         .field("end")
         .detail("R5.2: the episode is already closed; correct it instead"));
     }
-    ends_after_start(before.start, Some(end), "end")?;
+    ends_after_start(before.start, Some(end), "end", "R5.2")?;
     let u = Update {
         kind: before.kind.clone(),
         start: before.start,
@@ -329,7 +374,7 @@ pub async fn correct(
     };
     let start = c.start.unwrap_or(before.start);
     let end = c.end.or(before.end);
-    ends_after_start(start, end, "end")?;
+    ends_after_start(start, end, "end", "R5.2")?;
     let probe = EpisodeRow {
         kind: kind.clone(),
         ..before.clone()
@@ -359,15 +404,13 @@ pub async fn correct(
     write(state, p, "episode.correct", &before, u).await
 }
 
-/// Excludes an episode for an R5.3 reason, with staff's note.
-pub async fn exclude(
+/// An exclusion staff give by hand: one of [`allowed_exclusions`] and a
+/// note saying why; returns the reason's code and the trimmed note.
+pub(crate) fn checked_exclusion(
     state: &AppState,
-    p: &Principal,
-    id: &str,
     reason: &str,
     note: &str,
-) -> ApiResult<EpisodeRow> {
-    let before = get(state, p, id).await?;
+) -> ApiResult<(String, String)> {
     let allowed = allowed_exclusions(state, state.now())?;
     let parsed: Option<ExclusionReason> =
         serde_json::from_value(serde_json::Value::String(reason.to_owned())).ok();
@@ -384,12 +427,25 @@ pub async fn exclude(
             "R5.3: say why the episode is excluded",
         ));
     }
+    Ok((code(r), note.trim().to_owned()))
+}
+
+/// Excludes an episode for an R5.3 reason, with staff's note.
+pub async fn exclude(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    reason: &str,
+    note: &str,
+) -> ApiResult<EpisodeRow> {
+    let before = get(state, p, id).await?;
+    let (reason, note) = checked_exclusion(state, reason, note)?;
     let u = Update {
         kind: before.kind.clone(),
         start: before.start,
         end: before.end,
-        exclusion: Some(code(r)),
-        exclusion_note: Some(note.trim().to_owned()),
+        exclusion: Some(reason),
+        exclusion_note: Some(note),
         ticket_id: before.ticket_id.clone(),
     };
     write(state, p, "episode.exclude", &before, u).await

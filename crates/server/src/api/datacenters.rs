@@ -3,6 +3,7 @@
 //! listed, corrected and excluded by staff; the yearly figure per
 //! datacenter, for staff and for the clients with colocation there.
 
+use super::episodes::{ExcludeRequest, idem_key, to_json};
 use super::{ApiJson, ApiQuery};
 use crate::auth::Principal;
 use crate::datacenters::{self, Correction, DcEpisodeInput};
@@ -173,7 +174,7 @@ pub fn year_view(r: &Explained<ColocationYear>) -> ColocationYearView {
         datacenter: v.datacenter.clone(),
         year: v.year,
         year_minutes: v.year_minutes,
-        measure: code(v.measure),
+        measure: crate::episodes::code(v.measure),
         unavailable_minutes: v.unavailable_minutes,
         rate_percent: v.rate_percent.to_string(),
         rate_display: ciel_engine::explain::num_dp(v.rate_percent, 4, Lang::En),
@@ -191,25 +192,6 @@ pub fn year_view(r: &Explained<ColocationYear>) -> ColocationYearView {
             .collect(),
         explanation: r.explanation.clone(),
     }
-}
-
-fn code<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn idem_key(h: &HeaderMap) -> String {
-    h.get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
-fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(|_| Problem::internal())
 }
 
 /// The year asked for, or the current Paris year.
@@ -352,25 +334,15 @@ pub async fn correct_episode(
     Ok(Json(view(&datacenters::correct(&s, &p, &id, c).await?)))
 }
 
-/// Why a datacenter episode is excluded.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DcExcludeRequest {
-    /// An R5.3 reason: `force_majeure`, `third_party`, `client_fault`...
-    pub reason: String,
-    /// Staff's explanation.
-    pub note: String,
-}
-
 /// Staff exclude a datacenter episode for an R5.3 reason (audited).
 #[utoipa::path(post, path = "/api/v1/datacenter-episodes/{datacenter_episode_id}/exclude", tag = "colocation",
-    params(("datacenter_episode_id" = String, Path)), request_body = DcExcludeRequest,
+    params(("datacenter_episode_id" = String, Path)), request_body = ExcludeRequest,
     responses((status = 200, body = DcEpisodeView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn exclude_episode(
     State(s): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    ApiJson(r): ApiJson<DcExcludeRequest>,
+    ApiJson(r): ApiJson<ExcludeRequest>,
 ) -> ApiResult<Json<DcEpisodeView>> {
     Ok(Json(view(
         &datacenters::exclude(&s, &p, &id, &r.reason, &r.note).await?,

@@ -142,7 +142,8 @@ pub struct EpisodeQuery {
     pub limit: Option<i64>,
 }
 
-fn idem_key(h: &HeaderMap) -> String {
+/// The request's `Idempotency-Key` header, trimmed (empty when absent).
+pub(crate) fn idem_key(h: &HeaderMap) -> String {
     h.get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
@@ -154,7 +155,8 @@ fn pushed(p: episodes::Pushed) -> Response {
     (p.status, Json(p.body)).into_response()
 }
 
-fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
+/// An answer as the JSON value kept for replays.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
     serde_json::to_value(v).map_err(|_| Problem::internal())
 }
 
