@@ -291,12 +291,7 @@ pub async fn record(
             recovery_point_at: None,
         });
     }
-    let running = pra::list(&mut tx, &Scope::Staff, order.org_id.as_str(), None, 1000)
-        .await?
-        .items
-        .into_iter()
-        .find(|a| a.order_id == order_id && a.closed_at.is_none());
-    if let Some(a) = running {
+    if let Some(a) = pra::running(&mut tx, order_id).await? {
         return Err(transition(format!(
             "R10.4: activation {} of this order is running; close it at the return to nominal first",
             a.id

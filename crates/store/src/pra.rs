@@ -182,6 +182,18 @@ pub async fn get(tx: &mut Tx, scope: &Scope, id: &str) -> Result<ActivationRow> 
     Ok(with_machines(tx, vec![row]).await?.remove(0))
 }
 
+/// The activation of `order_id` not yet returned to nominal, if any.
+pub async fn running(tx: &mut Tx, order_id: &str) -> Result<Option<ActivationRow>> {
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM pra_activations WHERE order_id = "
+    ));
+    q.bind(order_id).push(" AND closed_at IS NULL LIMIT 1");
+    match q.query().fetch_optional(&mut **tx).await? {
+        Some(r) => Ok(Some(from_row(&r)?)),
+        None => Ok(None),
+    }
+}
+
 /// A page of an organisation's activations, newest first.
 pub async fn list(
     tx: &mut Tx,
