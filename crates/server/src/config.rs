@@ -18,6 +18,58 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub log: LogConfig,
     pub desk: DeskConfig,
+    pub seller: SellerConfig,
+}
+
+/// The provider as it appears on invoices and direct-debit files (R2.7):
+/// legal identity, address, SEPA creditor identifier (ICS) and the account
+/// collections are paid into. Not contract terms: facts about the company.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SellerConfig {
+    pub name: String,
+    /// Legal form and share capital, a mandatory French mention ("SAS au
+    /// capital de 100 000 EUR").
+    pub legal_form: String,
+    /// Trade register, e.g. "RCS Paris".
+    pub registry: String,
+    pub siren: String,
+    pub vat_number: String,
+    pub street_name: String,
+    pub building_number: Option<String>,
+    pub post_code: String,
+    pub town: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// Where invoices say questions go.
+    pub billing_email: String,
+    /// SEPA creditor identifier (ICS).
+    pub creditor_id: String,
+    /// The account direct debits are collected into.
+    pub iban: String,
+    pub bic: Option<String>,
+}
+
+impl Default for SellerConfig {
+    /// A fictitious but valid identity (checksums hold), for demos and tests.
+    fn default() -> Self {
+        SellerConfig {
+            name: "Ciel Hébergement SAS".into(),
+            legal_form: "SAS au capital de 100 000 EUR".into(),
+            registry: "RCS Paris".into(),
+            siren: "732829320".into(),
+            vat_number: "FR44732829320".into(),
+            street_name: "rue de la Paix".into(),
+            building_number: Some("12".into()),
+            post_code: "75002".into(),
+            town: "Paris".into(),
+            country: "FR".into(),
+            billing_email: "facturation@ciel.example".into(),
+            creditor_id: "FR12ZZZ123456".into(),
+            iban: "FR7630006000011234567890189".into(),
+            bic: Some("AGRIFRPP".into()),
+        }
+    }
 }
 
 /// The support desk.
