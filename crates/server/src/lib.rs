@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod maintenance;
 pub mod orders;
 pub mod password;
+pub mod payments;
 pub mod portal;
 pub mod pra;
 pub mod problem;

@@ -396,7 +396,7 @@ async fn store_step(
 
 fn charge_label(c: &OneOffCharge) -> String {
     match c.key.as_str() {
-        "termination_fee" if c.rule == "R3.4" => {
+        "termination_fee" if c.rule == "R3.4" || c.rule == "R3.3" => {
             "Résiliation pour manquement (CG 9.2) / Termination for cause".into()
         }
         "termination_fee" => {
@@ -737,13 +737,13 @@ pub async fn run_pass_observed(
 
 /// The terms' zone, where every deadline of the service machine falls on a
 /// midnight.
-fn zone() -> jiff::tz::TimeZone {
+pub(crate) fn zone() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get(&ciel_terms::embedded().version.timezone)
         .unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// The first instant of the day after `now`'s, in the terms' zone.
-fn next_midnight(now: Timestamp) -> Timestamp {
+pub(crate) fn next_midnight(now: Timestamp) -> Timestamp {
     let tz = zone();
     now.to_zoned(tz.clone())
         .date()
