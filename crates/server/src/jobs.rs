@@ -83,6 +83,7 @@ impl Runner {
             crate::services::PASS_JOB => self.services_pass().await,
             crate::terms_versions::APPLY_JOB => self.apply_terms().await,
             crate::sla::statements::JOB => self.sla_statements().await,
+            crate::dunning::JOB => self.dunning().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -196,6 +197,17 @@ impl Runner {
         match crate::sla::statements::run_job(&self.state).await {
             Ok(r) => {
                 tracing::info!(month = %r.month, services = r.services, written = r.written, frozen = r.frozen, "SLA statements computed");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Sends the formal notices of invoices past due (R2.6); idempotent.
+    async fn dunning(&self) -> Outcome {
+        match crate::dunning::run_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(notices = r.notices, "dunning pass done");
                 Outcome::Done
             }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),

@@ -207,7 +207,7 @@ fn check(input: &PaymentInput, today: Date) -> ApiResult<Checked> {
 }
 
 /// The unpaid invoices of an organisation with what remains on each.
-async fn outstanding(tx: &mut Tx, org_id: &str) -> ApiResult<Vec<(Receivable, Outstanding)>> {
+pub(crate) async fn outstanding(tx: &mut Tx, org_id: &str) -> ApiResult<Vec<(Receivable, Outstanding)>> {
     let all = payments::receivables(&mut **tx, &Scope::Staff, org_id).await?;
     let allocs = payments::allocations(&mut **tx, &Scope::Staff, org_id).await?;
     let mut out = Vec::new();
@@ -776,8 +776,12 @@ pub async fn list(state: &AppState, p: &Principal, org_id: &str) -> ApiResult<Ve
     Ok(payments::list(state.store().db(), &p.scope, org.id.as_str()).await?)
 }
 
-/// Whether some service of the organisation has not ended at `now`.
-async fn services_running(state: &AppState, org_id: &str, now: Timestamp) -> ApiResult<bool> {
+/// Every service of an organisation (all pages).
+pub(crate) async fn org_services(
+    state: &AppState,
+    org_id: &str,
+) -> ApiResult<Vec<services::ServiceRow>> {
+    let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let page = services::list(
@@ -788,16 +792,22 @@ async fn services_running(state: &AppState, org_id: &str, now: Timestamp) -> Api
             200,
         )
         .await?;
-        for row in &page.items {
-            if crate::services::state_of(row)?.status(now) != Status::Ended {
-                return Ok(true);
-            }
-        }
+        out.extend(page.items);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => return Ok(false),
+            None => return Ok(out),
         }
     }
+}
+
+/// Whether some service of the organisation has not ended at `now`.
+async fn services_running(state: &AppState, org_id: &str, now: Timestamp) -> ApiResult<bool> {
+    for row in org_services(state, org_id).await? {
+        if crate::services::state_of(&row)?.status(now) != Status::Ended {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 async fn compute_balance(state: &AppState, org: &Org) -> ApiResult<Balance> {
