@@ -1567,13 +1567,7 @@ pub fn apply(
             } else {
                 None
             };
-            n.termination = Some(termination(
-                kind,
-                now,
-                *last_day,
-                fee,
-                params,
-            ));
+            n.termination = Some(termination(kind, now, *last_day, fee, params));
             if let Some(cur) = n.suspension.as_mut() {
                 cur.deadline_passed = true;
             }

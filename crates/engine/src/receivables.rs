@@ -218,14 +218,34 @@ mod tests {
             inv("a", "2026-05-15T22:00:00Z", "120.00"),
             inv("c", "2026-07-15T22:00:00Z", "50.00"),
         ];
-        type Case = (&'static str, &'static [&'static str], Vec<(&'static str, &'static str)>, &'static str);
+        type Case = (
+            &'static str,
+            &'static [&'static str],
+            Vec<(&'static str, &'static str)>,
+            &'static str,
+        );
         let cases: Vec<Case> = vec![
             ("100.00", &[], vec![("a", "100.00")], "0"),
             ("120.00", &[], vec![("a", "120.00")], "0"),
             ("150.00", &[], vec![("a", "120.00"), ("b", "30.00")], "0"),
-            ("370.00", &[], vec![("a", "120.00"), ("b", "200.00"), ("c", "50.00")], "0"),
-            ("370.01", &[], vec![("a", "120.00"), ("b", "200.00"), ("c", "50.00")], "0.01"),
-            ("60.00", &["c", "a"], vec![("c", "50.00"), ("a", "10.00")], "0"),
+            (
+                "370.00",
+                &[],
+                vec![("a", "120.00"), ("b", "200.00"), ("c", "50.00")],
+                "0",
+            ),
+            (
+                "370.01",
+                &[],
+                vec![("a", "120.00"), ("b", "200.00"), ("c", "50.00")],
+                "0.01",
+            ),
+            (
+                "60.00",
+                &["c", "a"],
+                vec![("c", "50.00"), ("a", "10.00")],
+                "0",
+            ),
             ("80.00", &["c"], vec![("c", "50.00")], "30.00"),
         ];
         for (amount, chosen, want, excess) in cases {
@@ -236,7 +256,10 @@ mod tests {
             assert_eq!(a.excess, d(excess), "{amount} {chosen:?}");
         }
         assert_eq!(allocate(d("0"), &open, &[]), Err(AllocationError::Amount));
-        assert_eq!(allocate(d("1.005"), &open, &[]), Err(AllocationError::Amount));
+        assert_eq!(
+            allocate(d("1.005"), &open, &[]),
+            Err(AllocationError::Amount)
+        );
         assert_eq!(
             allocate(d("1"), &open, &["zz".into()]),
             Err(AllocationError::UnknownInvoice("zz".into()))
@@ -290,7 +313,11 @@ mod tests {
     fn interest_across_a_half_year() {
         let e = Engine::new(ciel_terms::embedded()).unwrap();
         let r = e
-            .late_interest(d("1000"), jiff::civil::date(2026, 6, 20), jiff::civil::date(2026, 7, 10))
+            .late_interest(
+                d("1000"),
+                jiff::civil::date(2026, 6, 20),
+                jiff::civil::date(2026, 7, 10),
+            )
             .unwrap()
             .value;
         assert_eq!(r.days_late, 20);

@@ -689,12 +689,48 @@ mod tests {
     #[test]
     fn billing_notices_in_both_languages() {
         let kinds = [
-            (BillingMail::FormalNotice, "Mise en demeure", "Formal notice", "15 jours", "15 days"),
-            (BillingMail::DebitRejected, "Prélèvement rejeté", "Direct debit rejected", "8 jours", "8 days"),
-            (BillingMail::Accelerated, "Exigibilité", "now due", "1 200,00", "1 200,00"),
-            (BillingMail::GuaranteeRequired, "Garantie", "Guarantee", "caution", "caution"),
-            (BillingMail::DisputeAccepted, "contestation", "contest", "avoir", "credit note"),
-            (BillingMail::DisputeRejected, "contestation", "contest", "reste due", "remains due"),
+            (
+                BillingMail::FormalNotice,
+                "Mise en demeure",
+                "Formal notice",
+                "15 jours",
+                "15 days",
+            ),
+            (
+                BillingMail::DebitRejected,
+                "Prélèvement rejeté",
+                "Direct debit rejected",
+                "8 jours",
+                "8 days",
+            ),
+            (
+                BillingMail::Accelerated,
+                "Exigibilité",
+                "now due",
+                "1 200,00",
+                "1 200,00",
+            ),
+            (
+                BillingMail::GuaranteeRequired,
+                "Garantie",
+                "Guarantee",
+                "caution",
+                "caution",
+            ),
+            (
+                BillingMail::DisputeAccepted,
+                "contestation",
+                "contest",
+                "avoir",
+                "credit note",
+            ),
+            (
+                BillingMail::DisputeRejected,
+                "contestation",
+                "contest",
+                "reste due",
+                "remains due",
+            ),
         ];
         for (kind, fr_subject, en_subject, fr_text, en_text) in kinds {
             let m = Mail::Billing {
@@ -704,7 +740,11 @@ mod tests {
                 invoice: "F2026-000001".into(),
                 amount: "1 200,00".into(),
                 day: "2026-06-30".into(),
-                days: if kind == BillingMail::DebitRejected { 8 } else { 15 },
+                days: if kind == BillingMail::DebitRejected {
+                    8
+                } else {
+                    15
+                },
                 text: "caution bancaire".into(),
                 link: "https://x/f".into(),
             };
@@ -716,7 +756,11 @@ mod tests {
             assert!(en.text.contains(en_text), "{kind:?} {}", en.text);
             assert!(fr.subject.contains("F2026-000001") || kind == BillingMail::Accelerated);
             if kind == BillingMail::FormalNotice {
-                assert!(fr.text.contains("30/06/2026") && fr.text.contains("40 EUR"), "{}", fr.text);
+                assert!(
+                    fr.text.contains("30/06/2026") && fr.text.contains("40 EUR"),
+                    "{}",
+                    fr.text
+                );
             }
         }
     }

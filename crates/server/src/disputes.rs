@@ -36,7 +36,10 @@ pub async fn open(
         ));
     }
     if invoice.kind != "invoice" {
-        return Err(Problem::invalid("invoice_id", "a credit note is not contested"));
+        return Err(Problem::invalid(
+            "invoice_id",
+            "a credit note is not contested",
+        ));
     }
     let reason = text("reason", reason)?;
     let now = state.now();
@@ -76,7 +79,10 @@ pub async fn answer(
     require_billing(p)?;
     let answer = text("answer", answer)?;
     if d.state != "open" {
-        return Err(Problem::conflict("dispute", "this dispute is already answered"));
+        return Err(Problem::conflict(
+            "dispute",
+            "this dispute is already answered",
+        ));
     }
     let invoice = receivable_of(db, &Scope::Staff, &d.invoice_id).await?;
     let org = orgs::get(db, &Scope::Staff, d.org_id.as_str()).await?;

@@ -150,7 +150,10 @@ pub(crate) fn past_day(field: &str, s: &str, today: Date) -> ApiResult<Date> {
         .parse()
         .map_err(|_| Problem::invalid(field, "expected a date YYYY-MM-DD"))?;
     if d > today {
-        return Err(Problem::invalid(field, format!("{d} is after today ({today})")));
+        return Err(Problem::invalid(
+            field,
+            format!("{d} is after today ({today})"),
+        ));
     }
     Ok(d)
 }
@@ -176,13 +179,18 @@ fn check(input: &PaymentInput, today: Date) -> ApiResult<Checked> {
     let amount = Decimal::from_str_exact(input.amount.trim())
         .ok()
         .filter(|a| *a > Decimal::ZERO && a.round_dp(2) == *a)
-        .ok_or_else(|| Problem::invalid("amount", "a positive amount in euros, at most 2 decimals"))?;
+        .ok_or_else(|| {
+            Problem::invalid("amount", "a positive amount in euros, at most 2 decimals")
+        })?;
     let received_on = match &input.received_on {
         Some(s) => past_day("received_on", s, today)?,
         None => today,
     };
     if !METHODS.contains(&input.method.as_str()) {
-        return Err(Problem::invalid("method", "one of sepa_direct_debit, transfer, other"));
+        return Err(Problem::invalid(
+            "method",
+            "one of sepa_direct_debit, transfer, other",
+        ));
     }
     let reference = input.reference.trim();
     if reference.is_empty() || reference.chars().count() > 140 {
@@ -207,7 +215,10 @@ fn check(input: &PaymentInput, today: Date) -> ApiResult<Checked> {
 }
 
 /// The unpaid invoices of an organisation with what remains on each.
-pub(crate) async fn outstanding(tx: &mut Tx, org_id: &str) -> ApiResult<Vec<(Receivable, Outstanding)>> {
+pub(crate) async fn outstanding(
+    tx: &mut Tx,
+    org_id: &str,
+) -> ApiResult<Vec<(Receivable, Outstanding)>> {
     let all = payments::receivables(&mut **tx, &Scope::Staff, org_id).await?;
     let allocs = payments::allocations(&mut **tx, &Scope::Staff, org_id).await?;
     let mut out = Vec::new();
@@ -434,8 +445,8 @@ pub async fn record(
     let body = serde_json::to_value(&rec).map_err(|e| corrupt("payment", e))?;
     match idem_key {
         Some(key) => {
-            let r = crate::episodes::push_answer(tx, &scope, key, body_hash, false, body, now)
-                .await?;
+            let r =
+                crate::episodes::push_answer(tx, &scope, key, body_hash, false, body, now).await?;
             Ok((r.status, r.body))
         }
         None => {
@@ -457,7 +468,9 @@ fn check_rejection(input: &RejectionInput, today: Date) -> ApiResult<(String, Da
     let code = input.reason_code.trim();
     if code.is_empty()
         || code.len() > 35
-        || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(Problem::invalid(
             "reason_code",
@@ -528,7 +541,10 @@ async fn apply_rejection(
     imported_from: Option<&str>,
 ) -> ApiResult<Vec<AllocationRow>> {
     if payment.rejection.is_some() {
-        return Err(Problem::conflict("payment", "this payment is already rejected"));
+        return Err(Problem::conflict(
+            "payment",
+            "this payment is already rejected",
+        ));
     }
     let removed = payments::reject(tx, actor, payment, code, &day.to_string(), imported_from)
         .await
@@ -597,8 +613,14 @@ pub const IMPORT_HEADER: &str = "type,org_id,amount,date,method,reference,excess
 
 /// One parsed line of an import.
 enum Line {
-    Payment { org_id: String, input: PaymentInput },
-    Rejection { reference: String, input: RejectionInput },
+    Payment {
+        org_id: String,
+        input: PaymentInput,
+    },
+    Rejection {
+        reference: String,
+        input: RejectionInput,
+    },
 }
 
 fn line_error(no: usize, e: &Problem) -> Problem {
@@ -621,7 +643,10 @@ fn line_error(no: usize, e: &Problem) -> Problem {
 }
 
 fn parse_import(content: &str, today: Date) -> ApiResult<Vec<(usize, Line)>> {
-    let mut lines = content.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
+    let mut lines = content
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
     let header = lines.next().map(|(_, h)| h.trim()).unwrap_or_default();
     if header != IMPORT_HEADER {
         return Err(line_error(
@@ -688,7 +713,10 @@ fn parse_import(content: &str, today: Date) -> ApiResult<Vec<(usize, Line)>> {
         out.push((no, line));
     }
     if out.is_empty() {
-        return Err(line_error(1, &Problem::invalid("content", "no line to import")));
+        return Err(line_error(
+            1,
+            &Problem::invalid("content", "no line to import"),
+        ));
     }
     Ok(out)
 }
@@ -712,7 +740,10 @@ pub async fn import(
     require_billing(p)?;
     let file_name = file_name.trim();
     if file_name.is_empty() || file_name.chars().count() > 200 {
-        return Err(Problem::invalid("file_name", "the file's name, 1 to 200 characters"));
+        return Err(Problem::invalid(
+            "file_name",
+            "the file's name, 1 to 200 characters",
+        ));
     }
     let now = state.now();
     let today = now.to_zoned(crate::services::zone()).date();
@@ -900,14 +931,19 @@ pub async fn refund_credit(
     let amount = Decimal::from_str_exact(input.amount.trim())
         .ok()
         .filter(|a| *a > Decimal::ZERO && a.round_dp(2) == *a)
-        .ok_or_else(|| Problem::invalid("amount", "a positive amount in euros, at most 2 decimals"))?;
+        .ok_or_else(|| {
+            Problem::invalid("amount", "a positive amount in euros, at most 2 decimals")
+        })?;
     let day = match &input.refunded_on {
         Some(s) => past_day("refunded_on", s, today)?,
         None => today,
     };
     let reference = input.reference.trim();
     if reference.is_empty() || reference.chars().count() > 140 {
-        return Err(Problem::invalid("reference", "the transfer's reference, 1 to 140 characters"));
+        return Err(Problem::invalid(
+            "reference",
+            "the transfer's reference, 1 to 140 characters",
+        ));
     }
     let b = compute_balance(state, &org).await?;
     if b.services_running {
@@ -919,7 +955,10 @@ pub async fn refund_credit(
     if amount > b.refundable {
         return Err(refused(
             "amount",
-            format!("R7.5 (A2 II.C): the credit in the client's favour is {}", b.refundable),
+            format!(
+                "R7.5 (A2 II.C): the credit in the client's favour is {}",
+                b.refundable
+            ),
         ));
     }
     let actor = p.actor(now);
@@ -956,11 +995,23 @@ mod tests {
         );
         assert_eq!(parse_import(&ok, today()).unwrap().len(), 2);
         let cases = [
-            ("payment,org_1,-1,2026-06-30,transfer,VIR-1,,", "line 2: amount"),
-            ("payment,org_1,1.001,2026-06-30,transfer,VIR-1,,", "line 2: amount"),
-            ("payment,org_1,10,2026-07-02,transfer,VIR-1,,", "line 2: received_on"),
+            (
+                "payment,org_1,-1,2026-06-30,transfer,VIR-1,,",
+                "line 2: amount",
+            ),
+            (
+                "payment,org_1,1.001,2026-06-30,transfer,VIR-1,,",
+                "line 2: amount",
+            ),
+            (
+                "payment,org_1,10,2026-07-02,transfer,VIR-1,,",
+                "line 2: received_on",
+            ),
             ("payment,org_1,10,2026-06-30,cash,VIR-1,,", "line 2: method"),
-            ("payment,org_1,10,2026-06-30,transfer,VIR-1,burn,", "line 2: excess"),
+            (
+                "payment,org_1,10,2026-06-30,transfer,VIR-1,burn,",
+                "line 2: excess",
+            ),
             ("payment,,10,2026-06-30,transfer,VIR-1,,", "line 2: org_id"),
             ("rejection,,,2026-06-30,,VIR-1,,", "line 2: reason_code"),
             ("rejection,,,2026-06-30,,,,AM04", "line 2: reference"),

@@ -24,7 +24,13 @@ use rust_decimal::Decimal;
 fn end_to_end_id(number: &str) -> String {
     let s: String = number
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '+' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '+' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     s.chars().take(35).collect()
 }
@@ -163,9 +169,8 @@ pub async fn create(
         transactions,
     };
     let total = batch.control_sum();
-    let xml = to_pain008_xml(&batch).map_err(|e| {
-        Problem::invalid("batch", format!("{e}; nothing was written"))
-    })?;
+    let xml = to_pain008_xml(&batch)
+        .map_err(|e| Problem::invalid("batch", format!("{e}; nothing was written")))?;
     let actor = p.actor(now);
     let mut tx = state.store().begin().await?;
     let saved = sepa_batches::insert(
@@ -179,7 +184,10 @@ pub async fn create(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => Problem::conflict("collection_date", "another batch was created meanwhile; retry"),
+        StoreError::Conflict(_) => Problem::conflict(
+            "collection_date",
+            "another batch was created meanwhile; retry",
+        ),
         other => other.into(),
     })?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -194,7 +202,11 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<Batch>> {
 
 /// One batch with its XML and items (staff; anyone else: not found, the
 /// batch is the provider's file).
-pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<(Batch, String, Vec<Item>)> {
+pub async fn get(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(Batch, String, Vec<Item>)> {
     if !p.is_staff() {
         return Err(Problem::not_found());
     }

@@ -109,7 +109,9 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     org_id: Option<&str>,
     state: Option<&str>,
 ) -> Result<Vec<Dispute>> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM invoice_disputes WHERE 1 = 1"));
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM invoice_disputes WHERE 1 = 1"
+    ));
     if let Some(org) = org_id {
         q.push(" AND org_id = ").bind(org);
     }
@@ -118,7 +120,12 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     }
     scope.restrict(&mut q, "org_id");
     q.push(" ORDER BY id DESC");
-    q.query().fetch_all(ex).await?.iter().map(from_row).collect()
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 /// Records the provider's answer to an open dispute; Conflict when it was

@@ -63,7 +63,12 @@ pub async fn unnoticed<'e, E: Executor<'e, Database = Any>>(
          AND COALESCE(a.due_at, i.due_at) < ",
     );
     q.bind(before).push(" ORDER BY i.due_at, i.number");
-    q.query().fetch_all(ex).await?.iter().map(receivable).collect()
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(receivable)
+        .collect()
 }
 
 /// Starts the follow-up of an invoice whose formal notice is sent now;
@@ -143,7 +148,9 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     scope: &Scope,
     invoice_id: &str,
 ) -> Result<Dunning> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM dunning d WHERE d.invoice_id = "));
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM dunning d WHERE d.invoice_id = "
+    ));
     q.bind(invoice_id);
     scope.restrict(&mut q, "d.org_id");
     let row = q
@@ -207,7 +214,10 @@ pub async fn accelerate(
     let mut q = Sql::new(
         "INSERT INTO invoice_accelerations (invoice_id, org_id, due_at, decided_by, created_at) VALUES (",
     );
-    q.bind(&invoice.id).push(", ").bind(&invoice.org_id).push(", ");
+    q.bind(&invoice.id)
+        .push(", ")
+        .bind(&invoice.org_id)
+        .push(", ");
     q.bind(due_at)
         .push(", ")
         .bind(actor.label.as_str())

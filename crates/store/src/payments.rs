@@ -104,14 +104,12 @@ impl Receivable {
 const PAYMENT: &str = "p.id, p.org_id, p.amount, p.received_on, p.method, p.reference, p.excess, \
     p.recorded_by, p.imported_from, p.created_at, r.reason_code, r.rejected_on, \
     r.recorded_by AS r_recorded_by, r.imported_from AS r_imported_from, r.created_at AS r_created_at";
-const PAYMENT_FROM: &str =
-    "payments p LEFT JOIN payment_rejections r ON r.payment_id = p.id";
+const PAYMENT_FROM: &str = "payments p LEFT JOIN payment_rejections r ON r.payment_id = p.id";
 const REFUND: &str =
     "id, org_id, amount, refunded_on, reason, payment_id, reference, recorded_by, created_at";
 const RECEIVABLE: &str = "i.id, i.org_id, i.number, i.kind, i.issued_at, i.due_at, \
     a.due_at AS accelerated_due_at, i.total, i.paid_at";
-const RECEIVABLE_FROM: &str =
-    "invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id";
+const RECEIVABLE_FROM: &str = "invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id";
 
 fn payment(r: &AnyRow) -> Result<Payment> {
     let reason: Option<String> = r.try_get("reason_code")?;
@@ -277,8 +275,14 @@ pub async fn record(
         let mut q = Sql::new(
             "INSERT INTO payment_allocations (payment_id, invoice_id, org_id, amount, created_at) VALUES (",
         );
-        q.bind(&p.id).push(", ").bind(invoice_id.as_str()).push(", ");
-        q.bind(&p.org_id).push(", ").bind(amount.as_str()).push(", ");
+        q.bind(&p.id)
+            .push(", ")
+            .bind(invoice_id.as_str())
+            .push(", ");
+        q.bind(&p.org_id)
+            .push(", ")
+            .bind(amount.as_str())
+            .push(", ");
         q.bind(actor.recorded_at).push(")");
         q.query().execute(&mut **tx).await?;
         rows.push(AllocationRow {
@@ -350,7 +354,9 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     scope: &Scope,
     id: &str,
 ) -> Result<Payment> {
-    let mut q = Sql::new(&format!("SELECT {PAYMENT} FROM {PAYMENT_FROM} WHERE p.id = "));
+    let mut q = Sql::new(&format!(
+        "SELECT {PAYMENT} FROM {PAYMENT_FROM} WHERE p.id = "
+    ));
     q.bind(id);
     scope.restrict(&mut q, "p.org_id");
     let row = q

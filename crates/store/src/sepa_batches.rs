@@ -39,7 +39,8 @@ pub struct Item {
     pub mandate_reference: String,
 }
 
-const COLUMNS: &str = "id, collection_date, message_id, transactions, total, created_by, created_at";
+const COLUMNS: &str =
+    "id, collection_date, message_id, transactions, total, created_by, created_at";
 
 fn from_row(r: &AnyRow) -> Result<Batch> {
     Ok(Batch {
@@ -70,7 +71,12 @@ pub async fn collectable<'e, E: Executor<'e, Database = Any>>(
     );
     q.bind(from).push(" AND i.due_at < ").bind(to);
     q.push(" ORDER BY i.number");
-    q.query().fetch_all(ex).await?.iter().map(receivable).collect()
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(receivable)
+        .collect()
 }
 
 /// Whether a mandate was already collected (its next collection is RCUR).
@@ -102,10 +108,18 @@ pub async fn insert(
         created_by: Some(actor.label.clone()),
         created_at: actor.recorded_at,
     };
-    let mut q = Sql::new(&format!("INSERT INTO sepa_batches ({COLUMNS}, xml) VALUES ("));
+    let mut q = Sql::new(&format!(
+        "INSERT INTO sepa_batches ({COLUMNS}, xml) VALUES ("
+    ));
     q.bind(&b.id).push(", ").bind(collection_date).push(", ");
-    q.bind(message_id).push(", ").bind(b.transactions).push(", ");
-    q.bind(total).push(", ").bind(b.created_by.clone()).push(", ");
+    q.bind(message_id)
+        .push(", ")
+        .bind(b.transactions)
+        .push(", ");
+    q.bind(total)
+        .push(", ")
+        .bind(b.created_by.clone())
+        .push(", ");
     q.bind(b.created_at).push(", ").bind(xml).push(")");
     q.query()
         .execute(&mut **tx)
@@ -117,8 +131,14 @@ pub async fn insert(
              sequence_type, mandate_reference) VALUES (",
         );
         q.bind(&b.id).push(", ").bind(&i.invoice_id).push(", ");
-        q.bind(&i.org_id).push(", ").bind(&i.end_to_end_id).push(", ");
-        q.bind(&i.amount).push(", ").bind(&i.sequence_type).push(", ");
+        q.bind(&i.org_id)
+            .push(", ")
+            .bind(&i.end_to_end_id)
+            .push(", ");
+        q.bind(&i.amount)
+            .push(", ")
+            .bind(&i.sequence_type)
+            .push(", ");
         q.bind(&i.mandate_reference).push(")");
         q.query().execute(&mut **tx).await?;
     }
@@ -148,12 +168,19 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Batc
     let q = Sql::new(&format!(
         "SELECT {COLUMNS} FROM sepa_batches ORDER BY id DESC"
     ));
-    q.query().fetch_all(ex).await?.iter().map(from_row).collect()
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 /// One batch with its XML.
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result<(Batch, String)> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS}, xml FROM sepa_batches WHERE id = "));
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS}, xml FROM sepa_batches WHERE id = "
+    ));
     q.bind(id);
     let row = q
         .query()
@@ -164,7 +191,10 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result
 }
 
 /// The items of a batch.
-pub async fn items<'e, E: Executor<'e, Database = Any>>(ex: E, batch_id: &str) -> Result<Vec<Item>> {
+pub async fn items<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    batch_id: &str,
+) -> Result<Vec<Item>> {
     let mut q = Sql::new(
         "SELECT invoice_id, org_id, end_to_end_id, amount, sequence_type, mandate_reference \
          FROM sepa_batch_items WHERE batch_id = ",

@@ -156,8 +156,14 @@ pub async fn record_payment(
         excess: r.excess,
         invoices: r.invoices,
     };
-    let (status, body) =
-        pay::record(&s, &p, &org_id, input, (!key.is_empty()).then_some(key.as_str())).await?;
+    let (status, body) = pay::record(
+        &s,
+        &p,
+        &org_id,
+        input,
+        (!key.is_empty()).then_some(key.as_str()),
+    )
+    .await?;
     Ok((status, Json(body)).into_response())
 }
 
