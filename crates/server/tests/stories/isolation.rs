@@ -578,6 +578,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/pra-activations/{}", other.activation),
         format!("/back-office/pra-activations/{}", other.activation),
         format!("/back-office/organizations/{}/pra-activations", other.org),
+        format!("/espace-client/factures/{}/contestation", other.invoice),
+        format!("/back-office/organizations/{}/paiements", other.org),
+        "/back-office/paiements".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -658,6 +661,26 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("l0_kind", "support"), ("l0_level", "standard")],
         ),
         (
+            format!("/espace-client/factures/{}/contestation", other.invoice),
+            vec![("reason", "intrusion")],
+        ),
+        (
+            format!("/back-office/organizations/{}/paiements/record", other.org),
+            vec![("amount", "1"), ("method", "transfer"), ("reference", "x")],
+        ),
+        (
+            format!("/back-office/paiements/{}/rejet", other.payment),
+            vec![("reason_code", "AM04")],
+        ),
+        (
+            format!("/back-office/factures/{}/sanction", other.invoice),
+            vec![("sanction", "suspend")],
+        ),
+        (
+            format!("/back-office/litiges/{}/reponse", other.dispute),
+            vec![("decision", "accepted"), ("answer", "x")],
+        ),
+        (
             "/back-office/price-lists".to_owned(),
             vec![
                 ("name", "Intrus"),
@@ -679,6 +702,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/services",
         "/espace-client/messages",
         "/espace-client/hour-books",
+        "/espace-client/solde",
         "/espace-client/tickets",
         "/espace-client/colocation",
         "/espace-client/pra-activations",
