@@ -612,6 +612,7 @@ pub async fn reject(
 pub const IMPORT_HEADER: &str = "type,org_id,amount,date,method,reference,excess,reason_code";
 
 /// One parsed line of an import.
+#[derive(Debug)]
 enum Line {
     Payment {
         org_id: String,

@@ -100,7 +100,10 @@ pub fn router() -> Router<AppState> {
             get(payments::contest_form).post(payments::contest),
         )
         .route("/back-office/paiements", get(payments::staff_home))
-        .route("/back-office/paiements/{what}", post(payments::staff_action))
+        .route(
+            "/back-office/paiements/{what}",
+            post(payments::staff_action),
+        )
         .route(
             "/back-office/paiements/{id}/rejet",
             post(payments::staff_reject),

@@ -123,7 +123,11 @@ struct StaffPage {
 }
 
 fn lang(v: &Viewer) -> Lang {
-    if v.tr.code() == "en" { Lang::En } else { Lang::Fr }
+    if v.tr.code() == "en" {
+        Lang::En
+    } else {
+        Lang::Fr
+    }
 }
 
 fn payment_rows(list: &[Payment]) -> Vec<PaymentRow> {
@@ -362,7 +366,10 @@ pub async fn staff_org_action(
         _ => Err(Problem::not_found()),
     };
     match result {
-        Ok(flash) => done(&format!("/back-office/organizations/{org_id}/paiements"), flash),
+        Ok(flash) => done(
+            &format!("/back-office/organizations/{org_id}/paiements"),
+            flash,
+        ),
         Err(e) if e.status == 404 => v.not_found(),
         Err(e) => org_page(&v, &p, &org_id, Some(v.problem_text(&e)), e.status_code()).await,
     }
@@ -388,7 +395,12 @@ pub async fn staff_reject(v: Viewer, Path(id): Path<String>, form: Form) -> Resp
     }
 }
 
-async fn staff_page(v: &Viewer, p: &Principal, error: Option<String>, status: StatusCode) -> Response {
+async fn staff_page(
+    v: &Viewer,
+    p: &Principal,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let page = async {
         let batches = sepa_batches::list(&v.state, p).await?;
         let follow = dunning::list(&v.state, p, false).await?;
@@ -431,7 +443,12 @@ async fn staff_page(v: &Viewer, p: &Principal, error: Option<String>, status: St
     };
     match page.await {
         Ok(page) => v.render_status(status, page),
-        Err(e) => v.message(e.status_code(), "error.forbidden", &v.problem_text(&e), None),
+        Err(e) => v.message(
+            e.status_code(),
+            "error.forbidden",
+            &v.problem_text(&e),
+            None,
+        ),
     }
 }
 

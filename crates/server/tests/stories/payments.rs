@@ -663,25 +663,46 @@ pub async fn late_invoices_are_followed_up(b: Backend) {
     let r = w.admin.get("/espace-client/solde").await;
     assert_eq!(r.status().as_u16(), 200);
     let page = r.text().await.unwrap();
-    assert!(page.contains("Solde et paiements") && page.contains("VIR-R"), "{page}");
-    assert_eq!(w.paul.get("/espace-client/solde").await.status().as_u16(), 404);
-    let r = w.admin.get(&format!("/espace-client/factures/{f4}/contestation")).await;
+    assert!(
+        page.contains("Solde et paiements") && page.contains("VIR-R"),
+        "{page}"
+    );
+    assert_eq!(
+        w.paul.get("/espace-client/solde").await.status().as_u16(),
+        404
+    );
+    let r = w
+        .admin
+        .get(&format!("/espace-client/factures/{f4}/contestation"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     let r = w
         .admin
-        .form(&format!("/espace-client/factures/{f3}/contestation"), &[("reason", "x")])
+        .form(
+            &format!("/espace-client/factures/{f3}/contestation"),
+            &[("reason", "x")],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("R2.7"));
     let r = w.staff.get("/back-office/paiements").await;
     assert_eq!(r.status().as_u16(), 200);
     let page = r.text().await.unwrap();
-    assert!(page.contains("CIEL-DD-20260515-01") && page.contains("F2026-000002"), "{page}");
-    let r = w.staff.get(&format!("/back-office/organizations/{org}/paiements")).await;
+    assert!(
+        page.contains("CIEL-DD-20260515-01") && page.contains("F2026-000002"),
+        "{page}"
+    );
+    let r = w
+        .staff
+        .get(&format!("/back-office/organizations/{org}/paiements"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     let r = w
         .staff
-        .form("/back-office/paiements/import", &[("file_name", "x.csv"), ("content", "nope")])
+        .form(
+            "/back-office/paiements/import",
+            &[("file_name", "x.csv"), ("content", "nope")],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("line 1"));
