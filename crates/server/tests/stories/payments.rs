@@ -706,5 +706,48 @@ pub async fn late_invoices_are_followed_up(b: Backend) {
         .await;
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("line 1"));
+
+    // ---- Terminate (R3.3): a paid invoice has no sanction; a new unpaid
+    // one, past its notice by 15 days, ends the suspended service.
+    let f2_sanction = post(
+        &w.staff,
+        &format!("/api/v1/invoices/{f2}/sanction"),
+        Some(json!({"sanction": "accelerate"})),
+    )
+    .await;
+    assert_eq!(f2_sanction.0, 409, "{}", f2_sanction.1);
+    let f6 = invoice(
+        &app,
+        &org,
+        "F2026-000006",
+        "2026-05-31T22:00:00Z",
+        "2026-06-03T10:00:00Z",
+        "150.00",
+    )
+    .await;
+    app.clock.set(t("2026-06-03T22:30:00Z"));
+    w = sessions(&app).await;
+    post(&w.staff, "/api/v1/dunning/run", None).await;
+    mail_with(&app, ADMIN_A, "F2026-000006").await;
+    app.clock.set(t("2026-06-19T22:00:00Z"));
+    w = sessions(&app).await;
+    let (status, s) = post(
+        &w.staff,
+        &format!("/api/v1/invoices/{f6}/sanction"),
+        Some(json!({"sanction": "terminate"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["services"][0]["result"], "terminated", "{s}");
+    let (_, svc) = w
+        .admin
+        .get_json(&format!("/api/v1/services/{service}"))
+        .await;
+    // Still suspended, its last day of service today (20 June, Paris).
+    assert_eq!(
+        (svc["status"].as_str(), svc["last_day"].as_str()),
+        (Some("suspended"), Some("2026-06-20")),
+        "{svc}"
+    );
     app.stop().await;
 }
