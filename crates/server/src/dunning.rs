@@ -23,7 +23,7 @@ use ciel_catalog::service::{ServiceEvent, Status, SuspensionReason};
 use ciel_mail::BillingMail;
 use ciel_store::dunning::{self, Dunning};
 use ciel_store::payments::Receivable;
-use ciel_store::{Actor, Scope, StoreError, jobs, orgs};
+use ciel_store::{Actor, Scope, StoreError, orgs};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -79,19 +79,7 @@ pub async fn run_pass(state: &AppState, now: Timestamp) -> ApiResult<PassReport>
 
 /// Enqueues the pass at `at` (once per instant: the dedup key).
 pub async fn schedule_pass(state: &AppState, at: Timestamp) -> anyhow::Result<()> {
-    jobs::enqueue(
-        state.store().writer(),
-        jobs::NewJob {
-            kind: JOB,
-            payload: serde_json::json!({ "at": at.to_string() }),
-            run_at: at,
-            dedup_key: Some(format!("{JOB}:{}", at.as_millisecond())),
-            max_attempts: 10,
-        },
-        state.now(),
-    )
-    .await?;
-    Ok(())
+    crate::jobs::schedule_at(state, JOB, at).await
 }
 
 /// At start: a pass now (catching up) and the next one at midnight.

@@ -270,6 +270,28 @@ impl Runner {
     }
 }
 
+/// Enqueues a `kind` job at `at`, once per instant whatever the number of
+/// processes (the dedup key is `<kind>:<ms>`): the daily passes' schedule.
+pub async fn schedule_at(
+    state: &AppState,
+    kind: &'static str,
+    at: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    jobs::enqueue(
+        state.store().writer(),
+        jobs::NewJob {
+            kind,
+            payload: serde_json::json!({ "at": at.to_string() }),
+            run_at: at,
+            dedup_key: Some(format!("{kind}:{}", at.as_millisecond())),
+            max_attempts: 10,
+        },
+        state.now(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Enqueues today's housekeeping (once per day, whatever the number of
 /// processes: the dedup key is the date).
 pub async fn schedule_housekeeping(state: &AppState) -> anyhow::Result<()> {

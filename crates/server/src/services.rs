@@ -38,7 +38,7 @@ use ciel_store::charges::{self, NewCharge};
 use ciel_store::orders::{Line, Order};
 use ciel_store::services::{self, NewService, ServiceRow, Step};
 use ciel_store::users::{User, UserStatus};
-use ciel_store::{Actor, Scope, StoreError, Tx, jobs, orgs, users};
+use ciel_store::{Actor, Scope, StoreError, Tx, orgs, users};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -757,19 +757,7 @@ pub(crate) fn next_midnight(now: Timestamp) -> Timestamp {
 /// Enqueues the pass at `at` (once per instant, whatever the number of
 /// processes: the dedup key is the instant).
 pub async fn schedule_pass(state: &AppState, at: Timestamp) -> anyhow::Result<()> {
-    jobs::enqueue(
-        state.store().writer(),
-        jobs::NewJob {
-            kind: PASS_JOB,
-            payload: serde_json::json!({ "at": at.to_string() }),
-            run_at: at,
-            dedup_key: Some(format!("{PASS_JOB}:{}", at.as_millisecond())),
-            max_attempts: 10,
-        },
-        state.now(),
-    )
-    .await?;
-    Ok(())
+    crate::jobs::schedule_at(state, PASS_JOB, at).await
 }
 
 /// At start: a pass now (catching up on what is due) and the next one at
