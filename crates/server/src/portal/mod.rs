@@ -297,6 +297,7 @@ pub struct NavUser {
     pub is_staff: bool,
     pub can_manage_users: bool,
     pub can_view_services: bool,
+    pub can_view_invoices: bool,
     pub org_name: Option<String>,
 }
 
@@ -518,6 +519,7 @@ impl Viewer {
                 is_staff: p.is_staff(),
                 can_manage_users: p.can(Permission::ManageUsers),
                 can_view_services: p.can(Permission::ViewServices),
+                can_view_invoices: p.can(Permission::ViewInvoices),
                 org_name: self.org_name.clone(),
             }),
             csrf: self.csrf.clone(),
