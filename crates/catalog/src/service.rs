@@ -273,6 +273,9 @@ pub enum TerminationKind {
     Early,
     /// The provider terminates after an unremedied security danger (R3.4).
     SecurityNotRemedied,
+    /// The provider terminates a service suspended for an unpaid sum whose
+    /// formal notice was left without effect (R3.3).
+    NonPaymentNotRemedied,
 }
 
 /// A fee handed to billing once the termination is confirmed.
@@ -545,7 +548,8 @@ pub enum ServiceEvent {
     },
     /// Time-driven: the securing delay after a security suspension passed.
     SecurityDeadline,
-    /// The provider terminates after the security deadline (R3.4).
+    /// The provider terminates after the security deadline (R3.4), or a
+    /// service suspended for non-payment (R3.3).
     TerminateForCause {
         last_day: Date,
         monthly_fee: Decimal,
@@ -712,7 +716,7 @@ pub enum ServiceError {
         days: u32,
     },
     #[error(
-        "R3.4 (CG 9.2): termination at the client's cost needs a security suspension whose securing delay has passed"
+        "R3.4 (CG 9.2): termination at the client's cost needs a suspension for non-payment (R3.3) or a security suspension whose securing delay has passed"
     )]
     NoSecurityCause,
     #[error("R3.4 (CG 9.2): the client has until {deadline} to secure its infrastructure")]
@@ -1522,12 +1526,19 @@ pub fn apply(
             let Some(cur) = s.suspension.as_ref().filter(|c| c.reopened_at.is_none()) else {
                 return Err(X::NoSecurityCause);
             };
-            let Some(deadline) = cur.deadline else {
-                return Err(X::NoSecurityCause);
+            // Non-payment (R3.3): the suspension itself needed the formal
+            // notice left without effect; a security danger (R3.4) needs its
+            // securing delay passed.
+            let (kind, rule) = match (&cur.reason, cur.deadline) {
+                (SuspensionReason::NonPayment { .. }, _) => {
+                    (TerminationKind::NonPaymentNotRemedied, "R3.3")
+                }
+                (_, Some(deadline)) if now < deadline => {
+                    return Err(X::SecurityDelayRunning { deadline });
+                }
+                (_, Some(_)) => (TerminationKind::SecurityNotRemedied, "R3.4"),
+                (_, None) => return Err(X::NoSecurityCause),
             };
-            if now < deadline {
-                return Err(X::SecurityDelayRunning { deadline });
-            }
             if *last_day < today {
                 return Err(X::LastDayInPast {
                     last_day: *last_day,
@@ -1545,7 +1556,7 @@ pub fn apply(
                 let share = params.cause_termination_share_percent;
                 let exact = q.remaining_fees * share / Decimal::ONE_HUNDRED;
                 Some(TerminationFee {
-                    rule: "R3.4".to_string(),
+                    rule: rule.to_string(),
                     commitment_month: q.commitment_month,
                     share_percent: share,
                     remaining_months: q.remaining_months,
@@ -1556,13 +1567,7 @@ pub fn apply(
             } else {
                 None
             };
-            n.termination = Some(termination(
-                TerminationKind::SecurityNotRemedied,
-                now,
-                *last_day,
-                fee,
-                params,
-            ));
+            n.termination = Some(termination(kind, now, *last_day, fee, params));
             if let Some(cur) = n.suspension.as_mut() {
                 cur.deadline_passed = true;
             }

@@ -1798,3 +1798,33 @@ proptest! {
         prop_assert_eq!(lazy, eager);
     }
 }
+
+/// R3.3: a service suspended for non-payment (its formal notice 15 days
+/// old) may be terminated for cause at once; the fee cites R3.3.
+#[test]
+fn termination_for_non_payment_after_suspension() {
+    let s = used(12);
+    let informed = paris(2026, 4, 10, 10, 0, 0);
+    let at = paris(2026, 4, 26, 0, 0, 0);
+    let sus = step(
+        &s,
+        ServiceEvent::Suspend {
+            reason: SuspensionReason::NonPayment {
+                informed_at: informed,
+            },
+        },
+        at,
+    );
+    let t = step(
+        &sus,
+        ServiceEvent::TerminateForCause {
+            last_day: date(2026, 4, 30),
+            monthly_fee: dec("100.00"),
+        },
+        at,
+    );
+    let term = svc(&t).termination.clone().unwrap();
+    assert_eq!(term.kind, TerminationKind::NonPaymentNotRemedied);
+    let fee = term.fee.unwrap();
+    assert_eq!((fee.rule.as_str(), fee.amount), ("R3.3", dec("1000.00")));
+}

@@ -30,6 +30,7 @@ pub mod hourbook;
 pub mod hourledger;
 pub mod interest;
 pub mod percentile;
+pub mod receivables;
 pub mod recovery;
 pub mod support;
 pub mod usage;

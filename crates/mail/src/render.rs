@@ -160,6 +160,23 @@ pub enum Mail {
         fee: String,
         link: String,
     },
+    /// R2.6, R2.7, R3.3: a notice about an invoice (formal notice, rejected
+    /// direct debit, sanction, answer to a contest). `days` is the delay the
+    /// notice gives (15 after a formal notice, 8 to regularise a rejection).
+    Billing {
+        kind: BillingMail,
+        name: String,
+        org_name: String,
+        invoice: String,
+        /// EUR including VAT, already formatted.
+        amount: String,
+        /// `YYYY-MM-DD`: the due date (or the rejection's date).
+        day: String,
+        days: u32,
+        /// Free text: the guarantee asked for, the answer to a contest.
+        text: String,
+        link: String,
+    },
     /// R10.2-R10.4: a client's designated user triggered a PRA failover;
     /// the provider's support staff must start it (RTO runs from now).
     PraRequested {
@@ -188,6 +205,35 @@ impl TicketMail {
             TicketMail::Closed => "closed",
             TicketMail::Billable => "billable",
             TicketMail::Alert => "alert",
+        }
+    }
+}
+
+/// Which billing notice (see [`Mail::Billing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillingMail {
+    /// R2.6: mise en demeure after the due date.
+    FormalNotice,
+    /// R3.3: a direct debit was rejected; days to regularise.
+    DebitRejected,
+    /// R2.6: every unpaid invoice is made due at once.
+    Accelerated,
+    /// R2.6: a guarantee is required.
+    GuaranteeRequired,
+    /// R2.7: a contest was accepted (a credit note follows) or rejected.
+    DisputeAccepted,
+    DisputeRejected,
+}
+
+impl BillingMail {
+    fn code(self) -> &'static str {
+        match self {
+            BillingMail::FormalNotice => "formal_notice",
+            BillingMail::DebitRejected => "debit_rejected",
+            BillingMail::Accelerated => "accelerated",
+            BillingMail::GuaranteeRequired => "guarantee_required",
+            BillingMail::DisputeAccepted => "dispute_accepted",
+            BillingMail::DisputeRejected => "dispute_rejected",
         }
     }
 }
@@ -231,6 +277,7 @@ impl Mail {
             Mail::Maintenance { .. } => "maintenance",
             Mail::SlaCredit { .. } => "sla_credit",
             Mail::PraRequested { .. } => "pra_requested",
+            Mail::Billing { .. } => "billing",
         }
     }
 }
@@ -283,6 +330,7 @@ template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: 
 template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str, changed: bool, cancelled: bool, cancel_reason: &'a str });
 template!(SlaCreditT, "sla_credit.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, rate: &'a str, credit: &'a str, link: &'a str });
 template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
+template!(BillingT, "billing.txt", { event: &'a str, name: &'a str, org_name: &'a str, invoice: &'a str, amount: &'a str, day: String, days: u32, text: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
 /// The date of a civil `YYYY-MM-DD` text, as each language writes it.
@@ -561,6 +609,30 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::Billing {
+            kind,
+            name,
+            org_name,
+            invoice,
+            amount,
+            day,
+            days,
+            text,
+            link,
+        } => BillingT {
+            fr,
+            event: kind.code(),
+            name,
+            org_name,
+            invoice,
+            amount,
+            day: civil(day, lang),
+            days: *days,
+            text,
+            link,
+            _p: p,
+        }
+        .render(),
     };
     // Templates are compiled and their inputs are plain strings: rendering
     // cannot fail short of a bug, which a test would catch.
@@ -610,6 +682,87 @@ mod tests {
             "{}",
             r.text
         );
+    }
+
+    /// Every billing notice names its invoice, amount and delay in both
+    /// languages (R2.6, R2.7, R3.3).
+    #[test]
+    fn billing_notices_in_both_languages() {
+        let kinds = [
+            (
+                BillingMail::FormalNotice,
+                "Mise en demeure",
+                "Formal notice",
+                "15 jours",
+                "15 days",
+            ),
+            (
+                BillingMail::DebitRejected,
+                "Prélèvement rejeté",
+                "Direct debit rejected",
+                "8 jours",
+                "8 days",
+            ),
+            (
+                BillingMail::Accelerated,
+                "Exigibilité",
+                "now due",
+                "1 200,00",
+                "1 200,00",
+            ),
+            (
+                BillingMail::GuaranteeRequired,
+                "Garantie",
+                "Guarantee",
+                "caution",
+                "caution",
+            ),
+            (
+                BillingMail::DisputeAccepted,
+                "contestation",
+                "contest",
+                "avoir",
+                "credit note",
+            ),
+            (
+                BillingMail::DisputeRejected,
+                "contestation",
+                "contest",
+                "reste due",
+                "remains due",
+            ),
+        ];
+        for (kind, fr_subject, en_subject, fr_text, en_text) in kinds {
+            let m = Mail::Billing {
+                kind,
+                name: "J".into(),
+                org_name: "Acme".into(),
+                invoice: "F2026-000001".into(),
+                amount: "1 200,00".into(),
+                day: "2026-06-30".into(),
+                days: if kind == BillingMail::DebitRejected {
+                    8
+                } else {
+                    15
+                },
+                text: "caution bancaire".into(),
+                link: "https://x/f".into(),
+            };
+            let fr = render(&m, Lang::Fr);
+            let en = render(&m, Lang::En);
+            assert!(fr.subject.contains(fr_subject), "{kind:?} {}", fr.subject);
+            assert!(en.subject.contains(en_subject), "{kind:?} {}", en.subject);
+            assert!(fr.text.contains(fr_text), "{kind:?} {}", fr.text);
+            assert!(en.text.contains(en_text), "{kind:?} {}", en.text);
+            assert!(fr.subject.contains("F2026-000001") || kind == BillingMail::Accelerated);
+            if kind == BillingMail::FormalNotice {
+                assert!(
+                    fr.text.contains("30/06/2026") && fr.text.contains("40 EUR"),
+                    "{}",
+                    fr.text
+                );
+            }
+        }
     }
 
     #[test]

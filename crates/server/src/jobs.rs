@@ -83,6 +83,7 @@ impl Runner {
             crate::services::PASS_JOB => self.services_pass().await,
             crate::terms_versions::APPLY_JOB => self.apply_terms().await,
             crate::sla::statements::JOB => self.sla_statements().await,
+            crate::dunning::JOB => self.dunning().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -202,6 +203,17 @@ impl Runner {
         }
     }
 
+    /// Sends the formal notices of invoices past due (R2.6); idempotent.
+    async fn dunning(&self) -> Outcome {
+        match crate::dunning::run_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(notices = r.notices, "dunning pass done");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
     /// Records the terms versions that began to govern running orders
     /// (R1.2); idempotent.
     async fn apply_terms(&self) -> Outcome {
@@ -256,6 +268,28 @@ impl Runner {
             }
         }
     }
+}
+
+/// Enqueues a `kind` job at `at`, once per instant whatever the number of
+/// processes (the dedup key is `<kind>:<ms>`): the daily passes' schedule.
+pub async fn schedule_at(
+    state: &AppState,
+    kind: &'static str,
+    at: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    jobs::enqueue(
+        state.store().writer(),
+        jobs::NewJob {
+            kind,
+            payload: serde_json::json!({ "at": at.to_string() }),
+            run_at: at,
+            dedup_key: Some(format!("{kind}:{}", at.as_millisecond())),
+            max_attempts: 10,
+        },
+        state.now(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Enqueues today's housekeeping (once per day, whatever the number of

@@ -38,7 +38,7 @@ use ciel_store::charges::{self, NewCharge};
 use ciel_store::orders::{Line, Order};
 use ciel_store::services::{self, NewService, ServiceRow, Step};
 use ciel_store::users::{User, UserStatus};
-use ciel_store::{Actor, Scope, StoreError, Tx, jobs, orgs, users};
+use ciel_store::{Actor, Scope, StoreError, Tx, orgs, users};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -396,7 +396,7 @@ async fn store_step(
 
 fn charge_label(c: &OneOffCharge) -> String {
     match c.key.as_str() {
-        "termination_fee" if c.rule == "R3.4" => {
+        "termination_fee" if c.rule == "R3.4" || c.rule == "R3.3" => {
             "Résiliation pour manquement (CG 9.2) / Termination for cause".into()
         }
         "termination_fee" => {
@@ -737,13 +737,13 @@ pub async fn run_pass_observed(
 
 /// The terms' zone, where every deadline of the service machine falls on a
 /// midnight.
-fn zone() -> jiff::tz::TimeZone {
+pub(crate) fn zone() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get(&ciel_terms::embedded().version.timezone)
         .unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// The first instant of the day after `now`'s, in the terms' zone.
-fn next_midnight(now: Timestamp) -> Timestamp {
+pub(crate) fn next_midnight(now: Timestamp) -> Timestamp {
     let tz = zone();
     now.to_zoned(tz.clone())
         .date()
@@ -757,19 +757,7 @@ fn next_midnight(now: Timestamp) -> Timestamp {
 /// Enqueues the pass at `at` (once per instant, whatever the number of
 /// processes: the dedup key is the instant).
 pub async fn schedule_pass(state: &AppState, at: Timestamp) -> anyhow::Result<()> {
-    jobs::enqueue(
-        state.store().writer(),
-        jobs::NewJob {
-            kind: PASS_JOB,
-            payload: serde_json::json!({ "at": at.to_string() }),
-            run_at: at,
-            dedup_key: Some(format!("{PASS_JOB}:{}", at.as_millisecond())),
-            max_attempts: 10,
-        },
-        state.now(),
-    )
-    .await?;
-    Ok(())
+    crate::jobs::schedule_at(state, PASS_JOB, at).await
 }
 
 /// At start: a pass now (catching up on what is due) and the next one at

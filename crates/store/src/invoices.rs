@@ -130,3 +130,23 @@ pub async fn overdue<'e, E: Executor<'e, Database = Any>>(
         .map(from_row)
         .collect()
 }
+
+/// Records an issued credit note (R2.11: a correction, positive total,
+/// reducing what the client owes), audited.
+pub async fn create_credit_note(
+    tx: &mut Tx,
+    actor: &Actor,
+    org_id: &Id,
+    number: &str,
+    issued_at: Timestamp,
+    total: &str,
+    corrects_invoice_id: Option<&str>,
+) -> Result<Invoice> {
+    let inv = create(tx, actor, org_id, number, issued_at, issued_at, total).await?;
+    let mut q = Sql::new("UPDATE invoices SET kind = 'credit_note', corrects_invoice_id = ");
+    q.bind(corrects_invoice_id)
+        .push(" WHERE id = ")
+        .bind(&inv.id);
+    q.query().execute(&mut **tx).await?;
+    Ok(inv)
+}

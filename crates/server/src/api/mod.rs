@@ -10,6 +10,7 @@ pub mod episodes;
 pub mod hour_books;
 pub mod maintenance;
 pub mod orders;
+pub mod payments;
 pub mod pra;
 pub mod records;
 pub mod service_sla;
@@ -57,6 +58,7 @@ use utoipa_axum::routes;
         (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
         (name = "sla", description = "Monthly SLA statements, their evidence, review and credits (R5-R7)"),
         (name = "pra", description = "PRA activations and tests: failover request, machine restorations, return to nominal, RTO/RPO results per criticality (R6, R10.3-R10.4)"),
+        (name = "payments", description = "Payments and their import, rejections, balances, refunds, SEPA direct-debit batches, the dunning queue and its sanctions, invoice disputes (R2.6, R2.7, R3.3, R3.4, R7.5)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -186,6 +188,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pra::get_activation))
         .routes(routes!(pra::record_restoration))
         .routes(routes!(pra::close_activation))
+        .routes(routes!(payments::list_payments, payments::record_payment))
+        .routes(routes!(payments::import_payments))
+        .routes(routes!(payments::reject_payment))
+        .routes(routes!(payments::get_balance))
+        .routes(routes!(payments::list_refunds, payments::refund_credit))
+        .routes(routes!(payments::list_batches, payments::create_batch))
+        .routes(routes!(payments::get_batch))
+        .routes(routes!(payments::batch_xml))
+        .routes(routes!(payments::list_dunning))
+        .routes(routes!(payments::dunning_queue))
+        .routes(routes!(payments::run_dunning))
+        .routes(routes!(payments::choose_sanction))
+        .routes(routes!(payments::open_dispute))
+        .routes(routes!(payments::list_disputes))
+        .routes(routes!(payments::disputes_queue))
+        .routes(routes!(payments::answer_dispute))
         .route(
             "/calendar/{file}",
             axum::routing::get(maintenance::calendar),

@@ -515,7 +515,8 @@ pub struct LastDayRequest {
 }
 
 /// Staff terminate at the client's cost after the securing delay of a
-/// security suspension passed (R3.4); the remaining fees go to billing.
+/// security suspension passed (R3.4), or a service suspended for
+/// non-payment (R3.3); the remaining fees go to billing.
 #[utoipa::path(post, path = "/api/v1/services/{service_id}/terminate-for-cause", tag = "services",
     params(("service_id" = String, Path)), request_body = LastDayRequest,
     responses((status = 200, body = ServiceView), (status = 403, body = Problem), (status = 404, body = Problem),

@@ -13,6 +13,7 @@ mod maintenance;
 mod members;
 mod order_form;
 mod orders;
+mod payments;
 mod pra;
 mod records;
 mod services;
@@ -92,6 +93,36 @@ pub fn router() -> Router<AppState> {
         .route(
             "/back-office/tickets/{id}/{what}",
             post(tickets::ticket_action),
+        )
+        .route("/espace-client/solde", get(payments::client_balance))
+        .route(
+            "/espace-client/factures/{id}/contestation",
+            get(payments::contest_form).post(payments::contest),
+        )
+        .route("/back-office/paiements", get(payments::staff_home))
+        .route(
+            "/back-office/paiements/{what}",
+            post(payments::staff_action),
+        )
+        .route(
+            "/back-office/paiements/{id}/rejet",
+            post(payments::staff_reject),
+        )
+        .route(
+            "/back-office/organizations/{id}/paiements",
+            get(payments::staff_org),
+        )
+        .route(
+            "/back-office/organizations/{id}/paiements/{what}",
+            post(payments::staff_org_action),
+        )
+        .route(
+            "/back-office/factures/{id}/sanction",
+            post(payments::staff_sanction),
+        )
+        .route(
+            "/back-office/litiges/{id}/reponse",
+            post(payments::staff_answer),
         )
         .route("/espace-client/hour-books", get(hour_books::client_list))
         .route(
@@ -266,6 +297,7 @@ pub struct NavUser {
     pub is_staff: bool,
     pub can_manage_users: bool,
     pub can_view_services: bool,
+    pub can_view_invoices: bool,
     pub org_name: Option<String>,
 }
 
@@ -407,6 +439,15 @@ mod instant_tests {
 
 /// The flash messages a redirect may name (`?flash=`).
 const FLASH_KEYS: &[&str] = &[
+    "payments.contested",
+    "payments.recorded",
+    "payments.refunded",
+    "payments.rejected_flash",
+    "payments.imported",
+    "payments.batch_created",
+    "payments.dunning_flash",
+    "payments.sanctioned",
+    "payments.answered",
     "users.invited",
     "users.updated",
     "users.resent",
@@ -478,6 +519,7 @@ impl Viewer {
                 is_staff: p.is_staff(),
                 can_manage_users: p.can(Permission::ManageUsers),
                 can_view_services: p.can(Permission::ViewServices),
+                can_view_invoices: p.can(Permission::ViewInvoices),
                 org_name: self.org_name.clone(),
             }),
             csrf: self.csrf.clone(),

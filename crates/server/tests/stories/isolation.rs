@@ -20,6 +20,9 @@ struct Other {
     datacenter_episode: String,
     activation: String,
     window: String,
+    invoice: String,
+    payment: String,
+    dispute: String,
     secrets: Vec<String>,
 }
 
@@ -226,6 +229,46 @@ async fn other_org(app: &TestApp) -> Other {
     assert_eq!(status, 201, "{w}");
     let window = w["id"].as_str().unwrap().to_owned();
     secrets.push(window.clone());
+    // An invoice of B (written as the billing run would), a payment staff
+    // recorded on it and B's dispute of it.
+    let invoice = {
+        let st = app.state();
+        let mut tx = st.store().begin().await.unwrap();
+        let inv = ciel_store::invoices::create(
+            &mut tx,
+            &ciel_store::Actor::system("test", app.now()),
+            &ciel_domain::Id::from_raw(org.clone()),
+            "F2026-B-000001",
+            app.now(),
+            app.now(),
+            "100.00",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        inv.id.to_string()
+    };
+    secrets.push(invoice.clone());
+    let (status, pay) = staff
+        .api(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/payments"),
+            Some(json!({"amount": "40.00", "method": "transfer", "reference": "VIR-B"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{pay}");
+    let payment = pay["payment"]["id"].as_str().unwrap().to_owned();
+    secrets.push(payment.clone());
+    let (status, d) = b
+        .api(
+            Method::POST,
+            &format!("/api/v1/invoices/{invoice}/disputes"),
+            Some(json!({"reason": "B conteste"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
+    let dispute = d["id"].as_str().unwrap().to_owned();
+    secrets.push(dispute.clone());
     Other {
         org,
         user,
@@ -239,6 +282,9 @@ async fn other_org(app: &TestApp) -> Other {
         datacenter_episode,
         activation,
         window,
+        invoice,
+        payment,
+        dispute,
         secrets,
     }
 }
@@ -360,6 +406,24 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/maintenance-windows/{window_id}/cancel") => {
             Some(json!({"sequence": 0, "reason": "intrus"}))
         }
+        ("post", "/api/v1/organizations/{org_id}/payments") => Some(json!({
+            "amount": "1.00", "method": "transfer", "reference": "intrus"
+        })),
+        ("post", "/api/v1/payments/import") => Some(json!({
+            "file_name": "intrus.csv",
+            "content": "type,org_id,amount,date,method,reference,excess,reason_code\n"
+        })),
+        ("post", "/api/v1/payments/{payment_id}/rejection") => Some(json!({"reason_code": "AM04"})),
+        ("post", "/api/v1/organizations/{org_id}/refunds") => {
+            Some(json!({"amount": "1.00", "reference": "intrus"}))
+        }
+        ("post", "/api/v1/sepa-batches") => Some(json!({"collection_date": "2030-01-01"})),
+        ("post", "/api/v1/invoices/{invoice_id}/sanction") => Some(json!({"sanction": "suspend"})),
+        ("post", "/api/v1/invoices/{invoice_id}/disputes") => Some(json!({"reason": "intrus"})),
+        ("post", "/api/v1/disputes/{dispute_id}/answer") => {
+            Some(json!({"decision": "accepted", "answer": "intrus"}))
+        }
+        ("post", "/api/v1/dunning/run") => None,
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -412,7 +476,12 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 // A has no colocation: no datacenter's figure is A's.
                 .replace("{datacenter}", "PA3")
                 .replace("{activation_id}", &other.activation)
-                .replace("{window_id}", &other.window);
+                .replace("{window_id}", &other.window)
+                .replace("{invoice_id}", &other.invoice)
+                .replace("{payment_id}", &other.payment)
+                .replace("{dispute_id}", &other.dispute)
+                // Batches are the provider's files: no client reads one.
+                .replace("{batch_id}", "sdd_00000000000000000000000000");
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -509,6 +578,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/pra-activations/{}", other.activation),
         format!("/back-office/pra-activations/{}", other.activation),
         format!("/back-office/organizations/{}/pra-activations", other.org),
+        format!("/espace-client/factures/{}/contestation", other.invoice),
+        format!("/back-office/organizations/{}/paiements", other.org),
+        "/back-office/paiements".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -589,6 +661,26 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("l0_kind", "support"), ("l0_level", "standard")],
         ),
         (
+            format!("/espace-client/factures/{}/contestation", other.invoice),
+            vec![("reason", "intrusion")],
+        ),
+        (
+            format!("/back-office/organizations/{}/paiements/record", other.org),
+            vec![("amount", "1"), ("method", "transfer"), ("reference", "x")],
+        ),
+        (
+            format!("/back-office/paiements/{}/rejet", other.payment),
+            vec![("reason_code", "AM04")],
+        ),
+        (
+            format!("/back-office/factures/{}/sanction", other.invoice),
+            vec![("sanction", "suspend")],
+        ),
+        (
+            format!("/back-office/litiges/{}/reponse", other.dispute),
+            vec![("decision", "accepted"), ("answer", "x")],
+        ),
+        (
             "/back-office/price-lists".to_owned(),
             vec![
                 ("name", "Intrus"),
@@ -610,6 +702,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/services",
         "/espace-client/messages",
         "/espace-client/hour-books",
+        "/espace-client/solde",
         "/espace-client/tickets",
         "/espace-client/colocation",
         "/espace-client/pra-activations",

@@ -13,6 +13,7 @@ mod hour_books;
 mod isolation;
 mod maintenance;
 mod orders;
+mod payments;
 mod platform;
 mod pra;
 mod services;
@@ -63,6 +64,7 @@ fn main() {
         orders::price_changes_are_notified_and_options_take_the_request_day_tariff,
         orders::orders_of_another_organisation_are_not_found,
         orders::the_portal_shows_orders_and_runs_their_steps,
+        payments::late_invoices_are_followed_up,
         pra::a_failover_is_restored_and_judged_per_criticality,
         services::a_service_is_provisioned_contested_and_accepted_by_the_clock,
         services::terminations_hand_their_fees_to_billing_once,
