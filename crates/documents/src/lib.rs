@@ -14,7 +14,9 @@
 
 pub mod chart;
 pub mod facturx;
+pub mod fec;
 pub mod ical;
+pub mod journal;
 pub mod money;
 pub mod order_pdf;
 pub mod pdf;

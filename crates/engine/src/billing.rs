@@ -276,16 +276,11 @@ impl Engine {
                 explanation: ex,
             });
         }
-        // VAT per rate on the sum of its lines (R2.12).
-        let mut bases: BTreeMap<Decimal, Decimal> = BTreeMap::new();
-        for l in &lines {
-            *bases.entry(l.vat_percent.normalize()).or_default() += l.amount;
-        }
+        let vat = self.vat_per_rate(lines.iter().map(|l| (l.vat_percent, l.amount)));
         let r = &b.rounding;
         let mut explanation = Explanation::default();
-        let mut vat = Vec::new();
-        for (rate, base) in bases {
-            let tax = self.round_money(base * rate / Decimal::ONE_HUNDRED);
+        for v in &vat {
+            let (rate, base, tax) = (v.vat_percent, v.base, v.vat);
             explanation.push(
                 Step::new(&r.rule, &r.clause)
                     .input("vat_percent", rate)
@@ -306,11 +301,6 @@ impl Engine {
                         ),
                     ),
             );
-            vat.push(VatBreakdown {
-                vat_percent: rate,
-                base,
-                vat: tax,
-            });
         }
         let total_excl_vat: Decimal = lines.iter().map(|l| l.amount).sum();
         let total_vat: Decimal = vat.iter().map(|v| v.vat).sum();
@@ -325,6 +315,28 @@ impl Engine {
             },
             explanation,
         })
+    }
+
+    /// VAT per rate on the sum of the lines at that rate, rounded once
+    /// (R2.12, EN 16931 BR-CO-17), by increasing rate; `lines` are
+    /// `(vat_percent, amount excluding VAT)`. The one place ciel computes
+    /// VAT: the monthly invoice, credit notes and the accounting export.
+    pub fn vat_per_rate(
+        &self,
+        lines: impl IntoIterator<Item = (Decimal, Decimal)>,
+    ) -> Vec<VatBreakdown> {
+        let mut bases: BTreeMap<Decimal, Decimal> = BTreeMap::new();
+        for (rate, amount) in lines {
+            *bases.entry(rate.normalize()).or_default() += amount;
+        }
+        bases
+            .into_iter()
+            .map(|(rate, base)| VatBreakdown {
+                vat_percent: rate,
+                base,
+                vat: self.round_money(base * rate / Decimal::ONE_HUNDRED),
+            })
+            .collect()
     }
 
     fn prorata_line(

@@ -19,6 +19,100 @@ pub struct Config {
     pub log: LogConfig,
     pub desk: DeskConfig,
     pub seller: SellerConfig,
+    pub accounting: AccountingConfig,
+}
+
+/// The chart of accounts the FEC export books into (issue 6, item 8): the
+/// provider's own, so every number is configurable; the defaults follow the
+/// French plan comptable général.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountingConfig {
+    pub sales_journal: String,
+    pub bank_journal: String,
+    /// Trade receivables.
+    pub customers: String,
+    /// Prefix of each client's auxiliary account.
+    pub customer_aux_prefix: String,
+    pub bank: String,
+    /// Revenue of an offer without its own account.
+    pub revenue: String,
+    /// Revenue per offer code (`cloud_vm`, `colocation`, `pra`...).
+    pub revenue_by_offer: std::collections::BTreeMap<String, String>,
+    /// Collected VAT of a rate without its own account.
+    pub vat: String,
+    /// Collected VAT per rate ("20", "5.5").
+    pub vat_by_rate: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for AccountingConfig {
+    fn default() -> Self {
+        AccountingConfig {
+            sales_journal: "VE".into(),
+            bank_journal: "BQ".into(),
+            customers: "411000".into(),
+            customer_aux_prefix: "C".into(),
+            bank: "512000".into(),
+            revenue: "706000".into(),
+            revenue_by_offer: Default::default(),
+            vat: "445710".into(),
+            vat_by_rate: Default::default(),
+        }
+    }
+}
+
+impl AccountingConfig {
+    /// The accounts as the journal uses them; refuses a number that does not
+    /// start with the three digits of the French chart (the FEC's rule), so
+    /// a typo is caught at start rather than in a tax audit.
+    pub fn accounts(&self) -> Result<ciel_documents::journal::Accounts, String> {
+        use ciel_documents::journal::{Account, Accounts, Journal};
+        let check = |key: &str, number: &str| {
+            if number.len() >= 3 && number.chars().take(3).all(|c| c.is_ascii_digit()) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "[accounting] {key} = {number:?}: an account number starts with three digits"
+                ))
+            }
+        };
+        check("customers", &self.customers)?;
+        check("bank", &self.bank)?;
+        check("revenue", &self.revenue)?;
+        check("vat", &self.vat)?;
+        let mut revenue_by_offer = std::collections::BTreeMap::new();
+        for (offer, number) in &self.revenue_by_offer {
+            check(&format!("revenue_by_offer.{offer}"), number)?;
+            let label = format!("Prestations de services ({offer})");
+            revenue_by_offer.insert(offer.clone(), Account::new(number, &label));
+        }
+        let mut vat_by_rate = std::collections::BTreeMap::new();
+        for (rate, number) in &self.vat_by_rate {
+            check(&format!("vat_by_rate.{rate}"), number)?;
+            let key = rate
+                .parse::<rust_decimal::Decimal>()
+                .map_err(|_| format!("[accounting] vat_by_rate: {rate:?} is not a rate"))?
+                .normalize()
+                .to_string();
+            let label = format!("TVA collectée {rate} %");
+            vat_by_rate.insert(key, Account::new(number, &label));
+        }
+        let journal = |code: &str, label: &str| Journal {
+            code: code.to_owned(),
+            label: label.to_owned(),
+        };
+        Ok(Accounts {
+            sales_journal: journal(&self.sales_journal, "Ventes"),
+            bank_journal: journal(&self.bank_journal, "Banque"),
+            customers: Account::new(&self.customers, "Clients"),
+            customer_aux_prefix: self.customer_aux_prefix.clone(),
+            bank: Account::new(&self.bank, "Banque"),
+            revenue: Account::new(&self.revenue, "Prestations de services"),
+            revenue_by_offer,
+            vat: Account::new(&self.vat, "TVA collectée"),
+            vat_by_rate,
+        })
+    }
 }
 
 /// The provider as it appears on invoices and direct-debit files (R2.7):
@@ -323,3 +417,22 @@ impl Default for LogConfig {
 /// The documented configuration file printed by `ciel default-config`; a
 /// test checks that it parses to [`Config::default`].
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("../ciel.default.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounting_numbers_must_start_with_three_digits_and_rates_are_normalised() {
+        let mut c = AccountingConfig::default();
+        c.vat_by_rate.insert("20.0".into(), "445711".into());
+        c.revenue_by_offer
+            .insert("colocation".into(), "706300".into());
+        let accounts = c.accounts().expect("valid");
+        assert_eq!(accounts.vat_by_rate["20"].number, "445711");
+        assert_eq!(accounts.revenue_by_offer["colocation"].number, "706300");
+        c.bank = "BQ512".into();
+        let err = c.accounts().unwrap_err();
+        assert!(err.contains("[accounting] bank"), "{err}");
+    }
+}

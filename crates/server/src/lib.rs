@@ -5,6 +5,7 @@
 //! Only this crate knows HTTP. It reads the wall clock in one place
 //! ([`clock::SystemClock`]); everything else receives an injected clock.
 
+pub mod accounting;
 pub mod accounts;
 pub mod api;
 pub mod app;

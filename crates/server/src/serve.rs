@@ -59,6 +59,7 @@ pub async fn start_with_store(
     {
         config.server.public_url = format!("http://{addr}");
     }
+    config.accounting.accounts().map_err(anyhow::Error::msg)?;
     let workers_n = config.jobs.workers;
     let state = AppState::new(store, config, clock);
     crate::bootstrap::ensure_provider(&state).await?;

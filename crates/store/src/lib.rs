@@ -12,6 +12,7 @@
 //!   ([`audit::record`]) and, when it notifies someone, its outbox row and job.
 //! - The store never reads the clock: callers pass `now`.
 
+pub mod accounting;
 pub mod audit;
 pub mod catalog;
 pub mod charges;
