@@ -83,6 +83,7 @@ impl Runner {
             crate::services::PASS_JOB => self.services_pass().await,
             crate::terms_versions::APPLY_JOB => self.apply_terms().await,
             crate::sla::statements::JOB => self.sla_statements().await,
+            crate::billing::run::JOB => self.billing_run(job).await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -196,6 +197,17 @@ impl Runner {
         match crate::sla::statements::run_job(&self.state).await {
             Ok(r) => {
                 tracing::info!(month = %r.month, services = r.services, written = r.written, frozen = r.frozen, "SLA statements computed");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Processes a billing run's pending items (resumes where it stopped).
+    async fn billing_run(&self, job: &Job) -> Outcome {
+        match crate::billing::run::run_job(&self.state, &job.payload).await {
+            Ok(r) => {
+                tracing::info!(period = %r.period, invoices = r.invoices, items = r.total_items, "billing run done");
                 Outcome::Done
             }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),

@@ -13,6 +13,7 @@
 //! - The store never reads the clock: callers pass `now`.
 
 pub mod audit;
+pub mod billing_runs;
 pub mod catalog;
 pub mod charges;
 pub mod clients;
