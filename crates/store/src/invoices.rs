@@ -562,3 +562,15 @@ pub async fn setup_billed<'e, E: Executor<'e, Database = Any>>(
         .map(|r| Ok(r.try_get::<String, _>("source_id")?))
         .collect()
 }
+
+/// The CII XML embedded in a document's PDF (read it through [`get`] first).
+pub async fn xml<'e, E: Executor<'e, Database = Any>>(ex: E, invoice_id: &str) -> Result<String> {
+    let mut q = Sql::new("SELECT xml FROM invoice_documents WHERE invoice_id = ");
+    q.bind(invoice_id);
+    let row = q
+        .query()
+        .fetch_optional(ex)
+        .await?
+        .ok_or(crate::StoreError::NotFound)?;
+    Ok(row.try_get("xml")?)
+}

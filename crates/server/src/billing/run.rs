@@ -43,7 +43,7 @@ pub async fn close_usage_before_run(_state: &AppState, _period: &Period) -> ApiR
     Ok(())
 }
 
-/// Enqueues the job that processes `run_id` (once per call instant).
+/// Enqueues the job that processes `run_id`.
 pub async fn enqueue(tx: &mut ciel_store::Tx, run_id: &str, now: Timestamp) -> ApiResult<()> {
     jobs::enqueue(
         &mut **tx,
@@ -51,7 +51,8 @@ pub async fn enqueue(tx: &mut ciel_store::Tx, run_id: &str, now: Timestamp) -> A
             kind: JOB,
             payload: serde_json::json!({ "run": run_id }),
             run_at: now,
-            dedup_key: Some(format!("{JOB}:{run_id}:{}", now.as_millisecond())),
+            // One job per start or resume (the injected clock may stand still).
+            dedup_key: Some(format!("{JOB}:{run_id}:{}", ciel_store::new_id("start", now))),
             max_attempts: 10,
         },
         now,
@@ -179,6 +180,13 @@ pub async fn client_lang(state: &AppState, org_id: &str) -> ApiResult<String> {
         .unwrap_or_else(|| "fr".into()))
 }
 
+/// An amount written with its two decimals, as on the document.
+pub fn cents(d: Decimal) -> String {
+    let mut d = d.round_dp(2);
+    d.rescale(2);
+    d.to_string()
+}
+
 /// Reads a client's facts and computes its invoice (no write).
 async fn prepare(state: &AppState, period: &Period, item: Item) -> ApiResult<Prepared> {
     let db = state.store().db();
@@ -283,7 +291,7 @@ async fn prepare(state: &AppState, period: &Period, item: Item) -> ApiResult<Pre
             period_end: l.period.map(|p| p.1.to_string()),
             quantity: l.quantity.to_string(),
             unit_price: l.unit_price.to_string(),
-            amount: l.amount.to_string(),
+            amount: cents(l.amount),
             vat_percent: l.vat_percent.normalize().to_string(),
             rule: l.rule.clone(),
             explanation_json: serde_json::to_string(&explanation).map_err(corrupt)?,
@@ -312,9 +320,9 @@ async fn prepare(state: &AppState, period: &Period, item: Item) -> ApiResult<Pre
         lang,
         issued_at: at(p.issue_date)?,
         due_at: at(due)?,
-        total_excl_vat: p.total_excl_vat.to_string(),
-        total_vat: p.total_vat.to_string(),
-        total: p.total_incl_vat.to_string(),
+        total_excl_vat: cents(p.total_excl_vat),
+        total_vat: cents(p.total_vat),
+        total: cents(p.total_incl_vat),
         reason: None,
         parties_json: String::new(),
         lines,
@@ -591,7 +599,7 @@ pub async fn process(
     }
     let run = billing_runs::get(db, run_id).await?;
     let mut tx = state.store().begin().await?;
-    let done = billing_runs::finish(&mut tx, actor, &run, &p, &amount.to_string()).await?;
+    let done = billing_runs::finish(&mut tx, actor, &run, &p, &cents(amount)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(done)
 }
