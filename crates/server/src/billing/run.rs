@@ -52,7 +52,10 @@ pub async fn enqueue(tx: &mut ciel_store::Tx, run_id: &str, now: Timestamp) -> A
             payload: serde_json::json!({ "run": run_id }),
             run_at: now,
             // One job per start or resume (the injected clock may stand still).
-            dedup_key: Some(format!("{JOB}:{run_id}:{}", ciel_store::new_id("start", now))),
+            dedup_key: Some(format!(
+                "{JOB}:{run_id}:{}",
+                ciel_store::new_id("start", now)
+            )),
             max_attempts: 10,
         },
         now,

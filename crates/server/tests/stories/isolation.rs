@@ -20,7 +20,32 @@ struct Other {
     datacenter_episode: String,
     activation: String,
     window: String,
+    invoice: String,
+    run: String,
     secrets: Vec<String>,
+}
+
+/// An invoice of B and a billing run, written through the store.
+async fn invoice_and_run(app: &TestApp, org: &str) -> (String, String) {
+    let st = app.state();
+    let mut tx = st.store().begin().await.unwrap();
+    let actor = ciel_store::Actor::system("isolation", app.now());
+    let inv = ciel_store::invoices::create(
+        &mut tx,
+        &actor,
+        &ciel_domain::Id::from_raw(org.to_owned()),
+        "F2026-B00001",
+        "2026-05-01T08:00:00Z".parse().unwrap(),
+        "2026-05-31T08:00:00Z".parse().unwrap(),
+        "98.76",
+    )
+    .await
+    .unwrap();
+    let run = ciel_store::billing_runs::create(&mut tx, &actor, "2026-04")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (inv.id.to_string(), run.id.to_string())
 }
 
 /// A statement of B's service with a proposed credit, written through the
@@ -226,6 +251,9 @@ async fn other_org(app: &TestApp) -> Other {
     assert_eq!(status, 201, "{w}");
     let window = w["id"].as_str().unwrap().to_owned();
     secrets.push(window.clone());
+    let (invoice, run) = invoice_and_run(app, &org).await;
+    secrets.push(invoice.clone());
+    secrets.push("F2026-B00001".into());
     Other {
         org,
         user,
@@ -239,6 +267,8 @@ async fn other_org(app: &TestApp) -> Other {
         datacenter_episode,
         activation,
         window,
+        invoice,
+        run,
         secrets,
     }
 }
@@ -329,6 +359,10 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/episodes/{episode_id}/exclude") => {
             Some(json!({"reason": "force_majeure", "note": "intrusion"}))
         }
+        ("post", "/api/v1/billing/runs") => Some(json!({"period": "2026-04"})),
+        ("post", "/api/v1/invoices/{invoice_id}/credit-notes") => {
+            Some(json!({"reason": "intrusion"}))
+        }
         ("post", "/api/v1/sla/statements/run") => Some(json!({"month": "2026-04"})),
         ("post", "/api/v1/sla/statements/{statement_id}/review") => {
             Some(json!({"decision": "approve"}))
@@ -412,7 +446,9 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 // A has no colocation: no datacenter's figure is A's.
                 .replace("{datacenter}", "PA3")
                 .replace("{activation_id}", &other.activation)
-                .replace("{window_id}", &other.window);
+                .replace("{window_id}", &other.window)
+                .replace("{invoice_id}", &other.invoice)
+                .replace("{run_id}", &other.run);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
