@@ -243,17 +243,13 @@ pub async fn issue(
     } else {
         format!("Il corrige la facture {} : {reason}", invoice.number)
     };
-    run::queue_mail(
-        state,
-        &mut tx,
-        &doc,
-        &email,
-        &org.name,
-        "",
-        &corrects,
-        &rendering.pdf,
-    )
-    .await?;
+    let parts = run::MailParts {
+        to: &email,
+        org_name: &org.name,
+        prenotification: "",
+        corrects: &corrects,
+    };
+    run::queue_mail(state, &mut tx, &doc, parts, &rendering.pdf).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(doc)
 }

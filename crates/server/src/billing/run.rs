@@ -391,18 +391,32 @@ async fn finish_without_invoice(
     Ok(())
 }
 
+/// What the e-mail of a document says besides the document itself.
+pub struct MailParts<'a> {
+    /// The client's billing address.
+    pub to: &'a str,
+    pub org_name: &'a str,
+    /// The SEPA pre-notification of an invoice (R2.7).
+    pub prenotification: &'a str,
+    /// What a credit note corrects.
+    pub corrects: &'a str,
+}
+
 /// Queues the document's e-mail with its PDF to the client's billing
 /// address, in the document's transaction.
 pub async fn queue_mail(
     state: &AppState,
     tx: &mut ciel_store::Tx,
     doc: &invoices::Document,
-    to: &str,
-    org_name: &str,
-    prenotification: &str,
-    corrects: &str,
+    parts: MailParts<'_>,
     pdf: &[u8],
 ) -> ApiResult<()> {
+    let MailParts {
+        to,
+        org_name,
+        prenotification,
+        corrects,
+    } = parts;
     if to.trim().is_empty() {
         return Ok(());
     }
@@ -498,17 +512,13 @@ async fn write(
         // Another worker did this item: leave its result.
         return Ok(Ok(()));
     }
-    queue_mail(
-        state,
-        &mut tx,
-        &doc,
-        &r.email,
-        &r.org_name,
-        &inv.payment_terms,
-        "",
-        &rendering.pdf,
-    )
-    .await?;
+    let parts = MailParts {
+        to: &r.email,
+        org_name: &r.org_name,
+        prenotification: &inv.payment_terms,
+        corrects: "",
+    };
+    queue_mail(state, &mut tx, &doc, parts, &rendering.pdf).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Ok(()))
 }

@@ -9,6 +9,7 @@
 //! - the ticket 45.00 and the credit -12.34 (referencing its statement);
 //! - total 300.08 excl. VAT, VAT 20 % on the sum: 60.016 -> 60.02 (R2.12),
 //!   360.10 to pay, due 30 days later (1 July, R2.7).
+//!
 //! The charge of 1 June waits for July. A future month is refused; a
 //! re-run writes nothing new; the client without a profile fails with its
 //! reason and succeeds once the profile is fixed and the run started again;
