@@ -5,6 +5,7 @@
 
 mod account;
 mod back_office;
+mod billing;
 mod client;
 mod colocation;
 mod episodes;
@@ -250,6 +251,18 @@ pub fn router() -> Router<AppState> {
             post(maintenance::staff_window_action),
         )
         .route("/back-office/messages", get(back_office::messages))
+        .route("/back-office/billing", get(billing::staff_home))
+        .route("/back-office/billing/runs", post(billing::staff_start))
+        .route("/back-office/billing/runs/{id}", get(billing::staff_run))
+        .route("/back-office/invoices/{id}", get(billing::staff_invoice))
+        .route("/back-office/invoices/{id}/pdf", get(billing::staff_pdf))
+        .route(
+            "/back-office/invoices/{id}/credit-notes",
+            post(billing::staff_credit_note),
+        )
+        .route("/espace-client/factures", get(billing::client_list))
+        .route("/espace-client/factures/{id}", get(billing::client_invoice))
+        .route("/espace-client/factures/{id}/pdf", get(billing::client_pdf))
 }
 
 /// What the layout needs.
@@ -266,6 +279,7 @@ pub struct NavUser {
     pub is_staff: bool,
     pub can_manage_users: bool,
     pub can_view_services: bool,
+    pub can_view_invoices: bool,
     pub org_name: Option<String>,
 }
 
@@ -407,6 +421,8 @@ mod instant_tests {
 
 /// The flash messages a redirect may name (`?flash=`).
 const FLASH_KEYS: &[&str] = &[
+    "billing.started_flash",
+    "billing.credited",
     "users.invited",
     "users.updated",
     "users.resent",
@@ -478,6 +494,7 @@ impl Viewer {
                 is_staff: p.is_staff(),
                 can_manage_users: p.can(Permission::ManageUsers),
                 can_view_services: p.can(Permission::ViewServices),
+                can_view_invoices: p.can(Permission::ViewInvoices),
                 org_name: self.org_name.clone(),
             }),
             csrf: self.csrf.clone(),

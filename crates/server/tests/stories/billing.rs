@@ -392,6 +392,40 @@ pub async fn a_month_is_billed_once_with_its_pdf(b: Backend) {
     assert!(xml.contains(&number) && xml.contains("360.10"), "{xml}");
     validate_with_python(&pdf, &xml, &[&number, "Net à payer 360,10 €", "52,42 €"]);
 
+    // The pages: the back office's run and documents, the client's list,
+    // detail (lines and why) and PDF.
+    for path in [
+        "/back-office/billing".to_owned(),
+        format!("/back-office/billing/runs/{run_id}"),
+        format!("/back-office/invoices/{inv_id}"),
+    ] {
+        let r = billing.get(&path).await;
+        assert_eq!(r.status().as_u16(), 200, "GET {path}");
+        assert!(r.text().await.unwrap().contains(&number), "GET {path}");
+    }
+    let page = admin_a
+        .get("/espace-client/factures")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&number) && page.contains("360.10"), "{page}");
+    let page = admin_a
+        .get(&format!("/espace-client/factures/{inv_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("52.42") && page.contains("R7.5"), "{page}");
+    let r = admin_a
+        .get(&format!("/espace-client/factures/{inv_id}/pdf"))
+        .await;
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        admin_a.get("/back-office/billing").await.status().as_u16(),
+        404
+    );
+
     // Another organisation sees nothing of it.
     assert_eq!(
         admin_b

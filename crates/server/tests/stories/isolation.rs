@@ -545,6 +545,12 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/pra-activations/{}", other.activation),
         format!("/back-office/pra-activations/{}", other.activation),
         format!("/back-office/organizations/{}/pra-activations", other.org),
+        format!("/espace-client/factures/{}", other.invoice),
+        format!("/espace-client/factures/{}/pdf", other.invoice),
+        format!("/back-office/invoices/{}", other.invoice),
+        format!("/back-office/invoices/{}/pdf", other.invoice),
+        format!("/back-office/billing/runs/{}", other.run),
+        "/back-office/billing".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -625,6 +631,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("l0_kind", "support"), ("l0_level", "standard")],
         ),
         (
+            format!("/back-office/invoices/{}/credit-notes", other.invoice),
+            vec![("reason", "intrusion")],
+        ),
+        (
+            "/back-office/billing/runs".to_owned(),
+            vec![("period", "2026-04")],
+        ),
+        (
             "/back-office/price-lists".to_owned(),
             vec![
                 ("name", "Intrus"),
@@ -649,6 +663,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/tickets",
         "/espace-client/colocation",
         "/espace-client/pra-activations",
+        "/espace-client/factures",
         "/account",
     ] {
         let r = a.get(path).await;
