@@ -3,6 +3,7 @@
 //! run) and `ciel bench billing` (issue 6's target: 10 000 clients with 5
 //! services each, invoices with their Factur-X PDFs, under 60 s).
 
+use crate::sla_cmds::{bar, problem};
 use ciel_domain::{Id, ManualClock};
 use ciel_server::AppState;
 use ciel_server::billing::{Period, run};
@@ -10,29 +11,9 @@ use ciel_store::charges::{self, NewCharge};
 use ciel_store::clients::{self, CompanyIds, Mandate, Profile};
 use ciel_store::seed::{self, SeedService};
 use ciel_store::{Actor, Scope, orgs};
-use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Instant;
-
-fn bar(len: u64, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template(&format!(
-            "{what} [{{bar:40}}] {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    pb
-}
-
-fn problem(p: ciel_server::problem::Problem) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{}{}",
-        p.field.map(|f| format!("{f}: ")).unwrap_or_default(),
-        p.detail.unwrap_or(p.code)
-    )
-}
 
 /// Starts (or resumes) the run of `period` and processes its pending
 /// items here, with a progress bar; prints the failed clients.

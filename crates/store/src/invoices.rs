@@ -473,17 +473,28 @@ pub async fn lines<'e, E: Executor<'e, Database = Any>>(
         .collect()
 }
 
-/// The Factur-X PDF of a document (read it through [`get`] first).
-pub async fn pdf<'e, E: Executor<'e, Database = Any>>(ex: E, invoice_id: &str) -> Result<Vec<u8>> {
-    use base64::Engine as _;
-    let mut q = Sql::new("SELECT pdf_base64 FROM invoice_documents WHERE invoice_id = ");
+/// One column of a document's `invoice_documents` row.
+async fn document_column<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    invoice_id: &str,
+    column: &str,
+) -> Result<String> {
+    let mut q = Sql::new(&format!(
+        "SELECT {column} FROM invoice_documents WHERE invoice_id = "
+    ));
     q.bind(invoice_id);
     let row = q
         .query()
         .fetch_optional(ex)
         .await?
         .ok_or(crate::StoreError::NotFound)?;
-    let b64: String = row.try_get("pdf_base64")?;
+    Ok(row.try_get(column)?)
+}
+
+/// The Factur-X PDF of a document (read it through [`get`] first).
+pub async fn pdf<'e, E: Executor<'e, Database = Any>>(ex: E, invoice_id: &str) -> Result<Vec<u8>> {
+    use base64::Engine as _;
+    let b64 = document_column(ex, invoice_id, "pdf_base64").await?;
     base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|e| crate::StoreError::Corrupt(e.to_string()))
@@ -565,12 +576,5 @@ pub async fn setup_billed<'e, E: Executor<'e, Database = Any>>(
 
 /// The CII XML embedded in a document's PDF (read it through [`get`] first).
 pub async fn xml<'e, E: Executor<'e, Database = Any>>(ex: E, invoice_id: &str) -> Result<String> {
-    let mut q = Sql::new("SELECT xml FROM invoice_documents WHERE invoice_id = ");
-    q.bind(invoice_id);
-    let row = q
-        .query()
-        .fetch_optional(ex)
-        .await?
-        .ok_or(crate::StoreError::NotFound)?;
-    Ok(row.try_get("xml")?)
+    document_column(ex, invoice_id, "xml").await
 }
