@@ -84,7 +84,7 @@ fn siren(n: usize) -> String {
                     }
                 })
                 .sum();
-            sum % 10 == 0
+            sum.is_multiple_of(10)
         })
         .unwrap_or_else(|| format!("{base}0"))
 }
