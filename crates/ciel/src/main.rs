@@ -2,6 +2,7 @@
 //! demo data, account bootstrap and the contract tools. This file only parses
 //! the command line, loads the configuration and calls the library crates.
 
+mod billing_cmds;
 mod config;
 mod contract_cmds;
 mod desk_cmds;
@@ -70,6 +71,9 @@ enum Command {
     /// SLA statements: recompute one from its evidence file; compute a month's.
     #[command(subcommand)]
     Sla(contract_cmds::SlaCmd),
+    /// Billing: the monthly run.
+    #[command(subcommand)]
+    Billing(BillingCmd),
     /// Support desk calculators (ticket deadlines).
     #[command(subcommand)]
     Support(contract_cmds::SupportCmd),
@@ -84,6 +88,18 @@ enum ServicesCmd {
     /// renewals, ends of service, securing and product-return deadlines):
     /// the daily pass the job queue runs at midnight, on demand. Idempotent.
     Pass,
+}
+
+#[derive(Debug, Subcommand)]
+enum BillingCmd {
+    /// Write the invoices of a month (dated its 1st, R2.4), one per client,
+    /// with their Factur-X PDFs and e-mails. Resumable: running it again
+    /// continues the same run, or retries its failed clients once done.
+    Run {
+        /// The month, `YYYY-MM`; its invoice date must not be in the future.
+        #[arg(long)]
+        period: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +133,15 @@ enum BenchCmd {
         /// Timed requests per page.
         #[arg(long, default_value_t = 200)]
         runs: usize,
+    },
+    /// Seed clients with profiles, mandates, 5 services and a charge each,
+    /// then time the billing run of a month with its PDFs (issue 6's
+    /// target: 10 000 clients under 60 s). Temporary SQLite unless
+    /// --database-url.
+    Billing {
+        /// Clients to seed.
+        #[arg(long, default_value_t = 10_000)]
+        clients: usize,
     },
     /// Push episodes in bulk over HTTP to a server on loopback and report
     /// episodes/s (issue 5's target: 50 000/s on SQLite).
@@ -230,6 +255,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
         Command::Sla(cmd) => cmd.run(),
+        Command::Billing(BillingCmd::Run { ref period }) => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                billing_cmds::run(&state, period).await?;
+                state.store().close().await;
+                Ok(())
+            })
+        }
         Command::Support(cmd) => cmd.run(),
         Command::Calc(cmd) => cmd.run(),
         Command::Serve { ref listen, demo } => {
@@ -284,6 +319,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = serve::open_store(&c).await?;
                 let state = sla_cmds::bench_state(store, c)?;
                 sla_cmds::bench(&state, services).await?;
+                state.store().close().await;
+                Ok(())
+            })
+        }
+        Command::Bench(BenchCmd::Billing { clients }) => {
+            let (c, _tmp) = bench_config(cli)?;
+            runtime()?.block_on(async {
+                let store = serve::open_store(&c).await?;
+                let state = billing_cmds::bench_state(store, c)?;
+                billing_cmds::bench(&state, clients).await?;
                 state.store().close().await;
                 Ok(())
             })

@@ -15,7 +15,8 @@ use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use std::time::Instant;
 
-fn bar(len: u64, what: &str) -> ProgressBar {
+/// A progress bar of the commands and benchmarks.
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
         ProgressStyle::with_template(&format!(
@@ -26,7 +27,8 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
-fn problem(p: ciel_server::problem::Problem) -> anyhow::Error {
+/// A problem of a workflow as a command-line error.
+pub(crate) fn problem(p: ciel_server::problem::Problem) -> anyhow::Error {
     anyhow::anyhow!(
         "{}{}",
         p.field.map(|f| format!("{f}: ")).unwrap_or_default(),

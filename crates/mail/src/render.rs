@@ -145,6 +145,22 @@ pub enum Mail {
         credit: String,
         link: String,
     },
+    /// R2.4, R2.7, R2.11: an invoice or a credit note, its Factur-X PDF
+    /// attached, sent to the client's billing address.
+    Invoice {
+        org_name: String,
+        number: String,
+        credit_note: bool,
+        /// `YYYY-MM-DD`.
+        issue_date: String,
+        /// Exact EUR including VAT.
+        total: String,
+        /// The SEPA pre-notification (R2.7), empty for a credit note.
+        prenotification: String,
+        /// What a credit note corrects (number and reason), empty otherwise.
+        corrects: String,
+        link: String,
+    },
     /// R4.4-R4.5 and the desk's alerts: a ticket step the client (closure
     /// with the interruption's duration, billable ticket with its fee) or
     /// the support staff (a deadline about to be missed) must hear of.
@@ -276,6 +292,7 @@ impl Mail {
             Mail::Ticket { .. } => "ticket",
             Mail::Maintenance { .. } => "maintenance",
             Mail::SlaCredit { .. } => "sla_credit",
+            Mail::Invoice { .. } => "invoice",
             Mail::PraRequested { .. } => "pra_requested",
             Mail::Billing { .. } => "billing",
         }
@@ -329,6 +346,7 @@ template!(TermsVersionT, "terms_version.txt", { name: &'a str, version: &'a str,
 template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: &'a str, event: &'a str, text: &'a str, fee: &'a str, link: &'a str });
 template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str, changed: bool, cancelled: bool, cancel_reason: &'a str });
 template!(SlaCreditT, "sla_credit.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, rate: &'a str, credit: &'a str, link: &'a str });
+template!(InvoiceT, "invoice.txt", { org_name: &'a str, number: &'a str, credit_note: bool, issue_date: String, total: &'a str, prenotification: &'a str, corrects: &'a str, link: &'a str });
 template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
 template!(BillingT, "billing.txt", { event: &'a str, name: &'a str, org_name: &'a str, invoice: &'a str, amount: &'a str, day: String, days: u32, text: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
@@ -589,6 +607,28 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::Invoice {
+            org_name,
+            number,
+            credit_note,
+            issue_date,
+            total,
+            prenotification,
+            corrects,
+            link,
+        } => InvoiceT {
+            fr,
+            org_name,
+            number,
+            credit_note: *credit_note,
+            issue_date: civil(issue_date, lang),
+            total,
+            prenotification,
+            corrects,
+            link,
+            _p: p,
+        }
+        .render(),
         Mail::PraRequested {
             name,
             org_name,
@@ -769,6 +809,16 @@ mod tests {
     fn every_template_renders_in_every_language() {
         let t: Timestamp = "2026-10-25T00:30:00Z".parse().unwrap();
         let mails = [
+            Mail::Invoice {
+                org_name: "Acme".into(),
+                number: "F2026-000001".into(),
+                credit_note: false,
+                issue_date: "2026-06-01".into(),
+                total: "120.00".into(),
+                prenotification: "Prélèvement SEPA".into(),
+                corrects: String::new(),
+                link: "https://x/i".into(),
+            },
             invitation(),
             Mail::PasswordReset {
                 name: "J".into(),

@@ -84,6 +84,7 @@ impl Runner {
             crate::terms_versions::APPLY_JOB => self.apply_terms().await,
             crate::sla::statements::JOB => self.sla_statements().await,
             crate::dunning::JOB => self.dunning().await,
+            crate::billing::run::JOB => self.billing_run(job).await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -208,6 +209,17 @@ impl Runner {
         match crate::dunning::run_job(&self.state).await {
             Ok(r) => {
                 tracing::info!(notices = r.notices, "dunning pass done");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Processes a billing run's pending items (resumes where it stopped).
+    async fn billing_run(&self, job: &Job) -> Outcome {
+        match crate::billing::run::run_job(&self.state, &job.payload).await {
+            Ok(r) => {
+                tracing::info!(period = %r.period, invoices = r.invoices, items = r.total_items, "billing run done");
                 Outcome::Done
             }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),

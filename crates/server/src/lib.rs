@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod billing;
 pub mod bootstrap;
 pub mod clients;
 pub mod clock;

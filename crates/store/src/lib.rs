@@ -14,6 +14,7 @@
 
 pub mod accounting;
 pub mod audit;
+pub mod billing_runs;
 pub mod catalog;
 pub mod charges;
 pub mod clients;

@@ -458,3 +458,28 @@ pub async fn count<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64> {
         .await?;
     Ok(row.try_get("n")?)
 }
+
+/// The provisioned services of an organisation with the setup fee of one
+/// unit of their order line (the billing run's input, R2.4), by identifier.
+pub async fn billable_of_org<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    org_id: &str,
+) -> Result<Vec<(ServiceRow, String)>> {
+    let cols: String = COLUMNS
+        .split(", ")
+        .map(|c| format!("s.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = Sql::new(&format!(
+        "SELECT {cols}, ol.setup_fee AS line_setup_fee FROM services s \
+         JOIN order_lines ol ON ol.id = s.order_line_id \
+         WHERE s.state = 'provisioned' AND s.org_id = "
+    ));
+    q.bind(org_id).push(" ORDER BY s.id");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok((from_row(r)?, r.try_get("line_setup_fee")?)))
+        .collect()
+}

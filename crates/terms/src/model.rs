@@ -108,6 +108,11 @@ pub struct BillingSection {
     pub rounding: Rounding,
     pub invoice_contest_days: Param<u32>,
     pub claims_prescription_months: Param<u32>,
+    /// Days from the issue date to the due date of an invoice (R2.7): not
+    /// in the contract (CG 3.4 only pre-notifies the debit date), a product
+    /// decision within the 60-day cap of Code de commerce L441-10.
+    #[serde(default = "default_payment_due_days")]
+    pub payment_due_days: Param<u32>,
     pub bandwidth_percentile: BandwidthPercentile,
     pub usage_overage: UsageOverage,
     pub pra_usage_unit: Param<PraUsageUnit>,
@@ -691,6 +696,18 @@ pub enum ColocationMeasure {
     Combined,
     /// Three figures, each held to the datacenter's rate; met when all are.
     PerKind,
+}
+
+fn default_payment_due_days() -> Param<u32> {
+    Param {
+        value: 30,
+        clause: "CG 3.4".into(),
+        rule: "R2.7".into(),
+        note: Some(
+            "Product decision: the contract sets no payment term; 30 days, within the 60-day cap of Code de commerce L441-10."
+                .into(),
+        ),
+    }
 }
 
 fn default_colocation_measure() -> Param<ColocationMeasure> {

@@ -139,6 +139,12 @@ fn billing(v: &mut V, t: &Terms) {
             "invoice day must be 1-28 (it must exist in every month)",
         );
     }
+    if !(1..=60).contains(&b.payment_due_days.value) {
+        v.err(
+            "billing.payment_due_days.value",
+            "payment term must be 1-60 days (Code de commerce L441-10 caps it at 60 days)",
+        );
+    }
     if b.rounding.scale > 10 {
         v.err(
             "billing.rounding.scale",

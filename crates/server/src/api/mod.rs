@@ -2,6 +2,7 @@
 //! from the handlers' annotations (`/api/openapi.json`).
 
 pub mod accounts;
+pub mod billing;
 pub mod calc;
 pub mod catalog;
 pub mod clients;
@@ -59,6 +60,7 @@ use utoipa_axum::routes;
         (name = "sla", description = "Monthly SLA statements, their evidence, review and credits (R5-R7)"),
         (name = "pra", description = "PRA activations and tests: failover request, machine restorations, return to nominal, RTO/RPO results per criticality (R6, R10.3-R10.4)"),
         (name = "payments", description = "Payments and their import, rejections, balances, refunds, SEPA direct-debit batches, the dunning queue and its sanctions, invoice disputes (R2.6, R2.7, R3.3, R3.4, R7.5)"),
+        (name = "billing", description = "Monthly billing runs, invoices and credit notes with their Factur-X PDF (R2.4, R2.7, R2.11, R2.12)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -208,6 +210,12 @@ pub fn router() -> OpenApiRouter<AppState> {
             "/calendar/{file}",
             axum::routing::get(maintenance::calendar),
         )
+        .routes(routes!(billing::list_runs, billing::start_run))
+        .routes(routes!(billing::get_run))
+        .routes(routes!(billing::list_invoices))
+        .routes(routes!(billing::get_invoice))
+        .routes(routes!(billing::invoice_pdf))
+        .routes(routes!(billing::issue_credit_note))
         .routes(routes!(calc::ticket_deadlines))
         .routes(routes!(calc::early_termination))
         .routes(routes!(calc::notice_end))

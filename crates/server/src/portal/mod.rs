@@ -5,6 +5,7 @@
 
 mod account;
 mod back_office;
+mod billing;
 mod client;
 mod colocation;
 mod episodes;
@@ -281,6 +282,18 @@ pub fn router() -> Router<AppState> {
             post(maintenance::staff_window_action),
         )
         .route("/back-office/messages", get(back_office::messages))
+        .route("/back-office/billing", get(billing::staff_home))
+        .route("/back-office/billing/runs", post(billing::staff_start))
+        .route("/back-office/billing/runs/{id}", get(billing::staff_run))
+        .route("/back-office/invoices/{id}", get(billing::staff_invoice))
+        .route("/back-office/invoices/{id}/pdf", get(billing::staff_pdf))
+        .route(
+            "/back-office/invoices/{id}/credit-notes",
+            post(billing::staff_credit_note),
+        )
+        .route("/espace-client/factures", get(billing::client_list))
+        .route("/espace-client/factures/{id}", get(billing::client_invoice))
+        .route("/espace-client/factures/{id}/pdf", get(billing::client_pdf))
 }
 
 /// What the layout needs.
@@ -448,6 +461,8 @@ const FLASH_KEYS: &[&str] = &[
     "payments.dunning_flash",
     "payments.sanctioned",
     "payments.answered",
+    "billing.started_flash",
+    "billing.credited",
     "users.invited",
     "users.updated",
     "users.resent",

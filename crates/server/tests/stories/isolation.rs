@@ -23,7 +23,31 @@ struct Other {
     invoice: String,
     payment: String,
     dispute: String,
+    run: String,
     secrets: Vec<String>,
+}
+
+/// An invoice of B and a billing run, written through the store.
+async fn invoice_and_run(app: &TestApp, org: &str) -> (String, String) {
+    let st = app.state();
+    let mut tx = st.store().begin().await.unwrap();
+    let actor = ciel_store::Actor::system("isolation", app.now());
+    let inv = ciel_store::invoices::create(
+        &mut tx,
+        &actor,
+        &ciel_domain::Id::from_raw(org.to_owned()),
+        "F2026-B00001",
+        "2026-05-01T08:00:00Z".parse().unwrap(),
+        "2026-05-31T08:00:00Z".parse().unwrap(),
+        "98.76",
+    )
+    .await
+    .unwrap();
+    let run = ciel_store::billing_runs::create(&mut tx, &actor, "2026-04")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (inv.id.to_string(), run.id.to_string())
 }
 
 /// A statement of B's service with a proposed credit, written through the
@@ -229,9 +253,12 @@ async fn other_org(app: &TestApp) -> Other {
     assert_eq!(status, 201, "{w}");
     let window = w["id"].as_str().unwrap().to_owned();
     secrets.push(window.clone());
+    let (invoice, run) = invoice_and_run(app, &org).await;
+    secrets.push(invoice.clone());
+    secrets.push("F2026-B00001".into());
     // An invoice of B (written as the billing run would), a payment staff
     // recorded on it and B's dispute of it.
-    let invoice = {
+    let disputed = {
         let st = app.state();
         let mut tx = st.store().begin().await.unwrap();
         let inv = ciel_store::invoices::create(
@@ -248,7 +275,7 @@ async fn other_org(app: &TestApp) -> Other {
         tx.commit().await.unwrap();
         inv.id.to_string()
     };
-    secrets.push(invoice.clone());
+    secrets.push(disputed.clone());
     let (status, pay) = staff
         .api(
             Method::POST,
@@ -262,7 +289,7 @@ async fn other_org(app: &TestApp) -> Other {
     let (status, d) = b
         .api(
             Method::POST,
-            &format!("/api/v1/invoices/{invoice}/disputes"),
+            &format!("/api/v1/invoices/{disputed}/disputes"),
             Some(json!({"reason": "B conteste"})),
         )
         .await;
@@ -285,6 +312,7 @@ async fn other_org(app: &TestApp) -> Other {
         invoice,
         payment,
         dispute,
+        run,
         secrets,
     }
 }
@@ -374,6 +402,10 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         }
         ("post", "/api/v1/episodes/{episode_id}/exclude") => {
             Some(json!({"reason": "force_majeure", "note": "intrusion"}))
+        }
+        ("post", "/api/v1/billing/runs") => Some(json!({"period": "2026-04"})),
+        ("post", "/api/v1/invoices/{invoice_id}/credit-notes") => {
+            Some(json!({"reason": "intrusion"}))
         }
         ("post", "/api/v1/sla/statements/run") => Some(json!({"month": "2026-04"})),
         ("post", "/api/v1/sla/statements/{statement_id}/review") => {
@@ -481,7 +513,8 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{payment_id}", &other.payment)
                 .replace("{dispute_id}", &other.dispute)
                 // Batches are the provider's files: no client reads one.
-                .replace("{batch_id}", "sdd_00000000000000000000000000");
+                .replace("{batch_id}", "sdd_00000000000000000000000000")
+                .replace("{run_id}", &other.run);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"
@@ -581,6 +614,12 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/factures/{}/contestation", other.invoice),
         format!("/back-office/organizations/{}/paiements", other.org),
         "/back-office/paiements".to_owned(),
+        format!("/espace-client/factures/{}", other.invoice),
+        format!("/espace-client/factures/{}/pdf", other.invoice),
+        format!("/back-office/invoices/{}", other.invoice),
+        format!("/back-office/invoices/{}/pdf", other.invoice),
+        format!("/back-office/billing/runs/{}", other.run),
+        "/back-office/billing".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -681,6 +720,14 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("decision", "accepted"), ("answer", "x")],
         ),
         (
+            format!("/back-office/invoices/{}/credit-notes", other.invoice),
+            vec![("reason", "intrusion")],
+        ),
+        (
+            "/back-office/billing/runs".to_owned(),
+            vec![("period", "2026-04")],
+        ),
+        (
             "/back-office/price-lists".to_owned(),
             vec![
                 ("name", "Intrus"),
@@ -706,6 +753,7 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/tickets",
         "/espace-client/colocation",
         "/espace-client/pra-activations",
+        "/espace-client/factures",
         "/account",
     ] {
         let r = a.get(path).await;

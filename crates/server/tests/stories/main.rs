@@ -6,6 +6,7 @@
 mod accounts;
 mod availability_pages;
 mod back_office_forms;
+mod billing;
 mod clients;
 mod contract;
 mod desk;
@@ -48,6 +49,8 @@ fn main() {
         accounts::staff_can_back_date_and_the_audit_keeps_both_times,
         availability_pages::colocation_episodes_merge_into_the_yearly_figure,
         availability_pages::the_sla_page_draws_the_month_and_the_year,
+        billing::a_month_is_billed_once_with_its_pdf,
+        billing::invoice_numbers_have_no_gap_under_concurrent_issuers,
         back_office_forms::staff_publish_a_tariff_and_draft_an_order_from_the_back_office,
         clients::billing_profiles_are_validated_and_scoped,
         contract::ticket_deadline_calculator_cites_its_rules,
