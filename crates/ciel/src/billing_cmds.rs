@@ -17,6 +17,27 @@ use std::time::Instant;
 
 /// Starts (or resumes) the run of `period` and processes its pending
 /// items here, with a progress bar; prints the failed clients.
+/// `ciel billing fec`: writes the period's FEC file into `output`.
+pub async fn fec(
+    state: &AppState,
+    from: &str,
+    to: &str,
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    let day = |flag: &str, v: &str| {
+        v.parse::<jiff::civil::Date>()
+            .map_err(|_| anyhow::anyhow!("{flag}: expected a day, YYYY-MM-DD"))
+    };
+    let file = ciel_server::accounting::books(state, day("--from", from)?, day("--to", to)?)
+        .await
+        .map_err(problem)?;
+    let path = output.join(&file.file_name);
+    std::fs::write(&path, &file.text)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    println!("{}: {} lines", path.display(), file.lines);
+    Ok(())
+}
+
 pub async fn run(state: &AppState, period: &str) -> anyhow::Result<()> {
     let p = Period::parse(period, "--period").map_err(problem)?;
     let actor = Actor::system("ciel billing run", state.now());

@@ -100,6 +100,19 @@ enum BillingCmd {
         #[arg(long)]
         period: String,
     },
+    /// Write the FEC (Fichier des Écritures Comptables) of a period: the
+    /// sales and bank journals, booked into `[accounting]`'s accounts.
+    Fec {
+        /// First day, `YYYY-MM-DD`.
+        #[arg(long)]
+        from: String,
+        /// Last day, `YYYY-MM-DD`.
+        #[arg(long)]
+        to: String,
+        /// Folder to write `<SIREN>FEC<AAAAMMJJ>.txt` into.
+        #[arg(long, default_value = ".")]
+        output: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +274,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(async {
                 let state = state(c).await?;
                 billing_cmds::run(&state, period).await?;
+                state.store().close().await;
+                Ok(())
+            })
+        }
+        Command::Billing(BillingCmd::Fec {
+            ref from,
+            ref to,
+            ref output,
+        }) => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                billing_cmds::fec(&state, from, to, output).await?;
                 state.store().close().await;
                 Ok(())
             })

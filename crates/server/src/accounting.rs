@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
+use crate::auth::{Principal, require_staff};
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 
@@ -23,8 +24,14 @@ pub struct FecFile {
     pub lines: usize,
 }
 
-/// The FEC of the days `from..=to` (Europe/Paris).
-pub async fn fec(state: &AppState, from: Date, to: Date) -> ApiResult<FecFile> {
+/// The FEC of the days `from..=to` (Europe/Paris), for billing staff.
+pub async fn fec(state: &AppState, p: &Principal, from: Date, to: Date) -> ApiResult<FecFile> {
+    require_staff(p, crate::billing::billing_staff)?;
+    books(state, from, to).await
+}
+
+/// The FEC of a period, for the command line (which runs as the operator).
+pub async fn books(state: &AppState, from: Date, to: Date) -> ApiResult<FecFile> {
     if to < from {
         return Err(Problem::invalid("to", "the period ends before it starts"));
     }
@@ -116,4 +123,21 @@ pub async fn fec(state: &AppState, from: Date, to: Date) -> ApiResult<FecFile> {
 
 fn dec(s: &str) -> ApiResult<Decimal> {
     Decimal::from_str(s).map_err(|_| Problem::internal())
+}
+
+/// The file as an HTTP download (tab-separated text, UTF-8).
+pub fn download(file: FecFile) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.file_name),
+            ),
+        ],
+        file.text,
+    )
+        .into_response()
 }

@@ -381,3 +381,35 @@ pub async fn issue_credit_note(
     let doc = billing::credit_notes::issue(&s, &p, &id, input).await?;
     Ok((StatusCode::CREATED, Json(doc.into())))
 }
+
+/// The period of an accounting export: days in Europe/Paris, both included.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FecQuery {
+    /// First day, `YYYY-MM-DD` (required).
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (required).
+    pub to: Option<String>,
+}
+
+/// The sales and bank journals of a period as a FEC file (LPF A47 A-1: 18
+/// tab-separated columns, balanced entries), booked into `[accounting]`'s
+/// accounts (staff admin or billing).
+#[utoipa::path(get, path = "/api/v1/accounting/fec", tag = "billing",
+    params(FecQuery),
+    responses((status = 200, content_type = "text/plain", body = String), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn accounting_fec(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<FecQuery>,
+) -> ApiResult<axum::response::Response> {
+    // Who asks is checked before what is asked: a client learns nothing
+    // about the parameters of a staff export.
+    crate::auth::require_staff(&p, billing::billing_staff)?;
+    let day = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .and_then(|v| v.parse::<jiff::civil::Date>().ok())
+            .ok_or_else(|| Problem::invalid(field, "expected a day, YYYY-MM-DD"))
+    };
+    let file = crate::accounting::fec(&s, &p, day("from", &q.from)?, day("to", &q.to)?).await?;
+    Ok(crate::accounting::download(file))
+}

@@ -216,6 +216,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::get_invoice))
         .routes(routes!(billing::invoice_pdf))
         .routes(routes!(billing::issue_credit_note))
+        .routes(routes!(billing::accounting_fec))
         .routes(routes!(calc::ticket_deadlines))
         .routes(routes!(calc::early_termination))
         .routes(routes!(calc::notice_end))

@@ -122,6 +122,34 @@ pub async fn staff_home(v: Viewer) -> Response {
     runs_render(&v, None, StatusCode::OK).await
 }
 
+/// `GET /back-office/billing/fec?from=&to=`: the FEC of a period, as a
+/// download (billing staff).
+pub async fn staff_fec(
+    v: Viewer,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let p = match v.require_staff() {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    let day = |field: &str| {
+        q.get(field)
+            .and_then(|d| d.trim().parse::<jiff::civil::Date>().ok())
+            .ok_or_else(|| crate::problem::Problem::invalid(field, "expected a day, YYYY-MM-DD"))
+    };
+    let file = match (day("from"), day("to")) {
+        (Ok(from), Ok(to)) => crate::accounting::fec(&v.state, &p, from, to).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match file {
+        Ok(f) => crate::accounting::download(f),
+        Err(e) => {
+            let text = v.problem_text(&e);
+            runs_render(&v, Some(text), e.status_code()).await
+        }
+    }
+}
+
 /// `POST /back-office/billing/runs`: starts (or resumes) a month's run.
 pub async fn staff_start(v: Viewer, form: Form) -> Response {
     let p = match v.staff_form(&form) {

@@ -283,6 +283,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/back-office/messages", get(back_office::messages))
         .route("/back-office/billing", get(billing::staff_home))
+        .route("/back-office/billing/fec", get(billing::staff_fec))
         .route("/back-office/billing/runs", post(billing::staff_start))
         .route("/back-office/billing/runs/{id}", get(billing::staff_run))
         .route("/back-office/invoices/{id}", get(billing::staff_invoice))

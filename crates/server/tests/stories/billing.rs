@@ -539,6 +539,53 @@ pub async fn a_month_is_billed_once_with_its_pdf(b: Backend) {
         numbers,
         vec!["F2026-000001", "F2026-000002", "F2026-000003"]
     );
+
+    // The FEC of the year (item 8): 18 tab-separated columns, every entry
+    // balanced, and the receivables moved by exactly the documents' totals:
+    // debited by the invoices, credited by the credit note.
+    let fec_path = "/api/v1/accounting/fec?from=2026-01-01&to=2026-12-31";
+    let (status, p) = admin_a.get_json(fec_path).await;
+    assert_eq!(status, 403, "{p}");
+    let (status, p) = billing
+        .get_json("/api/v1/accounting/fec?from=2026-13-01&to=2026-12-31")
+        .await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("from")), "{p}");
+    let res = billing.get(fec_path).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("732829320FEC20261231.txt")
+    );
+    let fec = res.text().await.unwrap();
+    let rows: Vec<Vec<&str>> = fec
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(rows[0][0], "JournalCode");
+    assert!(rows.iter().all(|r| r.len() == 18), "{fec}");
+    let cents = |s: &str| -> i64 { s.replace(',', "").parse().unwrap() };
+    let mut per_entry: std::collections::BTreeMap<&str, i64> = Default::default();
+    let (mut receivable_debit, mut receivable_credit) = (0, 0);
+    for r in &rows[1..] {
+        *per_entry.entry(r[2]).or_default() += cents(r[11]) - cents(r[12]);
+        if r[4] == "411000" {
+            receivable_debit += cents(r[11]);
+            receivable_credit += cents(r[12]);
+        }
+    }
+    assert!(per_entry.values().all(|v| *v == 0), "{fec}");
+    let (mut invoiced, mut credited) = (0, 0);
+    for d in all["items"].as_array().unwrap() {
+        let total = cents(&d["total"].as_str().unwrap().replace('.', ","));
+        match d["kind"].as_str().unwrap() {
+            "credit_note" => credited += total,
+            _ => invoiced += total,
+        }
+    }
+    assert_eq!((receivable_debit, receivable_credit), (invoiced, credited));
     app.stop().await;
 }
 
