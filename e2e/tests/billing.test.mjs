@@ -50,7 +50,7 @@ test('staff bill the month; the client reads, downloads and contests its invoice
     const org = (await me(client.page)).org_id;
 
     // The client's billing identity with its SEPA mandate (R2.7).
-    const profile = await api(client.page, 'PUT', `/api/v1/organizations/${org}/billing-profile`, {
+    const profile = await api(staff.page, 'PUT', `/api/v1/organizations/${org}/billing-profile`, {
       siret: '81234567600017',
       billing_email: 'compta.e2e@atelier-numerique.example',
       address: { street_name: 'rue de la République', building_number: '12', post_code: '69002', town: 'Lyon', country: 'FR' },
