@@ -252,7 +252,13 @@ fn line_row(v: &Viewer, l: &DocLine) -> LineRow {
             _ => String::new(),
         },
         quantity: l.quantity.clone(),
-        unit_price: l.unit_price.clone(),
+        // The exact unit price of a pro-rata has ~28 decimals; shown to six,
+        // as on the PDF (the amount is computed from the exact value).
+        unit_price: l
+            .unit_price
+            .parse::<rust_decimal::Decimal>()
+            .map(|d| ciel_engine::round_money_dp(d, 6).normalize().to_string())
+            .unwrap_or_else(|_| l.unit_price.clone()),
         amount: l.amount.clone(),
         vat: l.vat_percent.clone(),
         rule: l.rule.clone(),
