@@ -110,7 +110,7 @@ pub async fn mark_paid(tx: &mut Tx, actor: &Actor, id: &str, at: Timestamp) -> R
 }
 
 /// The invoices of an organisation due at `now` and unpaid (R7.5), oldest
-/// due first.
+/// due first. Credit notes are not receivables: never counted.
 pub async fn overdue<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     scope: &Scope,
@@ -119,7 +119,7 @@ pub async fn overdue<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<Invoice>> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM invoices WHERE org_id = "));
     q.bind(org_id)
-        .push(" AND paid_at IS NULL AND due_at <= ")
+        .push(" AND kind = 'invoice' AND paid_at IS NULL AND due_at <= ")
         .bind(now);
     scope.restrict(&mut q, "org_id");
     q.push(" ORDER BY due_at, id");
