@@ -68,6 +68,7 @@ pub async fn start_with_store(
     crate::jobs::schedule_housekeeping(&state).await?;
     crate::services::schedule_passes(&state).await?;
     crate::sla::statements::schedule_runs(&state).await?;
+    crate::usage::close::schedule_runs(&state).await?;
     let (shutdown, rx) = watch::channel(false);
     let app = crate::app::build(state.clone());
     let mut server_rx = rx.clone();

@@ -17,6 +17,7 @@ pub mod services;
 pub mod sla;
 pub mod terms_versions;
 pub mod tickets;
+pub mod usage;
 pub mod views;
 
 use crate::problem::Problem;
@@ -57,6 +58,7 @@ use utoipa_axum::routes;
         (name = "maintenance", description = "Maintenance windows, their notices and the clients' iCalendar feeds (R4.6)"),
         (name = "sla", description = "Monthly SLA statements, their evidence, review and credits (R5-R7)"),
         (name = "pra", description = "PRA activations and tests: failover request, machine restorations, return to nominal, RTO/RPO results per criticality (R6, R10.3-R10.4)"),
+        (name = "usage", description = "Usage readings (bandwidth per port, power, storage, traffic: bulk and CSV) and the month close handing usage charges to billing (R2.8-R2.10, R3.5, R10.3, R11.5)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -190,6 +192,13 @@ pub fn router() -> OpenApiRouter<AppState> {
             "/calendar/{file}",
             axum::routing::get(maintenance::calendar),
         )
+        .routes(routes!(usage::push_bandwidth))
+        .routes(routes!(usage::push_power))
+        .routes(routes!(usage::push_storage))
+        .routes(routes!(usage::push_traffic))
+        .routes(routes!(usage::import_csv))
+        .routes(routes!(usage::close_month))
+        .routes(routes!(usage::service_usage))
         .routes(routes!(calc::ticket_deadlines))
         .routes(routes!(calc::early_termination))
         .routes(routes!(calc::notice_end))
