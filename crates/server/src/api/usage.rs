@@ -220,20 +220,29 @@ pub async fn push_traffic(
     .await
 }
 
+/// The kind of a CSV import.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `bandwidth`, `power`, `storage` or `traffic`.
+    pub kind: String,
+}
+
 /// Staff import a CSV file of readings (`text/csv` body); a bad line refuses
 /// the whole file with its line number (`lines[7].in_bps`), nothing written.
-#[utoipa::path(post, path = "/api/v1/usage/import/{kind}", tag = "usage",
-    params(("kind" = String, Path, description = "bandwidth, power, storage or traffic")),
+#[utoipa::path(post, path = "/api/v1/usage/import", tag = "usage", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 201, body = Ingested), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Ingested), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_csv(
     State(s): State<AppState>,
     p: Principal,
-    Path(kind): Path<String>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<(axum::http::StatusCode, Json<Ingested>)> {
     usage::require_metering(&p)?;
-    let kind = Kind::parse(&kind).ok_or_else(Problem::not_found)?;
+    let kind = Kind::parse(&q.kind)
+        .ok_or_else(|| Problem::invalid("kind", "bandwidth, power, storage or traffic"))?;
     let text =
         std::str::from_utf8(&body).map_err(|_| Problem::invalid("lines", "a UTF-8 text file"))?;
     let out = usage::import(&s, &p.actor(s.now()), kind, text).await?;

@@ -693,9 +693,20 @@ async fn fair_use(ctx: &mut Ctx<'_>, report: &mut CloseReport) -> ApiResult<()> 
             month: first,
             bytes,
         };
-        let saved =
-            crate::services::act_as(ctx.state, ctx.actor, &row, &event, ctx.actor.recorded_at)
-                .await?;
+        let saved = match crate::services::act_as(
+            ctx.state,
+            ctx.actor,
+            &row,
+            &event,
+            ctx.actor.recorded_at,
+        )
+        .await
+        {
+            Ok(saved) => saved,
+            // Another close (the job and a staff run) recorded it meanwhile.
+            Err(p) if p.status == 409 => continue,
+            Err(p) => return Err(p),
+        };
         report.traffic_recorded += 1;
         let after = crate::services::state_of(&saved)?;
         let Some(now) = after.service().and_then(|s| s.fair_use_of(first)).cloned() else {

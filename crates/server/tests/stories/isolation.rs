@@ -343,6 +343,11 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/datacenter-episodes/{datacenter_episode_id}/exclude") => {
             Some(json!({"reason": "force_majeure", "note": "intrusion"}))
         }
+        ("post", "/api/v1/usage/bandwidth")
+        | ("post", "/api/v1/usage/power")
+        | ("post", "/api/v1/usage/storage")
+        | ("post", "/api/v1/usage/traffic") => Some(json!({"readings": []})),
+        ("post", "/api/v1/usage/close") => Some(json!({"month": "2026-04"})),
         ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
         ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
         ("post", "/api/v1/maintenance-windows") => Some(json!({
@@ -373,6 +378,7 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/services/pass")
         | ("post", "/api/v1/sla/statements/{statement_id}/recompute")
         | ("post", "/api/v1/organizations/{org_id}/calendar-feed")
+        | ("post", "/api/v1/usage/import")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
         ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
