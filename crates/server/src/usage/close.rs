@@ -453,6 +453,18 @@ async fn power(ctx: &mut Ctx<'_>, s: &ServiceRow) -> ApiResult<Option<NewCharge>
     )?))
 }
 
+/// The part of an activation from `start` to `end` (None: still running)
+/// inside `month`: each month bills its own started days (R2.10).
+fn within(
+    start: Timestamp,
+    end: Option<Timestamp>,
+    month: &Month,
+) -> Option<(Timestamp, Timestamp)> {
+    let s = start.max(month.start);
+    let e = end.unwrap_or(month.end).min(month.end);
+    (s < e).then_some((s, e))
+}
+
 /// R2.10 and R10.3: the started Paris days of each activation (or full
 /// test) within the month, per machine.
 async fn pra(ctx: &mut Ctx<'_>, by_id: &HashMap<&str, &ServiceRow>) -> ApiResult<Vec<NewCharge>> {
@@ -462,19 +474,14 @@ async fn pra(ctx: &mut Ctx<'_>, by_id: &HashMap<&str, &ServiceRow>) -> ApiResult
     let days_in_month = Decimal::from(ctx.month.last_day.day());
     let mut out = Vec::new();
     for a in spans {
-        let billed = match a.test_kind.as_deref() {
-            None => true,
-            Some("full") => true,
-            _ => false,
-        };
+        // A failover, or a full test billed as one (R10.3).
+        let billed = matches!(a.test_kind.as_deref(), None | Some("full"));
         if !billed {
             continue;
         }
-        let start = a.requested_at.max(ctx.month.start);
-        let end = a.closed_at.unwrap_or(ctx.month.end).min(ctx.month.end);
-        if end <= start {
+        let Some((start, end)) = within(a.requested_at, a.closed_at, ctx.month) else {
             continue;
-        }
+        };
         for m in &a.machines {
             let Some(s) = by_id.get(m.as_str()) else {
                 continue;
@@ -800,4 +807,64 @@ pub async fn run_job(state: &AppState) -> ApiResult<CloseReport> {
             .map_err(|e| Problem::internal().detail(e.to_string()))?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// Days billed in each month for a failover from `a` to `b`.
+    fn days(a: &str, b: Option<&str>, months: &[(i16, i8)]) -> Vec<i32> {
+        let e = Engine::embedded().unwrap();
+        months
+            .iter()
+            .map(|(y, m)| {
+                let month = Month::of(*y, *m).unwrap();
+                within(ts(a), b.map(ts), &month)
+                    .map_or(0, |(s, e2)| e.failover_days(s, e2).unwrap().value.days)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failover_across_months_bills_each_month_its_days() {
+        // 30 June 23:00 Paris → 2 July 01:00 Paris: June 1 day (30),
+        // July 2 days (1, 2); nothing in May or August.
+        assert_eq!(
+            days(
+                "2026-06-30T23:00:00+02:00",
+                Some("2026-07-02T01:00:00+02:00"),
+                &[(2026, 5), (2026, 6), (2026, 7), (2026, 8)]
+            ),
+            vec![0, 1, 2, 0]
+        );
+        // Ending exactly at midnight of 1 July starts no day in July.
+        assert_eq!(
+            days(
+                "2026-06-30T23:00:00+02:00",
+                Some("2026-07-01T00:00:00+02:00"),
+                &[(2026, 6), (2026, 7)]
+            ),
+            vec![1, 0]
+        );
+        // Across the March DST night (29 March, a 23-hour day) into April,
+        // still running: March 28-31 = 4 days, April all 30 days.
+        assert_eq!(
+            days("2026-03-28T12:00:00+01:00", None, &[(2026, 3), (2026, 4)]),
+            vec![4, 30]
+        );
+        // 23:30 → 00:30 across the month's midnight: one day in each.
+        assert_eq!(
+            days(
+                "2026-10-31T23:30:00+01:00",
+                Some("2026-11-01T00:30:00+01:00"),
+                &[(2026, 10), (2026, 11)]
+            ),
+            vec![1, 1]
+        );
+    }
 }
