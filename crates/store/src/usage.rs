@@ -29,7 +29,7 @@ pub const BANDWIDTH_ROWS_PER_STATEMENT: usize = 2000;
 const ROWS_PER_STATEMENT: usize = 200;
 
 /// Ports read per statement when streaming a month's bandwidth.
-pub const PORTS_PER_READ: usize = 200;
+pub const PORTS_PER_READ: usize = 50;
 
 /// A colocation port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -608,14 +608,75 @@ pub async fn record_close(
     Ok(())
 }
 
-/// Deletes every bandwidth reading (benchmarks only: the 89 million rows
-/// would otherwise stay on disk).
-pub async fn purge_bandwidth<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<u64> {
-    Ok(Sql::new("DELETE FROM bandwidth_readings")
-        .query()
-        .execute(ex)
+/// Benchmarks only: fills `bandwidth_readings` with `slots` readings every
+/// 5 minutes from `from` for ports `1..=ports`, generated inside the
+/// database (PostgreSQL `generate_series`, SQLite a recursive CTE), with
+/// deterministic pseudo-random values up to 10 Gbit/s. No port rows: the
+/// percentile reads readings by port number.
+pub async fn generate_bench_readings(
+    store: &crate::Store,
+    ports: i64,
+    from: Timestamp,
+    slots: i64,
+) -> Result<u64> {
+    let from = time::to_db(from);
+    let values = "((p * 2654435761 + k * 40503) % 10000000000), \
+                  ((p * 40503 + k * 2654435761) % 10000000000)";
+    let text = match store.backend() {
+        crate::Backend::Postgres => format!(
+            "INSERT INTO bandwidth_readings (port_num, at, in_bps, out_bps) \
+             SELECT p, {from} + k * 300000, {values} \
+             FROM generate_series(1, {ports}) AS p, generate_series(0, {slots} - 1) AS k"
+        ),
+        crate::Backend::Sqlite => format!(
+            "WITH RECURSIVE ps(p) AS (SELECT 1 UNION ALL SELECT p + 1 FROM ps WHERE p < {ports}), \
+             ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k < {slots} - 1) \
+             INSERT INTO bandwidth_readings (port_num, at, in_bps, out_bps) \
+             SELECT p, {from} + k * 300000, {values} FROM ps, ks ORDER BY p, k"
+        ),
+    };
+    Ok(sqlx::query(&text)
+        .persistent(false)
+        .execute(store.writer())
         .await?
         .rows_affected())
+}
+
+/// Benchmarks only: PostgreSQL's own `percentile_disc(fraction)` of each
+/// direction per port over `[from, to)`: (port, in, out).
+pub async fn percentile_disc(
+    store: &crate::Store,
+    fraction: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(i64, i64, i64)>> {
+    let mut q = Sql::new(&format!(
+        "SELECT port_num, percentile_disc({fraction}) WITHIN GROUP (ORDER BY in_bps) AS i, \
+         percentile_disc({fraction}) WITHIN GROUP (ORDER BY out_bps) AS o \
+         FROM bandwidth_readings WHERE at >= "
+    ));
+    q.bind(from)
+        .push(" AND at < ")
+        .bind(to)
+        .push(" GROUP BY port_num ORDER BY port_num");
+    q.query()
+        .fetch_all(store.db())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// Deletes every bandwidth reading (benchmarks only: the 89 million rows
+/// would otherwise stay on disk): `TRUNCATE` on PostgreSQL, which gives the
+/// space back at once.
+pub async fn purge_bandwidth(store: &crate::Store) -> Result<()> {
+    let text = match store.backend() {
+        crate::Backend::Postgres => "TRUNCATE bandwidth_readings",
+        crate::Backend::Sqlite => "DELETE FROM bandwidth_readings",
+    };
+    sqlx::query(text).execute(store.writer()).await?;
+    Ok(())
 }
 
 /// A PRA activation or test overlapping a period, with its machine services.
