@@ -31,6 +31,26 @@ pub fn field(line: usize, column: &str) -> String {
     format!("lines[{line}].{column}")
 }
 
+/// A value problem of a line (negative, future, unknown service) named
+/// with its line as the syntax problems are: "line 7: in_bps: ...".
+pub fn with_line(mut p: Problem) -> Problem {
+    let Some((line, column)) = p
+        .field
+        .as_deref()
+        .and_then(|f| f.strip_prefix("lines["))
+        .and_then(|f| f.split_once("]."))
+        .map(|(l, c)| (l.to_owned(), c.to_owned()))
+    else {
+        return p;
+    };
+    if let Some(d) = &p.detail
+        && !d.starts_with("line ")
+    {
+        p.detail = Some(format!("line {line}: {column}: {d}"));
+    }
+    p
+}
+
 fn bad(line: usize, column: &str, why: impl std::fmt::Display) -> Problem {
     Problem::invalid(
         &field(line, column),

@@ -382,7 +382,9 @@ pub async fn import(
     let (readings, lines) = csv::parse(kind, text)?;
     let mut tx = state.store().begin().await?;
     let field = |i: usize, f: &str| csv::field(lines.get(i).copied().unwrap_or(0), f);
-    let out = write(state, &mut tx, actor, kind, &readings, &field).await?;
+    let out = write(state, &mut tx, actor, kind, &readings, &field)
+        .await
+        .map_err(csv::with_line)?;
     tx.commit().await.map_err(ciel_store::StoreError::from)?;
     Ok(out)
 }

@@ -515,6 +515,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/espace-client/pra-activations/{}", other.activation),
         format!("/back-office/pra-activations/{}", other.activation),
         format!("/back-office/organizations/{}/pra-activations", other.org),
+        format!("/espace-client/usage/{}", other.service),
+        format!("/back-office/usage/{}", other.service),
+        "/back-office/usage/import".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -537,6 +540,10 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("name", "X"), ("email", "x.y@z.example")],
         ),
         (format!("/account/tokens/{}/revoke", other.token), vec![]),
+        (
+            "/back-office/usage/import".to_owned(),
+            vec![("kind", "traffic"), ("csv", "service_id,at,bytes\n")],
+        ),
         (
             format!("/espace-client/orders/{}/accept", other.order),
             vec![],

@@ -330,8 +330,8 @@ pub async fn readings_become_charges_once(b: Backend) {
     );
 
     // R2.9: the warning mail, and the new fee on the service from June.
-    let mail = mail_with(&app, ADMIN_A, "743").await;
-    assert!(mail.contains("37.15") && mail.contains("R2.9"), "{mail}");
+    let mail = mail_with(&app, ADMIN_A, "R2.9").await;
+    assert!(mail.contains("743 Go") && mail.contains("37.15"), "{mail}");
     let (_, s) = admin.get_json(&format!("/api/v1/services/{backup}")).await;
     assert_eq!(s["monthly_fee"], "37.15", "{s}");
     let (_, u) = usage_of(&admin, &backup).await;
@@ -356,5 +356,64 @@ pub async fn readings_become_charges_once(b: Backend) {
     );
     let mail = mail_with(&app, STAFF_ADMIN, "5.5").await;
     assert!(mail.contains("R3.5"), "{mail}");
+
+    // Pages: the client's usage page draws the month's traffic with the
+    // p95 line; another organisation gets 404; staff import from the back
+    // office, a bad line shown with its number and nothing written.
+    let page = admin
+        .get(&format!("/espace-client/usage/{colo}?month=2026-05"))
+        .await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("role=\"img\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("315.00 EUR") && html.contains("95e centile 190 Mbit/s"),
+        "{html}"
+    );
+    // No inline script (the CSP forbids them).
+    assert!(!html.contains("<script>"));
+    let other = app.login(ADMIN_B, DEMO_PASSWORD).await;
+    assert_eq!(
+        other
+            .get(&format!("/espace-client/usage/{colo}"))
+            .await
+            .status(),
+        404
+    );
+    let page = staff
+        .get(&format!("/back-office/usage/{backup}?month=2026-05"))
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("742.5"));
+    let r = staff
+        .form(
+            "/back-office/usage/import",
+            &[
+                ("kind", "traffic"),
+                (
+                    "csv",
+                    &format!("service_id,at,bytes\n{colo},2026-05-20T00:00:00Z,-5\n"),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("line 2"));
+    let r = staff
+        .form(
+            "/back-office/usage/import",
+            &[
+                ("kind", "traffic"),
+                (
+                    "csv",
+                    &format!("service_id,at,bytes\n{colo},2026-05-20T00:00:00Z,5\n"),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
     app.stop().await;
 }
