@@ -628,7 +628,8 @@ mod tests {
     #[test]
     fn traffic_is_drawn_from_zero_with_its_percentile_line() {
         // Values 40 and 80 Mbit/s, p95 at 80: top = 100 (1, 2, 5 × 10^k).
-        // Plot height 208: y(80) = 16 + 208 × 20 / 100 = 57.6; y(40) = 120.
+        // Plot height 208: y(80) = 16 + 208 × 20 / 100 = 57.6;
+        // y(40) = 16 + 208 × 60 / 100 = 140.8.
         // Two slots of 306: centres at 56 + 153 = 209 and 515.
         let c = TrafficChart {
             id: "t".into(),
@@ -650,7 +651,7 @@ mod tests {
         };
         assert_eq!(traffic_top(&c), d("100"));
         let svg = traffic(&c);
-        assert!(svg.contains(r#"points="209.0,120.0 515.0,57.6""#), "{svg}");
+        assert!(svg.contains(r#"points="209.0,140.8 515.0,57.6""#), "{svg}");
         assert!(svg.contains(r#"y1="57.6" x2="668" y2="57.6""#), "{svg}");
         assert!(svg.contains(">95e centile 80 Mbit/s</text>"));
         assert!(svg.contains(">100 Mbit/s</text>"));
