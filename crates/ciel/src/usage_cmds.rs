@@ -167,9 +167,8 @@ async fn colocation(state: &AppState, count: usize) -> anyhow::Result<Vec<String
 /// `ciel bench p95 --ports N --days D`: the R2.8 percentile of every port
 /// in Rust, and `percentile_disc(0.95)` on PostgreSQL, on the same rows.
 pub async fn bench_p95(store: ciel_store::Store, ports: i64, days: i64) -> anyhow::Result<()> {
-    let from: Timestamp = "2026-05-01T00:00:00+02:00"
-        .parse::<jiff::Zoned>()?
-        .timestamp();
+    // 1 May 2026, 00:00 Paris.
+    let from: Timestamp = "2026-04-30T22:00:00Z".parse()?;
     let to = from.checked_add(SignedDuration::from_hours(24 * days))?;
     let slots = days * 24 * 12;
     usage::purge_bandwidth(&store).await?;
