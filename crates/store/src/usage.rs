@@ -626,7 +626,8 @@ pub async fn generate_bench_readings(
         crate::Backend::Postgres => format!(
             "INSERT INTO bandwidth_readings (port_num, at, in_bps, out_bps) \
              SELECT p, {from} + k * 300000, {values} \
-             FROM generate_series(1, {ports}) AS p, generate_series(0, {slots} - 1) AS k"
+             FROM generate_series(CAST(1 AS BIGINT), {ports}) AS p, \
+             generate_series(CAST(0 AS BIGINT), {slots} - 1) AS k"
         ),
         crate::Backend::Sqlite => format!(
             "WITH RECURSIVE ps(p) AS (SELECT 1 UNION ALL SELECT p + 1 FROM ps WHERE p < {ports}), \
