@@ -39,15 +39,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// A started server with the demo data, its clock stopped at [`NOW`], and
 /// a staff API token and session secret.
-struct Bench {
+pub(crate) struct Bench {
     running: ciel_server::serve::Running,
-    base: String,
-    token: String,
+    pub(crate) base: String,
+    pub(crate) token: String,
     session: String,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
-async fn start(mut c: ciel_server::Config) -> anyhow::Result<Bench> {
+pub(crate) async fn start(mut c: ciel_server::Config) -> anyhow::Result<Bench> {
     c.server.listen = "127.0.0.1:0".parse()?;
     c.jobs.workers = 0;
     let store = ciel_server::serve::open_store(&c).await?;
@@ -92,7 +92,7 @@ async fn start(mut c: ciel_server::Config) -> anyhow::Result<Bench> {
 }
 
 impl Bench {
-    fn state(&self) -> &AppState {
+    pub(crate) fn state(&self) -> &AppState {
         &self.running.state
     }
 
@@ -145,7 +145,7 @@ impl Bench {
         Ok((samples, bytes))
     }
 
-    async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.running.stop().await
     }
 }

@@ -8,6 +8,7 @@ mod contract_cmds;
 mod desk_cmds;
 mod service_cmds;
 mod sla_cmds;
+mod usage_cmds;
 
 use ciel_domain::StaffRole;
 use ciel_server::clock::SystemClock;
@@ -62,6 +63,9 @@ enum Command {
     /// Services: the daily pass.
     #[command(subcommand)]
     Services(ServicesCmd),
+    /// Usage readings: import a CSV file, close a month (R2.8-R2.10, R3.5, R11.5).
+    #[command(subcommand)]
+    Usage(UsageCmd),
     /// Benchmarks of the issues' targets (figures in BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -165,6 +169,48 @@ enum BenchCmd {
         /// Episodes a bulk request (at most 10 000).
         #[arg(long, default_value_t = 10_000)]
         batch: usize,
+    },
+    /// Push bandwidth readings in bulk over HTTP to a server on loopback
+    /// and report readings/s (issue 6's target: 200 000/s on SQLite).
+    Usage {
+        /// Readings to push.
+        #[arg(long, default_value_t = 1_000_000)]
+        count: usize,
+        /// Readings a bulk request.
+        #[arg(long, default_value_t = 50_000)]
+        batch: usize,
+        /// Ports the readings are spread over.
+        #[arg(long, default_value_t = 1_000)]
+        ports: usize,
+    },
+    /// Generate a month of 5-minute readings and time the R2.8 percentile
+    /// of every port in Rust, and PostgreSQL's percentile_disc(0.95) on the
+    /// same rows (issue 6's target: 10 000 ports × 31 days under 5 s).
+    P95 {
+        #[arg(long, default_value_t = 10_000)]
+        ports: i64,
+        #[arg(long, default_value_t = 31)]
+        days: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsageCmd {
+    /// Import a CSV file of readings; a bad line refuses the whole file
+    /// (its line number and reason are printed), nothing is written.
+    Import {
+        /// bandwidth (service_id,port,at,in_bps,out_bps), power
+        /// (service_id,at,amps,kva), storage (service_id,at,gb) or traffic
+        /// (service_id,at,bytes).
+        #[arg(long)]
+        kind: String,
+        file: PathBuf,
+    },
+    /// Close a month's usage: its charges are handed to billing once.
+    Close {
+        /// YYYY-MM, a month already over (Paris).
+        #[arg(long)]
+        month: String,
     },
 }
 
@@ -363,6 +409,38 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Tickets { open, runs }) => {
             let (c, _tmp) = bench_config(cli)?;
             runtime()?.block_on(desk_cmds::bench_tickets(c, open, runs))
+        }
+        Command::Bench(BenchCmd::Usage {
+            count,
+            batch,
+            ports,
+        }) => {
+            let (c, _tmp) = bench_config(cli)?;
+            runtime()?.block_on(usage_cmds::bench_ingest(c, count, batch, ports))
+        }
+        Command::Bench(BenchCmd::P95 { ports, days }) => {
+            let (c, _tmp) = bench_config(cli)?;
+            runtime()?.block_on(async {
+                let store = serve::open_store(&c).await?;
+                usage_cmds::bench_p95(store.clone(), ports, days).await?;
+                store.close().await;
+                Ok(())
+            })
+        }
+        Command::Usage(ref cmd) => {
+            let c = load_config(&cli, None)?;
+            init_logs(&c);
+            runtime()?.block_on(async {
+                let state = state(c).await?;
+                match cmd {
+                    UsageCmd::Import { kind, file } => {
+                        usage_cmds::import(&state, kind, file).await?
+                    }
+                    UsageCmd::Close { month } => usage_cmds::close(&state, month).await?,
+                }
+                state.store().close().await;
+                Ok(())
+            })
         }
         Command::Bench(BenchCmd::Episodes { count, batch }) => {
             let (c, _tmp) = bench_config(cli)?;

@@ -295,6 +295,241 @@ pub fn line(chart: &Chart) -> String {
     out.finish_fragment()
 }
 
+/// One series of a traffic chart (a direction), one value per slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    /// Shown in the legend and the line's `<title>`.
+    pub label: String,
+    pub colour: &'static str,
+    /// `None` draws a gap (no reading in that slot).
+    pub values: Vec<Option<Decimal>>,
+}
+
+/// A horizontal reference line (the 95th percentile, the flat tier).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Level {
+    pub value: Decimal,
+    pub label: String,
+    pub colour: &'static str,
+}
+
+/// A month of traffic (R2.8): one line per direction from 0 up, with the
+/// percentile and the flat tier as dashed lines; x labels at chosen slots
+/// (e.g. the first hour of each day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrafficChart {
+    pub id: String,
+    pub title: String,
+    pub desc: String,
+    /// "Mbit/s", written after the top tick.
+    pub unit: String,
+    pub series: Vec<Series>,
+    pub levels: Vec<Level>,
+    /// (slot index, label) under the x axis.
+    pub x_labels: Vec<(usize, String)>,
+    pub decimal_comma: bool,
+}
+
+/// Colours of the two directions and of the percentile line.
+pub const IN_COLOUR: &str = BAR;
+pub const OUT_COLOUR: &str = "#b7791f";
+pub const LEVEL_COLOUR: &str = MISSED;
+pub const FLAT_COLOUR: &str = GUARANTEE;
+
+/// The top of the y axis: the smallest 1, 2 or 5 × 10^k at or above every
+/// value and level (at least 1).
+pub fn traffic_top(chart: &TrafficChart) -> Decimal {
+    let max = chart
+        .series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten())
+        .chain(chart.levels.iter().map(|l| &l.value))
+        .copied()
+        .max()
+        .unwrap_or(Decimal::ZERO);
+    let mut step = Decimal::ONE;
+    loop {
+        for m in [1u32, 2, 5] {
+            let top = step * Decimal::from(m);
+            if top >= max {
+                return top;
+            }
+        }
+        step *= Decimal::TEN;
+    }
+}
+
+/// Draws a traffic chart (accessible inline SVG, no script, no CSS).
+pub fn traffic(chart: &TrafficChart) -> String {
+    let top = traffic_top(chart);
+    let n = chart
+        .series
+        .iter()
+        .map(|s| s.values.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let slot = Decimal::from(WIDTH - LEFT - RIGHT) / Decimal::from(n as u64);
+    let h = Decimal::from(HEIGHT - TOP - BOTTOM);
+    let y = |v: Decimal| Decimal::from(TOP) + h * (top - v.clamp(Decimal::ZERO, top)) / top;
+    let x = |i: usize| Decimal::from(LEFT) + slot * Decimal::from(i as u64) + slot / Decimal::TWO;
+    let mut out = XmlOut::fragment();
+    let (tid, did) = (format!("{}-title", chart.id), format!("{}-desc", chart.id));
+    let labelled = format!("{tid} {did}");
+    let view = format!("0 0 {WIDTH} {HEIGHT}");
+    out.open(
+        "svg",
+        &[
+            ("xmlns", "http://www.w3.org/2000/svg"),
+            ("id", &chart.id),
+            ("role", "img"),
+            ("aria-labelledby", &labelled),
+            ("viewBox", &view),
+            ("width", "100%"),
+            ("font-family", "sans-serif"),
+            ("font-size", "11"),
+        ],
+    );
+    out.leaf_with("title", &[("id", &tid)], &chart.title);
+    out.leaf_with("desc", &[("id", &did)], &chart.desc);
+    let base = fmt1(y(Decimal::ZERO));
+    let (l, r) = (LEFT.to_string(), (WIDTH - RIGHT).to_string());
+    out.empty_with(
+        "line",
+        &[
+            ("x1", &l),
+            ("y1", &base),
+            ("x2", &r),
+            ("y2", &base),
+            ("stroke", AXIS),
+        ],
+    );
+    let t = TOP.to_string();
+    out.empty_with(
+        "line",
+        &[
+            ("x1", &l),
+            ("y1", &t),
+            ("x2", &l),
+            ("y2", &base),
+            ("stroke", AXIS),
+        ],
+    );
+    let tx = (LEFT - 4).to_string();
+    for (v, unit) in [(Decimal::ZERO, ""), (top, chart.unit.as_str())] {
+        let ty = fmt1(y(v) + Decimal::from(4));
+        let text = format!("{} {unit}", tick(v, chart.decimal_comma));
+        out.leaf_with(
+            "text",
+            &[
+                ("x", &tx),
+                ("y", &ty),
+                ("text-anchor", "end"),
+                ("fill", AXIS),
+            ],
+            text.trim_end(),
+        );
+    }
+    for s in &chart.series {
+        let mut run: Vec<String> = Vec::new();
+        let mut runs: Vec<String> = Vec::new();
+        for (i, v) in s.values.iter().enumerate() {
+            match v {
+                Some(v) => run.push(format!("{},{}", fmt1(x(i)), fmt1(y(*v)))),
+                None if !run.is_empty() => runs.push(std::mem::take(&mut run).join(" ")),
+                None => {}
+            }
+        }
+        if !run.is_empty() {
+            runs.push(run.join(" "));
+        }
+        for points in runs {
+            out.open(
+                "polyline",
+                &[
+                    ("points", &points),
+                    ("fill", "none"),
+                    ("stroke", s.colour),
+                    ("stroke-width", "1"),
+                ],
+            );
+            out.leaf("title", &s.label);
+            out.close("polyline");
+        }
+    }
+    for lv in &chart.levels {
+        let ly = fmt1(y(lv.value));
+        out.empty_with(
+            "line",
+            &[
+                ("x1", &l),
+                ("y1", &ly),
+                ("x2", &r),
+                ("y2", &ly),
+                ("stroke", lv.colour),
+                ("stroke-width", "1.5"),
+                ("stroke-dasharray", "6 4"),
+                ("data-value", &lv.value.normalize().to_string()),
+            ],
+        );
+        let lty = fmt1(y(lv.value) - Decimal::from(3));
+        out.leaf_with(
+            "text",
+            &[
+                ("x", &r),
+                ("y", &lty),
+                ("text-anchor", "end"),
+                ("fill", lv.colour),
+            ],
+            &lv.label,
+        );
+    }
+    let ly = (HEIGHT - BOTTOM + 14).to_string();
+    for (i, label) in &chart.x_labels {
+        out.leaf_with(
+            "text",
+            &[
+                ("x", &fmt1(x(*i))),
+                ("y", &ly),
+                ("text-anchor", "middle"),
+                ("fill", AXIS),
+                ("font-size", "9"),
+            ],
+            label,
+        );
+    }
+    // The legend: each series' colour and label, in words too.
+    let mut lx = LEFT;
+    let legend_y = (HEIGHT - 6).to_string();
+    for s in &chart.series {
+        let (x1, x2) = (lx.to_string(), (lx + 16).to_string());
+        let yy = (HEIGHT - 10).to_string();
+        out.empty_with(
+            "line",
+            &[
+                ("x1", &x1),
+                ("y1", &yy),
+                ("x2", &x2),
+                ("y2", &yy),
+                ("stroke", s.colour),
+                ("stroke-width", "2"),
+            ],
+        );
+        out.leaf_with(
+            "text",
+            &[
+                ("x", &(lx + 20).to_string()),
+                ("y", &legend_y),
+                ("fill", AXIS),
+            ],
+            &s.label,
+        );
+        lx += 160;
+    }
+    out.close("svg");
+    out.finish_fragment()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +623,38 @@ mod tests {
         let svg = line(&chart(&[None, Some("99.99"), None]));
         assert_eq!(svg.matches("<polyline ").count(), 0);
         assert_eq!(svg.matches("<circle ").count(), 1);
+    }
+
+    #[test]
+    fn traffic_is_drawn_from_zero_with_its_percentile_line() {
+        // Values 40 and 80 Mbit/s, p95 at 80: top = 100 (1, 2, 5 × 10^k).
+        // Plot height 208: y(80) = 16 + 208 × 20 / 100 = 57.6;
+        // y(40) = 16 + 208 × 60 / 100 = 140.8.
+        // Two slots of 306: centres at 56 + 153 = 209 and 515.
+        let c = TrafficChart {
+            id: "t".into(),
+            title: "Trafic".into(),
+            desc: "juin 2026".into(),
+            unit: "Mbit/s".into(),
+            series: vec![Series {
+                label: "entrant".into(),
+                colour: IN_COLOUR,
+                values: vec![Some(d("40")), Some(d("80"))],
+            }],
+            levels: vec![Level {
+                value: d("80"),
+                label: "95e centile 80 Mbit/s".into(),
+                colour: LEVEL_COLOUR,
+            }],
+            x_labels: vec![(0, "1".into())],
+            decimal_comma: true,
+        };
+        assert_eq!(traffic_top(&c), d("100"));
+        let svg = traffic(&c);
+        assert!(svg.contains(r#"points="209.0,140.8 515.0,57.6""#), "{svg}");
+        assert!(svg.contains(r#"y1="57.6" x2="668" y2="57.6""#), "{svg}");
+        assert!(svg.contains(">95e centile 80 Mbit/s</text>"));
+        assert!(svg.contains(">100 Mbit/s</text>"));
+        assert!(svg.contains(r#"role="img" aria-labelledby="t-title t-desc""#));
     }
 }

@@ -81,6 +81,22 @@ proptest! {
         prop_assert!(r.credit >= Decimal::ZERO);
     }
 
+    /// R2.8 by selection equals R2.8 by definition: sort decreasing, drop
+    /// floor(n × 5 %), keep the highest remaining.
+    #[test]
+    fn percentile_by_selection_is_the_sorted_definition(
+        mut readings in proptest::collection::vec(0u64..2_000, 1..3_000),
+        pct in 0u32..30,
+    ) {
+        let pct = Decimal::from(pct);
+        let mut sorted = readings.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        let drop = (readings.len() * usize::try_from(u32::try_from(pct.mantissa()).unwrap()).unwrap()) / 100;
+        let expected = sorted[drop.min(readings.len() - 1)];
+        let got = ciel_engine::percentile::select_drop_top(&mut readings, pct);
+        prop_assert_eq!(got, Some((expected, drop.min(sorted.len() - 1))));
+    }
+
     /// The percentile of constant readings is that constant.
     #[test]
     fn percentile_of_constant_readings(v in 0i64..10_000_000_000, n in 1usize..10_000) {

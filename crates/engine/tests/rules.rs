@@ -806,6 +806,57 @@ fn percentile_table() {
 }
 
 #[test]
+fn percentile_boundaries_ties_and_the_flat_tier() {
+    use ciel_engine::percentile::{Percentile, dropped_count, select_drop_top};
+    let five = d("5");
+    // floor(n × 5 %): 19 → 0, 20 → 1, 39 → 1, 40 → 2; a 31-day month of
+    // 5-minute readings, 8 928 → floor(446.4) = 446; one reading keeps itself.
+    for (n, dropped) in [
+        (0, 0),
+        (1, 0),
+        (19, 0),
+        (20, 1),
+        (39, 1),
+        (40, 2),
+        (8928, 446),
+    ] {
+        assert_eq!(dropped_count(n, five), dropped, "n = {n}");
+    }
+    // Ties: the dropped readings are counted, not values. 20 readings, the
+    // top two equal (30, 30): one dropped, the other 30 is billed.
+    let mut r: Vec<u64> = (1..=18).chain([30, 30]).collect();
+    assert_eq!(select_drop_top(&mut r, five), Some((30, 1)));
+    // 20 readings all at the flat tier (100 Mbit/s in bits/s): p95 = 100
+    // exactly, overage 0; one bit/s more on 19 of them → overage 0.000001.
+    let unit = d("1000000");
+    let mut at_flat = vec![100_000_000u64; 20];
+    let up = Percentile::of_integers(&mut at_flat, five, unit);
+    let down = Percentile::of_integers(&mut [], five, unit);
+    let b = eng().bandwidth_bill(up, down, d("100")).unwrap().value;
+    assert_eq!(
+        (b.billed_p95, b.overage, b.download_p95),
+        (d("100"), d("0"), None)
+    );
+    let mut above: Vec<u64> = vec![100_000_001; 19];
+    above.push(100_000_000);
+    let up = Percentile::of_integers(&mut above, five, unit);
+    let b = eng().bandwidth_bill(up, down, d("100")).unwrap().value;
+    assert_eq!(b.overage, d("0.000001"));
+    // The higher direction is billed, whichever it is.
+    let p = |v: &str| Percentile {
+        readings: 1,
+        dropped: 0,
+        value: Some(d(v)),
+    };
+    let b = eng()
+        .bandwidth_bill(p("80"), p("130"), d("100"))
+        .unwrap()
+        .value;
+    assert_eq!((b.billed_p95, b.overage), (d("130"), d("30")));
+    assert!(eng().bandwidth_bill(p("80"), p("-1"), d("100")).is_err());
+}
+
+#[test]
 fn late_interest_table() {
     let e = eng();
     // 1 000.00 due 20 June 2025, paid 10 July 2025: 20 days late.

@@ -161,6 +161,38 @@ pub enum Mail {
         corrects: String,
         link: String,
     },
+    /// R2.9 (CS 3.11, 4.9): backup or PRA usage above the subscription on
+    /// more than 5 days of the month; sent at month end with the adjusted
+    /// level and fee applying from the next month.
+    UsageOverage {
+        name: String,
+        org_name: String,
+        service: String,
+        /// "YYYY-MM", the month measured.
+        month: String,
+        subscribed: String,
+        peak: String,
+        days_over: String,
+        /// The new level (GB), empty when no tier covers the peak.
+        new_level: String,
+        /// The new monthly fee, exact EUR excluding VAT (empty: a new order).
+        new_fee: String,
+        /// `YYYY-MM-DD`, the 1st of the next month.
+        effective_from: String,
+        link: String,
+    },
+    /// R3.5 (CG 9.2), to staff: a service exchanged more than the fair-use
+    /// volume in a calendar month; its bandwidth may be limited.
+    FairUse {
+        name: String,
+        org_name: String,
+        service: String,
+        month: String,
+        /// Bytes exchanged, as a decimal number of TB (10^12 bytes).
+        terabytes: String,
+        limit_mbit_per_s: String,
+        link: String,
+    },
     /// R4.4-R4.5 and the desk's alerts: a ticket step the client (closure
     /// with the interruption's duration, billable ticket with its fee) or
     /// the support staff (a deadline about to be missed) must hear of.
@@ -293,6 +325,8 @@ impl Mail {
             Mail::Maintenance { .. } => "maintenance",
             Mail::SlaCredit { .. } => "sla_credit",
             Mail::Invoice { .. } => "invoice",
+            Mail::UsageOverage { .. } => "usage_overage",
+            Mail::FairUse { .. } => "fair_use",
             Mail::PraRequested { .. } => "pra_requested",
             Mail::Billing { .. } => "billing",
         }
@@ -347,6 +381,8 @@ template!(TicketT, "ticket.txt", { name: &'a str, org_name: &'a str, reference: 
 template!(MaintenanceT, "maintenance.txt", { name: &'a str, org_name: &'a str, title: &'a str, start: String, end: String, impact: &'a str, reason: &'a str, contact: &'a str, services: &'a str, excluded: bool, urgent_reason: &'a str, notice_days: u32, link: &'a str, changed: bool, cancelled: bool, cancel_reason: &'a str });
 template!(SlaCreditT, "sla_credit.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, rate: &'a str, credit: &'a str, link: &'a str });
 template!(InvoiceT, "invoice.txt", { org_name: &'a str, number: &'a str, credit_note: bool, issue_date: String, total: &'a str, prenotification: &'a str, corrects: &'a str, link: &'a str });
+template!(UsageOverageT, "usage_overage.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, subscribed: &'a str, peak: &'a str, days_over: &'a str, new_level: &'a str, new_fee: &'a str, effective_from: String, link: &'a str });
+template!(FairUseT, "fair_use.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, terabytes: &'a str, limit_mbit_per_s: &'a str, link: &'a str });
 template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
 template!(BillingT, "billing.txt", { event: &'a str, name: &'a str, org_name: &'a str, invoice: &'a str, amount: &'a str, day: String, days: u32, text: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
@@ -629,6 +665,54 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::UsageOverage {
+            name,
+            org_name,
+            service,
+            month,
+            subscribed,
+            peak,
+            days_over,
+            new_level,
+            new_fee,
+            effective_from,
+            link,
+        } => UsageOverageT {
+            fr,
+            name,
+            org_name,
+            service,
+            month,
+            subscribed,
+            peak,
+            days_over,
+            new_level,
+            new_fee,
+            effective_from: civil(effective_from, lang),
+            link,
+            _p: p,
+        }
+        .render(),
+        Mail::FairUse {
+            name,
+            org_name,
+            service,
+            month,
+            terabytes,
+            limit_mbit_per_s,
+            link,
+        } => FairUseT {
+            fr,
+            name,
+            org_name,
+            service,
+            month,
+            terabytes,
+            limit_mbit_per_s,
+            link,
+            _p: p,
+        }
+        .render(),
         Mail::PraRequested {
             name,
             org_name,
@@ -882,6 +966,28 @@ mod tests {
                 rate: "99.8611".into(),
                 credit: "50.00".into(),
                 link: "https://x/s".into(),
+            },
+            Mail::UsageOverage {
+                name: "J".into(),
+                org_name: "Acme".into(),
+                service: "Sauvegarde (svc_1)".into(),
+                month: "2026-06".into(),
+                subscribed: "500".into(),
+                peak: "742.5".into(),
+                days_over: "6".into(),
+                new_level: "750".into(),
+                new_fee: "75.00".into(),
+                effective_from: "2026-07-01".into(),
+                link: "https://x/u".into(),
+            },
+            Mail::FairUse {
+                name: "S".into(),
+                org_name: "Acme".into(),
+                service: "Colocation (svc_1)".into(),
+                month: "2026-06".into(),
+                terabytes: "5.2".into(),
+                limit_mbit_per_s: "10".into(),
+                link: "https://x/u".into(),
             },
         ];
         let pra = Mail::PraRequested {

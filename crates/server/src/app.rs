@@ -162,12 +162,15 @@ async fn method_not_allowed() -> Response {
 
 /// Limits request bodies to `server.max_body_bytes`, except the bulk episode
 /// pushes (cloud and datacenter), whose 10 000 episodes need more
-/// ([`crate::episodes::BULK_BODY_BYTES`]).
+/// ([`crate::episodes::BULK_BODY_BYTES`]), and the usage readings
+/// ([`crate::usage::BODY_BYTES`]).
 async fn body_limit(State(max): State<usize>, req: Request, next: Next) -> Response {
     use tower::ServiceExt;
     let path = req.uri().path();
     let limit = if path == crate::episodes::BULK_PATH || path == crate::datacenters::BULK_PATH {
         max.max(crate::episodes::BULK_BODY_BYTES)
+    } else if crate::usage::is_bulk_path(path) {
+        max.max(crate::usage::BODY_BYTES)
     } else {
         max
     };

@@ -85,6 +85,7 @@ impl Runner {
             crate::sla::statements::JOB => self.sla_statements().await,
             crate::dunning::JOB => self.dunning().await,
             crate::billing::run::JOB => self.billing_run(job).await,
+            crate::usage::close::JOB => self.usage_close().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -186,6 +187,18 @@ impl Runner {
         match crate::services::run_pass_job(&self.state).await {
             Ok(r) => {
                 tracing::info!(services = r.services, retried = r.retried, steps = ?r.steps, "services pass done");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Closes the usage of the month just ended (R2.8-R2.10, R3.5, R11.5);
+    /// idempotent.
+    async fn usage_close(&self) -> Outcome {
+        match crate::usage::close::run_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(month = %r.month, ports = r.ports, charges = r.charges_new, amount = %r.amount, "usage closed");
                 Outcome::Done
             }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),

@@ -37,6 +37,7 @@ pub mod sla_page;
 pub mod state;
 pub mod terms_versions;
 pub mod tickets;
+pub mod usage;
 
 pub use config::Config;
 pub use state::AppState;

@@ -70,6 +70,7 @@ pub async fn start_with_store(
     crate::services::schedule_passes(&state).await?;
     crate::sla::statements::schedule_runs(&state).await?;
     crate::dunning::schedule_passes(&state).await?;
+    crate::usage::close::schedule_runs(&state).await?;
     let (shutdown, rx) = watch::channel(false);
     let app = crate::app::build(state.clone());
     let mut server_rx = rx.clone();

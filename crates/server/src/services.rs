@@ -353,13 +353,28 @@ pub async fn act(
     let now = state.now();
     let actor = p.actor(now);
     let at = if p.is_staff() { actor.occurred_at } else { now };
+    act_as(state, &actor, &row, &event, at).await
+}
+
+/// Applies an event as `actor` at `at`, already authorised (a staff or
+/// client request through [`act`], or the system, e.g. the usage close
+/// recording a month's traffic, R3.5): checked by the machine, stored over
+/// the row's version, audited, notified and handed to billing in one
+/// transaction.
+pub async fn act_as(
+    state: &AppState,
+    actor: &Actor,
+    row: &ServiceRow,
+    event: &ServiceEvent,
+    at: Timestamp,
+) -> ApiResult<ServiceRow> {
     let params = params(state, &row.terms_version)?;
-    let current = state_of(&row)?;
-    let next = service::apply(&current, &event, at, &params).map_err(|e| refused(&e))?;
+    let current = state_of(row)?;
+    let next = service::apply(&current, event, at, &params).map_err(|e| refused(&e))?;
     let mut tx = state.store().begin().await?;
-    let saved = store_step(&mut tx, &actor, &row, &next, event.name()).await?;
-    hand_over_charges(&mut tx, &actor, &saved, &next, at).await?;
-    notify(state, &mut tx, &saved, &next, &event).await?;
+    let saved = store_step(&mut tx, actor, row, &next, event.name()).await?;
+    hand_over_charges(&mut tx, actor, &saved, &next, at).await?;
+    notify(state, &mut tx, &saved, &next, event).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(saved)
 }

@@ -48,6 +48,7 @@ pub mod throttle;
 pub mod tickets;
 pub mod time;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 
 pub use audit::Actor;

@@ -483,3 +483,64 @@ pub async fn billable_of_org<'e, E: Executor<'e, Database = Any>>(
         .map(|r| Ok((from_row(r)?, r.try_get("line_setup_fee")?)))
         .collect()
 }
+
+/// The services of the given kinds (any organisation), by identifier: the
+/// month close's work list (a few thousand rows of one kind).
+pub async fn of_kinds<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    kinds: &[&str],
+) -> Result<Vec<ServiceRow>> {
+    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM services WHERE kind IN ("));
+    for (i, k) in kinds.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(*k);
+    }
+    q.push(") ORDER BY id");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Sets a service's monthly fee and item (a level adjusted by usage, R2.9)
+/// over the version it was read at, audited with before and after.
+pub async fn set_fee(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: &ServiceRow,
+    monthly_fee: &str,
+    item_json: &str,
+) -> Result<ServiceRow> {
+    let now = actor.recorded_at;
+    let mut q = Sql::new("UPDATE services SET monthly_fee = ");
+    q.bind(monthly_fee).push(", item_json = ").bind(item_json);
+    q.push(", version = version + 1, updated_at = ").bind(now);
+    q.push(" WHERE id = ").bind(&before.id);
+    q.push(" AND version = ").bind(before.version);
+    if q.query().execute(&mut **tx).await?.rows_affected() != 1 {
+        return Err(StoreError::Conflict("version"));
+    }
+    let mut after = before.clone();
+    after.monthly_fee = monthly_fee.to_owned();
+    after.item_json = item_json.to_owned();
+    after.version += 1;
+    after.updated_at = now;
+    audit::record(
+        &mut **tx,
+        actor,
+        Change {
+            org_id: Some(&after.org_id),
+            action: "service.usage_adjustment",
+            entity_kind: "service",
+            entity_id: after.id.as_str(),
+            before: Some(before),
+            after: Some(&after),
+        },
+    )
+    .await?;
+    Ok(after)
+}

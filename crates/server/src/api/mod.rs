@@ -19,6 +19,7 @@ pub mod services;
 pub mod sla;
 pub mod terms_versions;
 pub mod tickets;
+pub mod usage;
 pub mod views;
 
 use crate::problem::Problem;
@@ -61,6 +62,7 @@ use utoipa_axum::routes;
         (name = "pra", description = "PRA activations and tests: failover request, machine restorations, return to nominal, RTO/RPO results per criticality (R6, R10.3-R10.4)"),
         (name = "payments", description = "Payments and their import, rejections, balances, refunds, SEPA direct-debit batches, the dunning queue and its sanctions, invoice disputes (R2.6, R2.7, R3.3, R3.4, R7.5)"),
         (name = "billing", description = "Monthly billing runs, invoices and credit notes with their Factur-X PDF (R2.4, R2.7, R2.11, R2.12)"),
+        (name = "usage", description = "Usage readings (bandwidth per port, power, storage, traffic: bulk and CSV) and the month close handing usage charges to billing (R2.8-R2.10, R3.5, R10.3, R11.5)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -217,6 +219,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::invoice_pdf))
         .routes(routes!(billing::issue_credit_note))
         .routes(routes!(billing::accounting_fec))
+        .routes(routes!(usage::push_bandwidth))
+        .routes(routes!(usage::push_power))
+        .routes(routes!(usage::push_storage))
+        .routes(routes!(usage::push_traffic))
+        .routes(routes!(usage::import_csv))
+        .routes(routes!(usage::close_month))
+        .routes(routes!(usage::service_usage))
         .routes(routes!(calc::ticket_deadlines))
         .routes(routes!(calc::early_termination))
         .routes(routes!(calc::notice_end))

@@ -192,9 +192,14 @@ async fn detail(s: &AppState, p: &Principal, row: ServiceRow) -> ApiResult<Json<
     let now = s.now();
     let st = services::state_of(&row)?;
     let today = services::termination_today(s, &row, &st, now)?;
-    let charges =
-        ciel_store::charges::of_source(s.store().db(), &p.scope, "service", row.id.as_str())
-            .await?;
+    let db = s.store().db();
+    let mut charges =
+        ciel_store::charges::of_source(db, &p.scope, "service", row.id.as_str()).await?;
+    // The month close's usage charges (R2.8-R2.10, R11.5) of the service.
+    charges.extend(
+        ciel_store::charges::of_source(db, &p.scope, crate::usage::close::SOURCE, row.id.as_str())
+            .await?,
+    );
     let detail = serde_json::from_str(&row.state_json).ok();
     let mut v = view(row, now)?;
     v.state_detail = detail;

@@ -36,10 +36,16 @@ pub const JOB: &str = "billing.run";
 /// Clients prepared and rendered together.
 pub const CHUNK: i64 = 64;
 
-/// What the lead wires at merge: closes the usage of M-1 (bandwidth, power,
-/// PRA days: helper B's charges) before the run lists the clients to bill.
-/// Called once per run, before its items are built.
-pub async fn close_usage_before_run(_state: &AppState, _period: &Period) -> ApiResult<()> {
+/// Closes the usage of M-1 (bandwidth, power, PRA days, R2.8-R2.10, R11.5)
+/// before the run lists the clients to bill, so that M's invoice holds M-1's
+/// usage in arrears (R2.4 (d)) even when the run starts before the 1st's
+/// `usage.close` job. Idempotent: a month closed already hands nothing over.
+pub async fn close_usage_before_run(state: &AppState, period: &Period) -> ApiResult<()> {
+    let previous = period
+        .first_day
+        .checked_sub(jiff::ToSpan::months(1))
+        .map_err(|_| Problem::invalid("period", "out of range"))?;
+    crate::usage::close::close_month(state, previous.year(), previous.month()).await?;
     Ok(())
 }
 

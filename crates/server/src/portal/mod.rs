@@ -24,6 +24,7 @@ mod sla_page;
 mod tariffs;
 mod terms;
 mod tickets;
+mod usage;
 
 use crate::auth::{self, CSRF_COOKIE, Principal, Via};
 use crate::i18n::Tr;
@@ -190,6 +191,12 @@ pub fn router() -> Router<AppState> {
             get(sla_page::client_page),
         )
         .route("/back-office/services/{id}/sla", get(sla_page::staff_page))
+        .route("/espace-client/usage/{id}", get(usage::client_page))
+        .route(
+            "/back-office/usage/import",
+            get(usage::import_form).post(usage::import),
+        )
+        .route("/back-office/usage/{id}", get(usage::staff_page))
         .route("/espace-client/colocation", get(colocation::client_page))
         .route("/back-office/colocation", get(colocation::staff_list))
         .route(
@@ -495,6 +502,7 @@ const FLASH_KEYS: &[&str] = &[
     "episodes.updated",
     "maintenance.changed",
     "maintenance.cancelled",
+    "usage.imported",
 ];
 
 #[cfg(test)]

@@ -421,6 +421,11 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/datacenter-episodes/{datacenter_episode_id}/exclude") => {
             Some(json!({"reason": "force_majeure", "note": "intrusion"}))
         }
+        ("post", "/api/v1/usage/bandwidth")
+        | ("post", "/api/v1/usage/power")
+        | ("post", "/api/v1/usage/storage")
+        | ("post", "/api/v1/usage/traffic") => Some(json!({"readings": []})),
+        ("post", "/api/v1/usage/close") => Some(json!({"month": "2026-04"})),
         ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
         ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
         ("post", "/api/v1/maintenance-windows") => Some(json!({
@@ -469,6 +474,7 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/services/pass")
         | ("post", "/api/v1/sla/statements/{statement_id}/recompute")
         | ("post", "/api/v1/organizations/{org_id}/calendar-feed")
+        | ("post", "/api/v1/usage/import")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
         ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
@@ -620,6 +626,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         format!("/back-office/invoices/{}/pdf", other.invoice),
         format!("/back-office/billing/runs/{}", other.run),
         "/back-office/billing".to_owned(),
+        format!("/espace-client/usage/{}", other.service),
+        format!("/back-office/usage/{}", other.service),
+        "/back-office/usage/import".to_owned(),
     ];
     for path in &gets {
         let r = a.get(path).await;
@@ -642,6 +651,10 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![("name", "X"), ("email", "x.y@z.example")],
         ),
         (format!("/account/tokens/{}/revoke", other.token), vec![]),
+        (
+            "/back-office/usage/import".to_owned(),
+            vec![("kind", "traffic"), ("csv", "service_id,at,bytes\n")],
+        ),
         (
             format!("/espace-client/orders/{}/accept", other.order),
             vec![],

@@ -23,6 +23,7 @@ mod statements;
 mod support;
 mod terms_versions;
 mod tickets;
+mod usage;
 
 use libtest_mimic::{Arguments, Trial};
 use std::future::Future;
@@ -75,6 +76,7 @@ fn main() {
         terms_versions::a_new_version_applies_after_30_days_unless_objected,
         tickets::tickets_follow_the_matrix_the_calendar_and_r4,
         tickets::the_portal_shows_tickets_and_runs_their_steps,
+        usage::readings_become_charges_once,
         isolation::no_page_leaks_another_organisation,
         platform::bad_input_gets_problem_json_and_writes_nothing,
         platform::health_metrics_openapi_and_request_ids,

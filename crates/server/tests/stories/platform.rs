@@ -405,9 +405,9 @@ pub async fn concurrent_workers_claim_each_job_once(b: Backend) {
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(all.len(), unique.len(), "a job was claimed twice");
     // Plus the housekeeping job, today's services pass, this month's SLA
-    // statement run and the dunning pass enqueued at start (tomorrow's
-    // passes and next month's run are not due).
-    assert_eq!(unique.len(), 204);
+    // statement run and usage close, and the dunning pass enqueued at start
+    // (tomorrow's passes and next month's runs are not due).
+    assert_eq!(unique.len(), 205);
     // A lease that expires (a worker that died) makes the job claimable again.
     jobs::enqueue(
         store.writer(),
@@ -505,11 +505,11 @@ pub async fn two_servers_send_each_notice_once(b: Backend) {
     }
     let store = app.state().store();
     // Only tomorrow's services and dunning passes and next month's SLA
-    // statement run wait (one each, though both processes scheduled them at
-    // start: their dedup keys are their instants).
+    // statement run and usage close wait (one each, though both processes
+    // scheduled them at start: their dedup keys are their instants).
     assert_eq!(
         jobs::count_by_status(store.db(), "queued").await.unwrap(),
-        3
+        4
     );
     assert_eq!(
         jobs::count_by_status(store.db(), "running").await.unwrap(),
