@@ -214,6 +214,27 @@ fn check(input: &PaymentInput, today: Date) -> ApiResult<Checked> {
     })
 }
 
+/// Marks `invoice_id` paid at `at` when payments and credit notes now cover
+/// it (a credit note issued for what remained due settles the invoice).
+pub(crate) async fn settle_if_covered(
+    tx: &mut Tx,
+    actor: &Actor,
+    org_id: &str,
+    invoice_id: &str,
+    at: Timestamp,
+) -> ApiResult<bool> {
+    let open = outstanding(tx, org_id).await?;
+    let unpaid = payments::receivables(&mut **tx, &Scope::Staff, org_id)
+        .await?
+        .into_iter()
+        .any(|r| r.id.as_str() == invoice_id && r.paid_at.is_none());
+    if unpaid && !open.iter().any(|(r, _)| r.id.as_str() == invoice_id) {
+        payments::set_paid(tx, actor, invoice_id, Some(at)).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// The unpaid invoices of an organisation with what remains on each.
 pub(crate) async fn outstanding(
     tx: &mut Tx,
@@ -222,7 +243,7 @@ pub(crate) async fn outstanding(
     let all = payments::receivables(&mut **tx, &Scope::Staff, org_id).await?;
     let allocs = payments::allocations(&mut **tx, &Scope::Staff, org_id).await?;
     let mut out = Vec::new();
-    for r in all {
+    for r in all.iter().cloned() {
         if r.kind != "invoice" || r.paid_at.is_some() {
             continue;
         }
@@ -231,7 +252,16 @@ pub(crate) async fn outstanding(
             .filter(|a| a.invoice_id == r.id.as_str())
             .map(|a| dec("allocation", &a.amount))
             .sum::<ApiResult<Decimal>>()?;
-        let remaining = dec("invoice total", &r.total)? - settled;
+        // A credit note correcting it reduces what the invoice still owes
+        // (R2.11): a fully credited invoice is settled, not dunned.
+        let credited: Decimal = all
+            .iter()
+            .filter(|c| {
+                c.kind == "credit_note" && c.corrects_invoice_id.as_deref() == Some(r.id.as_str())
+            })
+            .map(|c| dec("credit note total", &c.total))
+            .sum::<ApiResult<Decimal>>()?;
+        let remaining = dec("invoice total", &r.total)? - settled - credited;
         if remaining > Decimal::ZERO {
             let o = Outstanding {
                 id: r.id.to_string(),

@@ -92,6 +92,9 @@ pub struct Receivable {
     pub accelerated_due_at: Option<Timestamp>,
     pub total: String,
     pub paid_at: Option<Timestamp>,
+    /// The invoice a credit note corrects: what it credits is no longer owed
+    /// on that invoice.
+    pub corrects_invoice_id: Option<String>,
 }
 
 impl Receivable {
@@ -108,7 +111,7 @@ const PAYMENT_FROM: &str = "payments p LEFT JOIN payment_rejections r ON r.payme
 const REFUND: &str =
     "id, org_id, amount, refunded_on, reason, payment_id, reference, recorded_by, created_at";
 const RECEIVABLE: &str = "i.id, i.org_id, i.number, i.kind, i.issued_at, i.due_at, \
-    a.due_at AS accelerated_due_at, i.total, i.paid_at";
+    a.due_at AS accelerated_due_at, i.total, i.paid_at, i.corrects_invoice_id";
 const RECEIVABLE_FROM: &str = "invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id";
 
 fn payment(r: &AnyRow) -> Result<Payment> {
@@ -165,6 +168,7 @@ pub(crate) fn receivable(r: &AnyRow) -> Result<Receivable> {
         accelerated_due_at: time::opt_from_db(r.try_get("accelerated_due_at")?),
         total: r.try_get("total")?,
         paid_at: time::opt_from_db(r.try_get("paid_at")?),
+        corrects_invoice_id: r.try_get("corrects_invoice_id")?,
     })
 }
 

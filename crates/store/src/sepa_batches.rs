@@ -63,7 +63,7 @@ pub async fn collectable<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<Receivable>> {
     let mut q = Sql::new(
         "SELECT i.id, i.org_id, i.number, i.kind, i.issued_at, i.due_at, \
-         a.due_at AS accelerated_due_at, i.total, i.paid_at \
+         a.due_at AS accelerated_due_at, i.total, i.paid_at, i.corrects_invoice_id \
          FROM invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id \
          WHERE i.kind = 'invoice' AND i.paid_at IS NULL \
          AND NOT EXISTS (SELECT 1 FROM sepa_batch_items s WHERE s.invoice_id = i.id) \

@@ -250,6 +250,14 @@ pub async fn issue(
         corrects: &corrects,
     };
     run::queue_mail(state, &mut tx, &doc, parts, &rendering.pdf).await?;
+    crate::payments::settle_if_covered(
+        &mut tx,
+        &actor,
+        invoice.org_id.as_str(),
+        invoice.id.as_str(),
+        at,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(doc)
 }

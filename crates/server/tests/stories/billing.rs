@@ -506,6 +506,18 @@ pub async fn a_month_is_billed_once_with_its_pdf(b: Backend) {
         .get_json(&format!("/api/v1/invoices/{inv_id}"))
         .await;
     assert_eq!(after, detail, "the invoice is unchanged");
+    // What it credits is no longer owed on the invoice: 360.10 - 54.00.
+    let (status, bal) = billing
+        .get_json(&format!("/api/v1/organizations/{org_a}/balance"))
+        .await;
+    assert_eq!(status, 200, "{bal}");
+    let still_due = bal["outstanding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["invoice_id"] == inv_id.as_str())
+        .expect("partly credited, still due");
+    assert_eq!(still_due["remaining"], json!("306.10"), "{bal}");
     let cn_id = cn["id"].as_str().unwrap();
     let cn_pdf = admin_a.get(&format!("/api/v1/invoices/{cn_id}/pdf")).await;
     assert_eq!(cn_pdf.status().as_u16(), 200);
