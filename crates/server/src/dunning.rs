@@ -39,6 +39,8 @@ pub const SANCTIONS: [&str; 4] = ["accelerate", "suspend", "guarantee", "termina
 pub struct PassReport {
     /// Formal notices sent (one per invoice).
     pub notices: u64,
+    /// Services reopened because their client paid (R3.4).
+    pub reopened: u64,
 }
 
 /// Sends the formal notice of every unpaid invoice whose due day has
@@ -74,7 +76,57 @@ pub async fn run_pass(state: &AppState, now: Timestamp) -> ApiResult<PassReport>
         }
         tx.commit().await.map_err(StoreError::from)?;
     }
+    // R3.4: access reopens on payment. A payment reopens at once (see
+    // `payments`); the pass catches one whose reopening was cut short.
+    let mut orgs_suspended: Vec<String> = dunning::list(state.store().db(), &Scope::Staff, None)
+        .await?
+        .into_iter()
+        .filter(|(d, _)| d.sanction.as_deref() == Some("suspend"))
+        .map(|(d, _)| d.org_id.to_string())
+        .collect();
+    orgs_suspended.sort();
+    orgs_suspended.dedup();
+    for org in orgs_suspended {
+        report.reopened += reopen_paid_up(state, &org, now).await?;
+    }
     Ok(report)
+}
+
+/// Reopens the services of `org_id` suspended for non-payment once it owes
+/// nothing past due (R3.4: "access reopens on payment"); returns how many.
+/// Idempotent: a service already reopened is no longer suspended.
+pub async fn reopen_paid_up(state: &AppState, org_id: &str, now: Timestamp) -> ApiResult<u64> {
+    let mut tx = state.store().begin().await?;
+    let past_due = payments::outstanding(&mut tx, org_id)
+        .await?
+        .iter()
+        .any(|(r, _)| r.effective_due_at() <= now);
+    drop(tx);
+    if past_due {
+        return Ok(0);
+    }
+    let actor = Actor::system(JOB, now);
+    let mut reopened = 0;
+    for row in payments::org_services(state, org_id).await? {
+        let ciel_catalog::service::ServiceState::Provisioned(service) =
+            crate::services::state_of(&row)?
+        else {
+            continue;
+        };
+        let for_non_payment = service
+            .suspension
+            .as_ref()
+            .is_some_and(|s| matches!(s.reason, SuspensionReason::NonPayment { .. }));
+        if for_non_payment {
+            let reopen = ServiceEvent::Reopen {
+                note: "R3.4 : paiement reçu, accès rouvert / payment received, access reopened"
+                    .into(),
+            };
+            crate::services::act_as(state, &actor, &row, &reopen, now).await?;
+            reopened += 1;
+        }
+    }
+    Ok(reopened)
 }
 
 /// Enqueues the pass at `at` (once per instant: the dedup key).

@@ -473,16 +473,27 @@ pub async fn record(
     let mut tx = state.store().begin().await?;
     let rec = apply_payment(state, &mut tx, &actor, &org, checked, None).await?;
     let body = serde_json::to_value(&rec).map_err(|e| corrupt("payment", e))?;
-    match idem_key {
+    let answer = match idem_key {
         Some(key) => {
             let r =
                 crate::episodes::push_answer(tx, &scope, key, body_hash, false, body, now).await?;
-            Ok((r.status, r.body))
+            (r.status, r.body)
         }
         None => {
             tx.commit().await.map_err(StoreError::from)?;
-            Ok((StatusCode::CREATED, body))
+            (StatusCode::CREATED, body)
         }
+    };
+    reopen_after_payment(state, org_id, now).await;
+    Ok(answer)
+}
+
+/// R3.4: the payment is recorded; reopening what was suspended for
+/// non-payment follows. A failure here is logged, not answered: the payment
+/// stands, and the daily dunning pass reopens what this could not.
+async fn reopen_after_payment(state: &AppState, org_id: &str, now: Timestamp) {
+    if let Err(e) = crate::dunning::reopen_paid_up(state, org_id, now).await {
+        tracing::warn!(org_id, code = %e.code, "reopening after a payment failed; the daily pass retries");
     }
 }
 
@@ -828,6 +839,16 @@ pub async fn import(
         }
     }
     tx.commit().await.map_err(StoreError::from)?;
+    let mut paying: Vec<String> = out
+        .payments
+        .iter()
+        .map(|r| r.payment.org_id.to_string())
+        .collect();
+    paying.sort();
+    paying.dedup();
+    for org in paying {
+        reopen_after_payment(state, &org, state.now()).await;
+    }
     Ok(out)
 }
 

@@ -505,6 +505,12 @@ pub async fn late_invoices_are_followed_up(b: Backend) {
     let (status, first) = pay(&app, &w.staff, &org, "pay-f1", body.clone()).await;
     assert_eq!(status, 201, "{first}");
     assert_eq!(first["paid_invoices"], json!([f1]));
+    // R3.4 reopens on payment, but F2 is still past due: still suspended.
+    let (_, svc) = w
+        .admin
+        .get_json(&format!("/api/v1/services/{service}"))
+        .await;
+    assert_eq!(svc["status"], "suspended", "{svc}");
     assert_eq!(
         first["charges"],
         json!(["late_interest", "recovery_indemnity"])
@@ -646,6 +652,13 @@ pub async fn late_invoices_are_followed_up(b: Backend) {
         (Some("-70.00"), Some(true)),
         "{bal}"
     );
+    // Nothing is past due any more: the service suspended for non-payment
+    // is open again (R3.4, "access reopens on payment").
+    let (_, svc) = w
+        .admin
+        .get_json(&format!("/api/v1/services/{service}"))
+        .await;
+    assert_eq!(svc["status"], "fixed_term", "{svc}");
     let (status, p) = post(
         &w.staff,
         &format!("/api/v1/organizations/{org}/refunds"),
