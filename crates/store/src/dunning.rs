@@ -5,7 +5,7 @@
 //! change (R2.11).
 
 use crate::audit::{self, Actor};
-use crate::payments::{Receivable, receivable};
+use crate::payments::{RECEIVABLE, RECEIVABLE_FROM, Receivable, receivable};
 use crate::sql::Sql;
 use crate::{Result, Scope, StoreError, Tx, time};
 use ciel_domain::Id;
@@ -54,14 +54,12 @@ pub async fn unnoticed<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     before: Timestamp,
 ) -> Result<Vec<Receivable>> {
-    let mut q = Sql::new(
-        "SELECT i.id, i.org_id, i.number, i.kind, i.issued_at, i.due_at, \
-         a.due_at AS accelerated_due_at, i.total, i.paid_at, i.corrects_invoice_id \
-         FROM invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id \
+    let mut q = Sql::new(&format!(
+        "SELECT {RECEIVABLE} FROM {RECEIVABLE_FROM} \
          WHERE i.kind = 'invoice' AND i.paid_at IS NULL \
          AND NOT EXISTS (SELECT 1 FROM dunning d WHERE d.invoice_id = i.id) \
-         AND COALESCE(a.due_at, i.due_at) < ",
-    );
+         AND COALESCE(a.due_at, i.due_at) < "
+    ));
     q.bind(before).push(" ORDER BY i.due_at, i.number");
     q.query()
         .fetch_all(ex)

@@ -110,9 +110,12 @@ const PAYMENT: &str = "p.id, p.org_id, p.amount, p.received_on, p.method, p.refe
 const PAYMENT_FROM: &str = "payments p LEFT JOIN payment_rejections r ON r.payment_id = p.id";
 const REFUND: &str =
     "id, org_id, amount, refunded_on, reason, payment_id, reference, recorded_by, created_at";
-const RECEIVABLE: &str = "i.id, i.org_id, i.number, i.kind, i.issued_at, i.due_at, \
+/// The columns [`receivable`] reads (over [`RECEIVABLE_FROM`]): one list for
+/// every query of receivables, so a new column cannot be forgotten in one.
+pub(crate) const RECEIVABLE: &str = "i.id, i.org_id, i.number, i.kind, i.issued_at, i.due_at, \
     a.due_at AS accelerated_due_at, i.total, i.paid_at, i.corrects_invoice_id";
-const RECEIVABLE_FROM: &str = "invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id";
+pub(crate) const RECEIVABLE_FROM: &str =
+    "invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id";
 
 fn payment(r: &AnyRow) -> Result<Payment> {
     let reason: Option<String> = r.try_get("reason_code")?;

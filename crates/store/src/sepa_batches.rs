@@ -3,7 +3,7 @@
 //! the provider's file for its bank, read by staff only.
 
 use crate::audit::{self, Actor};
-use crate::payments::{Receivable, receivable};
+use crate::payments::{RECEIVABLE, RECEIVABLE_FROM, Receivable, receivable};
 use crate::sql::{Sql, new_id};
 use crate::{Result, StoreError, Tx, time};
 use ciel_domain::Id;
@@ -61,14 +61,12 @@ pub async fn collectable<'e, E: Executor<'e, Database = Any>>(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<Receivable>> {
-    let mut q = Sql::new(
-        "SELECT i.id, i.org_id, i.number, i.kind, i.issued_at, i.due_at, \
-         a.due_at AS accelerated_due_at, i.total, i.paid_at, i.corrects_invoice_id \
-         FROM invoices i LEFT JOIN invoice_accelerations a ON a.invoice_id = i.id \
+    let mut q = Sql::new(&format!(
+        "SELECT {RECEIVABLE} FROM {RECEIVABLE_FROM} \
          WHERE i.kind = 'invoice' AND i.paid_at IS NULL \
          AND NOT EXISTS (SELECT 1 FROM sepa_batch_items s WHERE s.invoice_id = i.id) \
-         AND i.due_at >= ",
-    );
+         AND i.due_at >= "
+    ));
     q.bind(from).push(" AND i.due_at < ").bind(to);
     q.push(" ORDER BY i.number");
     q.query()
