@@ -223,12 +223,12 @@ pub(crate) async fn settle_if_covered(
     invoice_id: &str,
     at: Timestamp,
 ) -> ApiResult<bool> {
+    let invoice = payments::receivable_of(&mut **tx, &Scope::Staff, invoice_id).await?;
+    if invoice.paid_at.is_some() {
+        return Ok(false);
+    }
     let open = outstanding(tx, org_id).await?;
-    let unpaid = payments::receivables(&mut **tx, &Scope::Staff, org_id)
-        .await?
-        .into_iter()
-        .any(|r| r.id.as_str() == invoice_id && r.paid_at.is_none());
-    if unpaid && !open.iter().any(|(r, _)| r.id.as_str() == invoice_id) {
+    if !open.iter().any(|(r, _)| r.id.as_str() == invoice_id) {
         payments::set_paid(tx, actor, invoice_id, Some(at)).await?;
         return Ok(true);
     }
