@@ -569,6 +569,30 @@ fn with_level(item: &Item, gb: u32) -> Item {
     out
 }
 
+/// Sets the adjusted level and fee over the service as it is now: the
+/// daily pass may have moved it (the end of its contest window, a renewal)
+/// since the close listed it, and the level only replaces the storage of
+/// the item, whatever else changed. A few re-reads absorb such races.
+async fn set_level(
+    tx: &mut ciel_store::Tx,
+    actor: &Actor,
+    s: &ServiceRow,
+    gb: u32,
+    fee: &str,
+) -> ApiResult<()> {
+    for _ in 0..3 {
+        let fresh = ciel_store::services::get(&mut **tx, &Scope::Staff, s.id.as_str()).await?;
+        let json = serde_json::to_string(&with_level(&item_of(&fresh)?, gb))
+            .map_err(|_| Problem::internal())?;
+        match ciel_store::services::set_fee(tx, actor, &fresh, fee, &json).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Problem::moved("service"))
+}
+
 /// R2.9: more than 5 days above the subscription → warning and the fee of
 /// the smallest tier covering the peak from the next month.
 async fn storage(ctx: &mut Ctx<'_>, s: &ServiceRow, report: &mut CloseReport) -> ApiResult<()> {
@@ -644,14 +668,7 @@ async fn storage(ctx: &mut Ctx<'_>, s: &ServiceRow, report: &mut CloseReport) ->
     report.adjustments_new += 1;
     if o.adjust {
         if let Some((gb, fee)) = new_fee {
-            let json =
-                serde_json::to_string(&with_level(&item, gb)).map_err(|_| Problem::internal())?;
-            ciel_store::services::set_fee(&mut tx, ctx.actor, s, &format!("{fee:.2}"), &json)
-                .await
-                .map_err(|e| match e {
-                    StoreError::Conflict(_) => Problem::moved("service"),
-                    other => other.into(),
-                })?;
+            set_level(&mut tx, ctx.actor, s, gb, &format!("{fee:.2}")).await?;
             report.fees_adjusted += 1;
         }
         let org = orgs::get(&mut *tx, &Scope::Staff, s.org_id.as_str()).await?;
@@ -686,33 +703,9 @@ async fn fair_use(ctx: &mut Ctx<'_>, report: &mut CloseReport) -> ApiResult<()> 
     let db = ctx.state.store().db();
     let first = ctx.month.first_day;
     for (id, bytes) in usage::traffic_totals(db, ctx.month.start, ctx.month.end).await? {
-        let row = ciel_store::services::get(db, &Scope::Staff, &id).await?;
-        let st = crate::services::state_of(&row)?;
-        let Some(svc) = st.service() else {
-            continue;
-        };
-        let before = svc.fair_use_of(first).cloned();
         let bytes = u64::try_from(bytes).unwrap_or(0);
-        if before.as_ref().is_some_and(|m| m.bytes == bytes) {
+        let Some((before, saved)) = record_traffic(ctx, &id, bytes).await? else {
             continue;
-        }
-        let event = ServiceEvent::RecordMonthlyTraffic {
-            month: first,
-            bytes,
-        };
-        let saved = match crate::services::act_as(
-            ctx.state,
-            ctx.actor,
-            &row,
-            &event,
-            ctx.actor.recorded_at,
-        )
-        .await
-        {
-            Ok(saved) => saved,
-            // Another close (the job and a staff run) recorded it meanwhile.
-            Err(p) if p.status == 409 => continue,
-            Err(p) => return Err(p),
         };
         report.traffic_recorded += 1;
         let after = crate::services::state_of(&saved)?;
@@ -725,6 +718,42 @@ async fn fair_use(ctx: &mut Ctx<'_>, report: &mut CloseReport) -> ApiResult<()> 
         }
     }
     Ok(())
+}
+
+/// Records a month's bytes on a service, once: `None` when it was already
+/// recorded (by another close) or the service does not take it. A 409 is
+/// read again: the daily pass may have moved the service meanwhile, which
+/// must not lose the month's traffic.
+async fn record_traffic(
+    ctx: &Ctx<'_>,
+    id: &str,
+    bytes: u64,
+) -> ApiResult<Option<(Option<ciel_catalog::service::FairUseMonth>, ServiceRow)>> {
+    let db = ctx.state.store().db();
+    let first = ctx.month.first_day;
+    for _ in 0..3 {
+        let row = ciel_store::services::get(db, &Scope::Staff, id).await?;
+        let st = crate::services::state_of(&row)?;
+        let Some(svc) = st.service() else {
+            return Ok(None);
+        };
+        let before = svc.fair_use_of(first).cloned();
+        if before.as_ref().is_some_and(|m| m.bytes == bytes) {
+            return Ok(None);
+        }
+        let event = ServiceEvent::RecordMonthlyTraffic {
+            month: first,
+            bytes,
+        };
+        match crate::services::act_as(ctx.state, ctx.actor, &row, &event, ctx.actor.recorded_at)
+            .await
+        {
+            Ok(saved) => return Ok(Some((before, saved))),
+            Err(p) if p.status == 409 => continue,
+            Err(p) => return Err(p),
+        }
+    }
+    Ok(None)
 }
 
 async fn notify_fair_use(
