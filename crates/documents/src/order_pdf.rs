@@ -4,11 +4,10 @@
 //! deadline, the lines with their prices excluding VAT and the totals. Set in
 //! the invoice's DejaVu Sans, subset by krilla.
 
-use crate::pdf::{Lang, PdfError, REGULAR};
+use crate::pdf::{Fonts, Lang, PdfError};
 use krilla::Document;
 use krilla::geom::Point;
 use krilla::page::PageSettings;
-use krilla::text::{Font, TextDirection};
 use rust_decimal::Decimal;
 
 const WIDTH: f32 = 595.0;
@@ -85,7 +84,7 @@ pub fn order_totals(lines: &[OrderSheetLine]) -> (Decimal, Decimal) {
 
 /// Renders the order.
 pub fn order_pdf(sheet: &OrderSheet<'_>) -> Result<Vec<u8>, PdfError> {
-    let font = Font::new(REGULAR.into(), 0).ok_or(PdfError::Font)?;
+    let fonts = Fonts::get()?;
     let w = words(sheet.lang);
     let (monthly, one_time) = order_totals(sheet.lines);
     let mut text: Vec<(f32, String)> = vec![
@@ -134,13 +133,13 @@ pub fn order_pdf(sheet: &OrderSheet<'_>) -> Result<Vec<u8>, PdfError> {
             }
             // Long lines are cut rather than run off the page.
             let shown: String = line.chars().take(95).collect();
-            surface.draw_text(
+            surface.draw_glyphs(
                 Point::from_xy(MARGIN, y),
-                font.clone(),
-                *size,
+                &fonts.glyphs(&shown, false),
+                fonts.regular.clone(),
                 &shown,
+                *size,
                 false,
-                TextDirection::Auto,
             );
         }
         surface.finish();

@@ -31,7 +31,7 @@ use krilla::metadata::{DateTime, Metadata};
 use krilla::page::PageSettings;
 use krilla::paint::Fill;
 use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::{SerializeSettings, color::rgb};
 use rust_decimal::Decimal;
 
@@ -94,9 +94,9 @@ pub enum PdfError {
 /// official rules would refuse never becomes a PDF either.
 pub fn invoice_pdf(invoice: &Invoice, lang: Lang) -> Result<Vec<u8>, PdfError> {
     let xml = to_cii_xml(invoice)?;
-    let fonts = Fonts::load()?;
-    let pages = layout(invoice, lang, &fonts);
-    let raw = render(invoice, lang, &fonts, &pages, xml.into_bytes())?;
+    let fonts = Fonts::get()?;
+    let pages = layout(invoice, lang, fonts);
+    let raw = render(invoice, lang, fonts, &pages, xml.into_bytes())?;
     add_facturx_xmp(&raw)
 }
 
@@ -156,14 +156,24 @@ pub fn mentions(invoice: &Invoice, lang: Lang) -> Vec<String> {
     out
 }
 
-struct Fonts {
-    regular: Font,
+pub(crate) struct Fonts {
+    pub(crate) regular: Font,
     bold: Font,
     regular_face: ttf_parser::Face<'static>,
     bold_face: ttf_parser::Face<'static>,
 }
 
 impl Fonts {
+    /// The two faces, parsed once per process: every invoice of a billing
+    /// run draws with the same fonts (krilla still subsets them per file).
+    pub(crate) fn get() -> Result<&'static Self, PdfError> {
+        static FONTS: std::sync::OnceLock<Option<Fonts>> = std::sync::OnceLock::new();
+        FONTS
+            .get_or_init(|| Self::load().ok())
+            .as_ref()
+            .ok_or(PdfError::Font)
+    }
+
     fn load() -> Result<Self, PdfError> {
         Ok(Self {
             regular: Font::new(REGULAR.into(), 0).ok_or(PdfError::Font)?,
@@ -173,8 +183,8 @@ impl Fonts {
         })
     }
 
-    /// Width of `text` in points: the sum of the glyph advances (krilla's
-    /// simple shaping adds no kerning that would matter for alignment).
+    /// Width of `text` in points: the sum of the glyph advances, as
+    /// [`Fonts::glyphs`] draws them.
     fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
         let face = if bold {
             &self.bold_face
@@ -190,6 +200,36 @@ impl Fonts {
             })
             .sum();
         units as f32 * size / f32::from(face.units_per_em())
+    }
+
+    /// The glyphs of `text`, one per character, advanced by the font's
+    /// horizontal metrics: the same measure as [`Fonts::width`], so what is
+    /// right-aligned ends where it should. Invoices are Latin text that needs
+    /// no shaping, and skipping a shaper (which parses the whole font again
+    /// for every string) divides the cost of a page. A character the font
+    /// lacks becomes glyph 0, which PDF/A validation refuses as .notdef.
+    pub(crate) fn glyphs(&self, text: &str, bold: bool) -> Vec<KrillaGlyph> {
+        let face = if bold {
+            &self.bold_face
+        } else {
+            &self.regular_face
+        };
+        let upem = f32::from(face.units_per_em());
+        text.char_indices()
+            .map(|(i, c)| {
+                let g = face.glyph_index(c);
+                let advance = g.and_then(|g| face.glyph_hor_advance(g)).unwrap_or(0);
+                KrillaGlyph::new(
+                    GlyphId::new(u32::from(g.map_or(0, |g| g.0))),
+                    f32::from(advance) / upem,
+                    0.0,
+                    0.0,
+                    0.0,
+                    i..i + c.len_utf8(),
+                    None,
+                )
+            })
+            .collect()
     }
 
     /// Greedy word wrap to `max` points; a word longer than a line is cut.
@@ -945,13 +985,13 @@ fn draw(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {
                 fonts.regular.clone()
             };
             surface.set_fill(None);
-            surface.draw_text(
+            surface.draw_glyphs(
                 Point::from_xy(x, *y),
+                &fonts.glyphs(text, *bold),
                 font,
-                *size,
                 text,
+                *size,
                 false,
-                TextDirection::Auto,
             );
         }
         Op::Rect { x, y, w, h, grey } => {

@@ -209,16 +209,22 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     crate::fetch_page(&q, ex, limit, from_row, |r| &r.id).await
 }
 
-/// The next pending items of a run, by organisation.
+/// The next pending items of a run, by organisation, after `after_org`
+/// (the chunk still being rendered is pending too).
 pub async fn pending<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     run_id: &str,
+    after_org: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Item>> {
     let mut q = Sql::new(&format!(
         "SELECT {ITEM_COLUMNS} FROM billing_run_items WHERE state = 'pending' AND run_id = "
     ));
-    q.bind(run_id).push(" ORDER BY org_id LIMIT ").bind(limit);
+    q.bind(run_id);
+    if let Some(org) = after_org {
+        q.push(" AND org_id > ").bind(org);
+    }
+    q.push(" ORDER BY org_id LIMIT ").bind(limit);
     q.query()
         .fetch_all(ex)
         .await?

@@ -64,9 +64,14 @@ impl Store {
                         .acquire_timeout(Duration::from_secs(30))
                         .after_connect(|conn, _| {
                             Box::pin(async move {
+                                // A 32 MiB page cache and reads through mmap: SQLite's
+                                // 2 MiB default made a billing run of 10 000 clients
+                                // spend a tenth of its time in pread(2) of pages it
+                                // had just evicted.
                                 conn.execute(
                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                     PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
                                 )
                                 .await?;
                                 Ok(())

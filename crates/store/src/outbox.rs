@@ -198,6 +198,31 @@ pub async fn attach(
     Ok(())
 }
 
+/// Attaches an issued invoice's PDF by reference (the file stays where the
+/// invoice keeps it); call in the message's transaction.
+pub async fn attach_invoice_pdf(
+    conn: &mut AnyConnection,
+    message: &Id,
+    position: i64,
+    filename: &str,
+    invoice_id: &Id,
+    now: Timestamp,
+) -> Result<()> {
+    let mut q = Sql::new(
+        "INSERT INTO outbox_attachments (id, message_id, position, filename, content_type, data_base64, invoice_id) VALUES (",
+    );
+    q.bind(&new_id("att", now))
+        .push(", ")
+        .bind(message)
+        .push(", ");
+    q.bind(position).push(", ").bind(filename);
+    q.push(", 'application/pdf', '', ")
+        .bind(invoice_id)
+        .push(")");
+    q.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// The files attached to a message, in order (unscoped: for delivery).
 pub async fn attachments<'e, E: Executor<'e, Database = Any>>(
     ex: E,
@@ -205,9 +230,11 @@ pub async fn attachments<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<Attachment>> {
     use base64::Engine;
     let mut q = Sql::new(
-        "SELECT filename, content_type, data_base64 FROM outbox_attachments WHERE message_id = ",
+        "SELECT a.filename, a.content_type, COALESCE(d.pdf_base64, a.data_base64) AS data_base64 \
+         FROM outbox_attachments a LEFT JOIN invoice_documents d ON d.invoice_id = a.invoice_id \
+         WHERE a.message_id = ",
     );
-    q.bind(message).push(" ORDER BY position");
+    q.bind(message).push(" ORDER BY a.position");
     q.query()
         .fetch_all(ex)
         .await?

@@ -249,7 +249,7 @@ pub async fn issue(
         prenotification: "",
         corrects: &corrects,
     };
-    run::queue_mail(state, &mut tx, &doc, parts, &rendering.pdf).await?;
+    run::queue_mail(state, &mut tx, &doc, parts).await?;
     crate::payments::settle_if_covered(
         &mut tx,
         &actor,

@@ -409,13 +409,13 @@ pub struct MailParts<'a> {
 }
 
 /// Queues the document's e-mail with its PDF to the client's billing
-/// address, in the document's transaction.
+/// address, in the document's transaction (the PDF is attached by
+/// reference to the stored document, so it is written once).
 pub async fn queue_mail(
     state: &AppState,
     tx: &mut ciel_store::Tx,
     doc: &invoices::Document,
     parts: MailParts<'_>,
-    pdf: &[u8],
 ) -> ApiResult<()> {
     let MailParts {
         to,
@@ -457,15 +457,12 @@ pub async fn queue_mail(
         state.mail_domain(),
     )
     .await?;
-    outbox::attach(
+    outbox::attach_invoice_pdf(
         tx,
         &id,
         0,
-        &outbox::Attachment {
-            filename: format!("{}.pdf", doc.number.replace('/', "-")),
-            content_type: "application/pdf".into(),
-            data: pdf.to_vec(),
-        },
+        &format!("{}.pdf", doc.number.replace('/', "-")),
+        &doc.id,
         now,
     )
     .await?;
@@ -524,18 +521,21 @@ async fn write(
         prenotification: &inv.payment_terms,
         corrects: "",
     };
-    queue_mail(state, &mut tx, &doc, parts, &rendering.pdf).await?;
+    queue_mail(state, &mut tx, &doc, parts).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Ok(()))
 }
 
-/// Prepares, renders and writes one chunk of pending items.
-async fn process_chunk(
+/// Prepares a chunk of pending items: those that make no invoice (empty,
+/// failed, done already) are finished here; the others are validated with
+/// a placeholder number, so a client whose document cannot be written fails
+/// here and takes no number.
+async fn prepare_chunk(
     state: &AppState,
     actor: &Actor,
     period: &Period,
     items: Vec<Item>,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<Box<Ready>>> {
     let mut ready = Vec::new();
     for item in items {
         match prepare(state, period, item).await? {
@@ -552,8 +552,6 @@ async fn process_chunk(
             }
         }
     }
-    // Validate with a placeholder number: a client whose document cannot be
-    // written fails here and takes no number.
     let mut valid = Vec::with_capacity(ready.len());
     for r in ready {
         let check = document::facturx(&header(&r.header, "F0000-000000", state), &r.doc.lines)
@@ -570,20 +568,43 @@ async fn process_chunk(
             }
         }
     }
-    let first = invoices::peek_number(state.store().db(), invoices::SEQUENCE).await?;
-    let mut predicted = Vec::with_capacity(valid.len());
-    let mut to_render = Vec::with_capacity(valid.len());
-    for (i, r) in valid.iter().enumerate() {
+    Ok(valid)
+}
+
+/// A chunk whose documents are being rendered with the numbers they are
+/// expected to take.
+struct InFlight {
+    ready: Vec<Box<Ready>>,
+    predicted: Vec<String>,
+    renderings: tokio::task::JoinHandle<Vec<Result<Rendering, String>>>,
+}
+
+/// Starts rendering `ready` on every core, numbered from `first`, and
+/// returns at once: the caller writes the previous chunk meanwhile.
+fn start_rendering(state: &AppState, ready: Vec<Box<Ready>>, first: i64) -> ApiResult<InFlight> {
+    let mut predicted = Vec::with_capacity(ready.len());
+    let mut to_render = Vec::with_capacity(ready.len());
+    for (i, r) in ready.iter().enumerate() {
         let number = document::number(r.header.issue_date.year(), first + i as i64);
-        match document::facturx(&header(&r.header, &number, state), &r.doc.lines) {
-            Ok(inv) => to_render.push((inv, r.doc.lang.clone())),
-            Err(e) => return Err(corrupt(e)),
-        }
+        let inv =
+            document::facturx(&header(&r.header, &number, state), &r.doc.lines).map_err(corrupt)?;
+        to_render.push((inv, r.doc.lang.clone()));
         predicted.push(number);
     }
-    let renderings = render_all(to_render).await;
-    for ((mut r, number), rendering) in valid.into_iter().zip(predicted).zip(renderings) {
-        let outcome = write(state, actor, &mut r, &number, rendering.ok()).await?;
+    Ok(InFlight {
+        ready,
+        predicted,
+        renderings: tokio::spawn(render_all(to_render)),
+    })
+}
+
+/// Writes a rendered chunk, one transaction per client, in order.
+async fn write_chunk(state: &AppState, actor: &Actor, chunk: InFlight) -> ApiResult<()> {
+    let renderings = chunk.renderings.await.unwrap_or_default();
+    let mut renderings = renderings.into_iter();
+    for (mut r, number) in chunk.ready.into_iter().zip(chunk.predicted) {
+        let rendering = renderings.next().and_then(Result::ok);
+        let outcome = write(state, actor, &mut r, &number, rendering).await?;
         if let Err(e) = outcome {
             tracing::warn!(org = %r.item.org_id, error = %e, "billing item failed");
             finish_without_invoice(state, actor, &r.item, "failed", None, Some(&e)).await?;
@@ -594,6 +615,13 @@ async fn process_chunk(
 
 /// Processes a run's pending items by chunks, then closes it with its
 /// figures; `progress` is called after each chunk.
+///
+/// A pipeline: while one chunk's PDFs are rendered on every core, the
+/// previous chunk is written and the next one prepared, so the database
+/// work (one writer on SQLite) runs beside the rendering instead of after
+/// it. The rendering numbers a chunk as if every earlier one were written
+/// in full; a client that failed meanwhile (or a credit note taking a
+/// number) only makes the next ones re-render at write time.
 pub async fn process(
     state: &AppState,
     run_id: &str,
@@ -603,13 +631,33 @@ pub async fn process(
     let db = state.store().db();
     let run = billing_runs::get(db, run_id).await?;
     let period = Period::parse(&run.period, "period")?;
+    let mut after: Option<String> = None;
+    let mut in_flight: Option<InFlight> = None;
+    let mut next = invoices::peek_number(db, invoices::SEQUENCE).await?;
     loop {
-        let items = billing_runs::pending(state.store().db(), run_id, CHUNK).await?;
-        if items.is_empty() {
+        let items = billing_runs::pending(db, run_id, after.as_deref(), CHUNK).await?;
+        if let Some(last) = items.last() {
+            after = Some(last.org_id.to_string());
+        }
+        let more = !items.is_empty();
+        let ready = prepare_chunk(state, actor, &period, items).await?;
+        let count = ready.len() as i64;
+        let started = start_rendering(state, ready, next)?;
+        if let Some(previous) = in_flight.replace(started) {
+            write_chunk(state, actor, previous).await?;
+            progress(&billing_runs::progress(db, run_id).await?);
+            // The previous chunk is written: number the next from the counter.
+            next = invoices::peek_number(db, invoices::SEQUENCE).await? + count;
+        } else {
+            next += count;
+        }
+        if !more {
             break;
         }
-        process_chunk(state, actor, &period, items).await?;
-        progress(&billing_runs::progress(state.store().db(), run_id).await?);
+    }
+    if let Some(last) = in_flight.take() {
+        write_chunk(state, actor, last).await?;
+        progress(&billing_runs::progress(db, run_id).await?);
     }
     let p = billing_runs::progress(db, run_id).await?;
     let mut amount = Decimal::ZERO;

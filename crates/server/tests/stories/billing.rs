@@ -386,6 +386,17 @@ pub async fn a_month_is_billed_once_with_its_pdf(b: Backend) {
     let pdf = resp.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     assert!(pdf.windows(12).any(|w| w == b"factur-x.xml"));
+    // The e-mail carries this very file (attached by reference to the
+    // stored document): its first base64 line is that of the PDF's first
+    // 57 bytes.
+    {
+        use base64::Engine as _;
+        let head = base64::engine::general_purpose::STANDARD.encode(&pdf[..57]);
+        assert!(
+            mail.contains(&head),
+            "the mail's attachment is not the invoice PDF"
+        );
+    }
     let xml = ciel_store::invoices::xml(app.state().store().db(), &inv_id)
         .await
         .unwrap();
