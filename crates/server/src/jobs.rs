@@ -86,6 +86,7 @@ impl Runner {
             crate::dunning::JOB => self.dunning().await,
             crate::billing::run::JOB => self.billing_run(job).await,
             crate::usage::close::JOB => self.usage_close().await,
+            crate::colo::pass::JOB => self.colocation_pass().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -199,6 +200,23 @@ impl Runner {
         match crate::usage::close::run_job(&self.state).await {
             Ok(r) => {
                 tracing::info!(month = %r.month, ports = r.ports, charges = r.charges_new, amount = %r.amount, "usage closed");
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Colocation reminders, deadline alerts and decommissioning steps
+    /// (R11.2, R11.4, R11.6); idempotent.
+    async fn colocation_pass(&self) -> Outcome {
+        match crate::colo::pass::run_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(
+                    reminders = r.plan_reminders,
+                    deadline_mails = r.deadline_mails,
+                    steps = r.decommission_steps,
+                    "colocation pass done"
+                );
                 Outcome::Done
             }
             Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),

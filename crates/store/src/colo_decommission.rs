@@ -187,39 +187,78 @@ pub async fn save(
     Ok(after)
 }
 
-/// Stores the photo proof (one per decommissioning).
+/// Stores the photo proof (one per decommissioning) with its SHA-256.
 pub async fn put_photo(
     tx: &mut Tx,
     decommission_id: &Id,
-    meta: &PhotoMeta,
-    data_base64: &str,
-) -> Result<()> {
+    content_type: &str,
+    taken_at: Timestamp,
+    uploaded_at: Timestamp,
+    bytes: &[u8],
+) -> Result<PhotoMeta> {
+    use base64::Engine;
+    use sha2::Digest;
+    let meta = PhotoMeta {
+        content_type: content_type.to_owned(),
+        size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        sha256: format!("{:x}", sha2::Sha256::digest(bytes)),
+        taken_at,
+        uploaded_at,
+    };
     let mut q = Sql::new(
         "INSERT INTO colo_decommission_photos (decommission_id, content_type, size_bytes, \
          sha256, taken_at, uploaded_at, data_base64) VALUES (",
     );
     q.bind(decommission_id).push(", ");
-    q.bind(meta.content_type.as_str()).push(", ");
+    q.bind(content_type).push(", ");
     q.bind(meta.size_bytes)
         .push(", ")
         .bind(meta.sha256.as_str());
+    q.push(", ").bind(taken_at).push(", ").bind(uploaded_at);
     q.push(", ")
-        .bind(meta.taken_at)
-        .push(", ")
-        .bind(meta.uploaded_at);
-    q.push(", ").bind(data_base64).push(")");
+        .bind(base64::engine::general_purpose::STANDARD.encode(bytes))
+        .push(")");
     q.query()
         .execute(&mut **tx)
         .await
         .map_err(|e| StoreError::unique(e, "photo"))?;
-    Ok(())
+    Ok(meta)
 }
 
-/// The photo proof: metadata and base64 bytes.
+/// The photo proof's metadata, if uploaded.
+pub async fn photo_meta<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    decommission_id: &str,
+) -> Result<Option<PhotoMeta>> {
+    let mut q = Sql::new(
+        "SELECT content_type, size_bytes, sha256, taken_at, uploaded_at \
+         FROM colo_decommission_photos WHERE decommission_id = ",
+    );
+    q.bind(decommission_id);
+    q.query()
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(meta)
+        .transpose()
+}
+
+fn meta(r: &AnyRow) -> Result<PhotoMeta> {
+    Ok(PhotoMeta {
+        content_type: r.try_get("content_type")?,
+        size_bytes: r.try_get("size_bytes")?,
+        sha256: r.try_get("sha256")?,
+        taken_at: time::from_db(r.try_get("taken_at")?),
+        uploaded_at: time::from_db(r.try_get("uploaded_at")?),
+    })
+}
+
+/// The photo proof: metadata and bytes.
 pub async fn photo<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     decommission_id: &str,
-) -> Result<(PhotoMeta, String)> {
+) -> Result<(PhotoMeta, Vec<u8>)> {
+    use base64::Engine;
     let mut q = Sql::new(
         "SELECT content_type, size_bytes, sha256, taken_at, uploaded_at, data_base64 \
          FROM colo_decommission_photos WHERE decommission_id = ",
@@ -230,14 +269,9 @@ pub async fn photo<'e, E: Executor<'e, Database = Any>>(
         .fetch_optional(ex)
         .await?
         .ok_or(StoreError::NotFound)?;
-    Ok((
-        PhotoMeta {
-            content_type: r.try_get("content_type")?,
-            size_bytes: r.try_get("size_bytes")?,
-            sha256: r.try_get("sha256")?,
-            taken_at: time::from_db(r.try_get("taken_at")?),
-            uploaded_at: time::from_db(r.try_get("uploaded_at")?),
-        },
-        r.try_get("data_base64")?,
-    ))
+    let data: String = r.try_get("data_base64")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| StoreError::Corrupt(format!("photo: {e}")))?;
+    Ok((meta(&r)?, bytes))
 }
