@@ -124,3 +124,17 @@ pub async fn after_readings(
     }
     Ok(alerts)
 }
+
+/// An organisation's power alerts, newest first.
+pub async fn list_alerts(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    org_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
+) -> ApiResult<ciel_store::Page<store::PowerAlertRow>> {
+    let db = state.store().db();
+    let org = ciel_store::orgs::get(db, &p.scope, org_id).await?;
+    super::require_reader(p)?;
+    Ok(store::list_power_alerts(db, &p.scope, org.id.as_str(), cursor, limit).await?)
+}
