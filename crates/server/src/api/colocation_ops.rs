@@ -649,9 +649,9 @@ pub async fn open_decommissioning(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PhotoParams {
-    /// The photo's timestamp (RFC 3339).
+    /// The photo's timestamp (RFC 3339), required.
     #[param(value_type = String, format = DateTime)]
-    pub taken_at: jiff::Timestamp,
+    pub taken_at: Option<jiff::Timestamp>,
 }
 
 /// Uploads the timestamped photo of the emptied space (R11.6): the body is

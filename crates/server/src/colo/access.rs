@@ -494,6 +494,7 @@ pub async fn list_badges(
 /// A plan with its validity now (R11.2).
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanView {
+    #[serde(flatten)]
     pub row: PlanRow,
     pub status: PlanStatus,
 }

@@ -37,6 +37,7 @@ pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 /// A decommissioning with its dates as the rules read them now.
 #[derive(Debug, Clone, Serialize)]
 pub struct DecommissionView {
+    #[serde(flatten)]
     pub row: DecommissionRow,
     pub state: DecommissionState,
     pub timeline: Timeline,
@@ -164,10 +165,17 @@ pub async fn upload_photo(
     p: &Principal,
     service_id: &str,
     declared_type: &str,
-    taken_at: Timestamp,
+    taken_at: Option<Timestamp>,
     bytes: &[u8],
 ) -> ApiResult<DecommissionView> {
     let now = state.now();
+    let mut tx = state.store().begin().await?;
+    // Another organisation's service is not found, whatever the file.
+    let before = store::of_service(&mut *tx, &p.scope, service_id).await?;
+    require_reader(p)?;
+    let taken_at = taken_at.ok_or_else(|| {
+        Problem::invalid("taken_at", "R11.6: the photo's timestamp (RFC 3339)")
+    })?;
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(Problem::invalid(
             "photo",
@@ -184,19 +192,11 @@ pub async fn upload_photo(
         ));
     }
     if taken_at > now {
-        return Err(Problem::invalid(
-            "taken_at",
-            "a photo is taken before it is sent",
-        ));
+        return Err(Problem::invalid("taken_at", "a photo is taken before it is sent"));
     }
-    let mut tx = state.store().begin().await?;
-    let before = store::of_service(&mut *tx, &p.scope, service_id).await?;
-    require_reader(p)?;
     let mut st = state_of(&before)?;
     if st.proof.is_some() {
-        return Err(transition(
-            "R11.6: the proof of release is already recorded",
-        ));
+        return Err(transition("R11.6: the proof of release is already recorded"));
     }
     st.proof = Some(PhotoProof {
         taken_at,

@@ -219,6 +219,7 @@ pub async fn list_remote_hands(
 /// A deadline with its state at the instant asked.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeadlineView {
+    #[serde(flatten)]
     pub row: DeadlineRow,
     pub status: DeadlineStatus,
 }
