@@ -173,9 +173,8 @@ pub async fn upload_photo(
     // Another organisation's service is not found, whatever the file.
     let before = store::of_service(&mut *tx, &p.scope, service_id).await?;
     require_reader(p)?;
-    let taken_at = taken_at.ok_or_else(|| {
-        Problem::invalid("taken_at", "R11.6: the photo's timestamp (RFC 3339)")
-    })?;
+    let taken_at = taken_at
+        .ok_or_else(|| Problem::invalid("taken_at", "R11.6: the photo's timestamp (RFC 3339)"))?;
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(Problem::invalid(
             "photo",
@@ -192,11 +191,16 @@ pub async fn upload_photo(
         ));
     }
     if taken_at > now {
-        return Err(Problem::invalid("taken_at", "a photo is taken before it is sent"));
+        return Err(Problem::invalid(
+            "taken_at",
+            "a photo is taken before it is sent",
+        ));
     }
     let mut st = state_of(&before)?;
     if st.proof.is_some() {
-        return Err(transition("R11.6: the proof of release is already recorded"));
+        return Err(transition(
+            "R11.6: the proof of release is already recorded",
+        ));
     }
     st.proof = Some(PhotoProof {
         taken_at,

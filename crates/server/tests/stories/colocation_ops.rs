@@ -123,7 +123,14 @@ pub async fn access_requests_badges_plans_and_the_desk_check(b: Backend) {
 
     // Jeanne declares who may come; an ID kind that is not an official ID
     // is refused.
-    let luc = declare(&admin, &org, "Luc Bernard", "national_id", "Atelier Numérique").await;
+    let luc = declare(
+        &admin,
+        &org,
+        "Luc Bernard",
+        "national_id",
+        "Atelier Numérique",
+    )
+    .await;
     let marie = declare(&admin, &org, "Marie Roux", "passport", "Roux Câblage SARL").await;
     let (status, p) = post(
         &admin,
@@ -161,7 +168,11 @@ pub async fn access_requests_badges_plans_and_the_desk_check(b: Backend) {
     let mut bad = window.clone();
     bad["window_end"] = json!("2026-05-07T15:00:00Z");
     let (status, p) = post(&admin, &requests, Some(bad)).await;
-    assert_eq!((status, p["field"].as_str()), (422, Some("window_end")), "{p}");
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("window_end")),
+        "{p}"
+    );
     let (_, list) = admin.get_json(&requests).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
 
@@ -180,14 +191,21 @@ pub async fn access_requests_badges_plans_and_the_desk_check(b: Backend) {
         vec!["request_not_approved", "prevention_plan_to_sign"]
     );
     assert_eq!(codes(&v, "notes"), vec!["official_id_check"]);
-    assert!(v["explanation_fr"].as_str().unwrap().contains("R11.2"), "{v}");
+    assert!(
+        v["explanation_fr"].as_str().unwrap().contains("R11.2"),
+        "{v}"
+    );
 
     // Staff approve; Jeanne is told; a second decision is refused.
     let decision = format!("/api/v1/colocation/access-requests/{request}/decision");
     let (status, _) = post(&admin, &decision, Some(json!({"decision": "approved"}))).await;
     assert_eq!(status, 403, "the client does not approve its own request");
     let (status, r) = post(&staff, &decision, Some(json!({"decision": "approved"}))).await;
-    assert_eq!((status, r["status"].as_str()), (200, Some("approved")), "{r}");
+    assert_eq!(
+        (status, r["status"].as_str()),
+        (200, Some("approved")),
+        "{r}"
+    );
     let mail = mail_with(&app, ADMIN_A, &request).await;
     assert!(mail.contains("R11.1"), "{mail}");
     let (status, p) = post(&staff, &decision, Some(json!({"decision": "refused"}))).await;
@@ -251,27 +269,68 @@ pub async fn access_requests_badges_plans_and_the_desk_check(b: Backend) {
     let v = check(&staff, luc_at("2026-05-12T11:00:00Z")).await;
     assert_eq!(codes(&v, "denials"), vec!["outside_request_window"]);
     // Another client does not learn about Luc.
-    let (status, _) = post(&other, "/api/v1/colocation/access-check", Some(luc_at("2026-05-12T08:00:00Z"))).await;
+    let (status, _) = post(
+        &other,
+        "/api/v1/colocation/access-check",
+        Some(luc_at("2026-05-12T08:00:00Z")),
+    )
+    .await;
     assert_eq!(status, 404);
 
     // Badges: refused at MLB (temporary access only) citing R11.1, and for
     // a person no longer declared; issued at PA3 for Marie.
     let badges = format!("/api/v1/organizations/{org}/colocation/badges");
-    let (status, p) = post(&staff, &badges, Some(json!({"person_id": marie, "site": "MLB"}))).await;
+    let (status, p) = post(
+        &staff,
+        &badges,
+        Some(json!({"person_id": marie, "site": "MLB"})),
+    )
+    .await;
     assert_eq!(
         (status, p["code"].as_str(), p["field"].as_str()),
         (422, Some("rule_violated"), Some("site")),
         "{p}"
     );
     assert!(p["detail"].as_str().unwrap().starts_with("R11.1"), "{p}");
-    let ex = declare(&admin, &org, "Ancien Salarié", "passport", "Atelier Numérique").await;
-    let (status, _) = post(&admin, &format!("/api/v1/colocation/persons/{ex}/remove"), None).await;
+    let ex = declare(
+        &admin,
+        &org,
+        "Ancien Salarié",
+        "passport",
+        "Atelier Numérique",
+    )
+    .await;
+    let (status, _) = post(
+        &admin,
+        &format!("/api/v1/colocation/persons/{ex}/remove"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
-    let (status, p) = post(&staff, &badges, Some(json!({"person_id": ex, "site": "PA3"}))).await;
-    assert_eq!((status, p["field"].as_str()), (422, Some("person_id")), "{p}");
-    let (status, p) = post(&admin, &badges, Some(json!({"person_id": marie, "site": "PA3"}))).await;
+    let (status, p) = post(
+        &staff,
+        &badges,
+        Some(json!({"person_id": ex, "site": "PA3"})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("person_id")),
+        "{p}"
+    );
+    let (status, p) = post(
+        &admin,
+        &badges,
+        Some(json!({"person_id": marie, "site": "PA3"})),
+    )
+    .await;
     assert_eq!(status, 403, "badges are issued by the provider: {p}");
-    let (status, badge) = post(&staff, &badges, Some(json!({"person_id": marie, "site": "PA3"}))).await;
+    let (status, badge) = post(
+        &staff,
+        &badges,
+        Some(json!({"person_id": marie, "site": "PA3"})),
+    )
+    .await;
     assert_eq!(status, 201, "{badge}");
     let badge = badge["id"].as_str().unwrap().to_owned();
     let marie_pa3 = json!({"site": "PA3", "person_id": marie});
@@ -310,14 +369,23 @@ pub async fn access_requests_badges_plans_and_the_desk_check(b: Backend) {
     assert_eq!(pass(&staff).await["plan_reminders"], 0);
     move_to(&app, "2030-03-08T16:30:00Z");
     assert_eq!(pass(&staff).await["plan_reminders"], 1);
-    assert!(in_outbox(&staff, "Plan de prévention à renouveler : Montigny-le-Bretonneux").await);
+    assert!(
+        in_outbox(
+            &staff,
+            "Plan de prévention à renouveler : Montigny-le-Bretonneux"
+        )
+        .await
+    );
     assert!(in_outbox(&staff, "07/05/2030 à 17:30").await);
     assert_eq!(pass(&staff).await["plan_reminders"], 0);
     // On 7 May 2030 17:30 Paris the plan has expired: MLB refuses.
     move_to(&app, "2030-05-07T15:30:00Z");
     let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
     let v = check(&staff, json!({"site": "MLB", "person_id": luc})).await;
-    assert!(codes(&v, "denials").contains(&"prevention_plan_expired".to_owned()), "{v}");
+    assert!(
+        codes(&v, "denials").contains(&"prevention_plan_expired".to_owned()),
+        "{v}"
+    );
     app.stop().await;
 }
 
@@ -330,7 +398,12 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
 
     // Remote hands at the demo tariff: racking 95 EUR per intervention.
     let rh = format!("/api/v1/services/{colo}/remote-hands");
-    let (status, p) = post(&admin, &rh, Some(json!({"kind": "dusting", "description": "x"}))).await;
+    let (status, p) = post(
+        &admin,
+        &rh,
+        Some(json!({"kind": "dusting", "description": "x"})),
+    )
+    .await;
     assert_eq!((status, p["field"].as_str()), (422, Some("kind")), "{p}");
     let (status, p) = post(
         &admin,
@@ -338,7 +411,11 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
         Some(json!({"kind": "reset", "description": "x"})),
     )
     .await;
-    assert_eq!((status, p["field"].as_str()), (422, Some("service_id")), "{p}");
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("service_id")),
+        "{p}"
+    );
     let (status, order) = post(
         &admin,
         &rh,
@@ -352,22 +429,34 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
         "/api/v1/colocation/remote-hands/{}/completion",
         order["id"].as_str().unwrap()
     );
-    let (status, _) = post(&admin, &done, Some(json!({"done": true, "minutes_spent": 45}))).await;
+    let (status, _) = post(
+        &admin,
+        &done,
+        Some(json!({"done": true, "minutes_spent": 45})),
+    )
+    .await;
     assert_eq!(status, 403);
     let (status, p) = post(&staff, &done, Some(json!({"done": true}))).await;
     assert_eq!((status, p["field"].as_str()), (422, Some("minutes_spent")));
-    let (status, r) = post(&staff, &done, Some(json!({"done": true, "minutes_spent": 45}))).await;
+    let (status, r) = post(
+        &staff,
+        &done,
+        Some(json!({"done": true, "minutes_spent": 45})),
+    )
+    .await;
     assert_eq!((status, r["status"].as_str()), (200, Some("done")), "{r}");
-    let (status, _) = post(&staff, &done, Some(json!({"done": true, "minutes_spent": 45}))).await;
+    let (status, _) = post(
+        &staff,
+        &done,
+        Some(json!({"done": true, "minutes_spent": 45})),
+    )
+    .await;
     assert_eq!(status, 409);
     // Handed to billing once.
-    let pending = ciel_store::charges::pending(
-        app.state().store().db(),
-        &ciel_store::Scope::Staff,
-        &org,
-    )
-    .await
-    .unwrap();
+    let pending =
+        ciel_store::charges::pending(app.state().store().db(), &ciel_store::Scope::Staff, &org)
+            .await
+            .unwrap();
     let rh_charges: Vec<_> = pending.iter().filter(|c| c.rule == "R11.3").collect();
     assert_eq!(rh_charges.len(), 1);
     assert_eq!(rh_charges[0].amount, "95");
@@ -378,15 +467,27 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
     // 22:00 UTC, the alert 2 days before at 13 May 00:00 Paris = 12 May
     // 22:00 UTC.
     let dl = format!("/api/v1/services/{colo}/colocation-deadlines");
-    let (status, p) = post(&admin, &dl, Some(json!({"kind": "inventory", "subject": "x", "detail": "y"}))).await;
+    let (status, p) = post(
+        &admin,
+        &dl,
+        Some(json!({"kind": "inventory", "subject": "x", "detail": "y"})),
+    )
+    .await;
     assert_eq!(status, 403, "inventory requests are the provider's: {p}");
-    let (status, p) = post(&admin, &dl, Some(json!({"kind": "move", "subject": "x", "detail": "y"}))).await;
+    let (status, p) = post(
+        &admin,
+        &dl,
+        Some(json!({"kind": "move", "subject": "x", "detail": "y"})),
+    )
+    .await;
     assert_eq!((status, p["field"].as_str()), (422, Some("kind")));
     let (status, change) = post(
         &admin,
         &dl,
-        Some(json!({"kind": "change_answer", "subject": "Ajout d'un switch",
-                    "detail": "un switch 1U en position 40"})),
+        Some(
+            json!({"kind": "change_answer", "subject": "Ajout d'un switch",
+                    "detail": "un switch 1U en position 40"}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{change}");
@@ -405,9 +506,9 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
     let (staff, admin) = logins(&app).await;
     // The provider owes it: staff are alerted (Claire, the admin, and the
     // datacenter team).
-    let r = pass(&staff).await;
-    assert!(r["deadline_mails"].as_u64().unwrap() >= 1, "{r}");
-    let mail = mail_with(&app, STAFF_ADMIN, "Échéance proche").await;
+    // The midnight job may have sent it first: either way, once.
+    pass(&staff).await;
+    let mail = mail_with(&app, STAFF_ADMIN, "prend fin le").await;
     assert!(mail.contains("Ajout d'un switch"), "{mail}");
     assert_eq!(pass(&staff).await["deadline_mails"], 0, "alerted once");
     let (_, v) = staff
@@ -459,16 +560,10 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
     // At 21 May 00:00 Paris both are breached: mailed once.
     move_to(&app, "2026-05-20T22:00:00Z");
     let (staff, admin) = logins(&app).await;
-    let r = pass(&staff).await;
-    assert!(r["deadline_mails"].as_u64().unwrap() >= 2, "{r}");
-    mail_with(&app, ADMIN_A, "Délai dépassé").await;
+    pass(&staff).await;
+    mail_with(&app, ADMIN_A, "a pris fin le").await;
     assert_eq!(pass(&staff).await["deadline_mails"], 0);
-    let (status, v) = post(
-        &staff,
-        &repair,
-        Some(json!({"amount": "340.00"})),
-    )
-    .await;
+    let (status, v) = post(&staff, &repair, Some(json!({"amount": "340.00"}))).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"]["repair_at_client_cost"], true);
     let (status, _) = post(&staff, &repair, Some(json!({"amount": "340.00"}))).await;
@@ -476,18 +571,22 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
     // The inventory, sent late, is met late.
     let (status, v) = post(
         &admin,
-        &format!("/api/v1/colocation/deadlines/{}/completion", inv["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/colocation/deadlines/{}/completion",
+            inv["id"].as_str().unwrap()
+        ),
         Some(json!({"answer": "2 serveurs R650, 1 switch"})),
     )
     .await;
-    assert_eq!((status, v["status"]["state"].as_str()), (200, Some("met_late")), "{v}");
-    let pending = ciel_store::charges::pending(
-        app.state().store().db(),
-        &ciel_store::Scope::Staff,
-        &org,
-    )
-    .await
-    .unwrap();
+    assert_eq!(
+        (status, v["status"]["state"].as_str()),
+        (200, Some("met_late")),
+        "{v}"
+    );
+    let pending =
+        ciel_store::charges::pending(app.state().store().db(), &ciel_store::Scope::Staff, &org)
+            .await
+            .unwrap();
     let amounts: Vec<(&str, &str)> = pending
         .iter()
         .filter(|c| c.source_kind == "colocation")
@@ -537,20 +636,28 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
             (at(6), "above".to_owned())
         ]
     );
-    mail_with(&app, ADMIN_A, "Alerte de puissance").await;
-    mail_with(&app, STAFF_ADMIN, "Alerte de puissance").await;
+    mail_with(&app, ADMIN_A, "approche ou dépasse").await;
+    mail_with(&app, STAFF_ADMIN, "approche ou dépasse").await;
     // A replay raises nothing more.
     let (status, _) = push(&staff, "/api/v1/usage/power", "pw-1", readings).await;
     assert_eq!(status, 201);
     let (_, list) = admin.get_json(&alerts).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
-    let power_mails = app
-        .sink
-        .to(ADMIN_A)
-        .iter()
-        .filter(|m| crate::smtp::decode_qp(&m.data).contains("Alerte de puissance"))
-        .count();
-    assert_eq!(power_mails, 3, "one mail per crossing");
+    let power_mails = || {
+        app.sink
+            .to(ADMIN_A)
+            .iter()
+            .filter(|m| crate::smtp::decode_qp(&m.data).contains("approche ou dépasse"))
+            .count()
+    };
+    for _ in 0..250 {
+        if power_mails() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(power_mails(), 3, "one mail per crossing");
     app.stop().await;
 }
 
@@ -567,8 +674,17 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
 
     let dec = format!("/api/v1/services/{colo}/decommissioning");
     let (status, p) = post(&staff, &dec, None).await;
-    assert_eq!((status, p["field"].as_str()), (422, Some("service_id")), "not terminated: {p}");
-    let (status, p) = post(&staff, &format!("/api/v1/services/{backup}/decommissioning"), None).await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("service_id")),
+        "not terminated: {p}"
+    );
+    let (status, p) = post(
+        &staff,
+        &format!("/api/v1/services/{backup}/decommissioning"),
+        None,
+    )
+    .await;
     assert_eq!(status, 422, "{p}");
     // Terminated with 31 May as its last day (the effective date E).
     let (status, t) = post(
@@ -587,8 +703,17 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
     assert_eq!(d["timeline"]["regularisation_ends"], "2026-06-07T22:00:00Z");
     // No formal notice before the non-compliance notice.
     let notice = format!("/api/v1/services/{colo}/decommissioning/formal-notice");
-    let (status, p) = post(&staff, &notice, Some(json!({"received_at": "2026-05-07T10:00:00Z"}))).await;
-    assert_eq!((status, p["field"].as_str()), (422, Some("received_at")), "{p}");
+    let (status, p) = post(
+        &staff,
+        &notice,
+        Some(json!({"received_at": "2026-05-07T10:00:00Z"})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("received_at")),
+        "{p}"
+    );
 
     // At 1 June 00:00 Paris, no photo: the non-compliance notice, 7 days.
     move_to(&app, "2026-05-31T21:59:00Z");
@@ -596,24 +721,36 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
     assert_eq!(pass(&staff).await["decommission_steps"], 0);
     move_to(&app, "2026-05-31T22:00:00Z");
     let (staff, admin) = logins(&app).await;
-    assert_eq!(pass(&staff).await["decommission_steps"], 1);
-    let mail = mail_with(&app, ADMIN_A, "Notification de non-conformité").await;
-    assert!(mail.contains("08/06/2026 à 00:00") && mail.contains("R11.6"), "{mail}");
+    // The midnight job may have applied it first: either way, once.
+    pass(&staff).await;
+    let mail = mail_with(&app, ADMIN_A, "notification de non-conformité").await;
+    assert!(
+        mail.contains("08/06/2026 à 00:00") && mail.contains("R11.6"),
+        "{mail}"
+    );
     assert_eq!(pass(&staff).await["decommission_steps"], 0, "once");
 
     // The registered letter, acknowledged on 2 June: destruction allowed
     // 30 days after, from 3 July 00:00 Paris (2 July 22:00 UTC).
     move_to(&app, "2026-06-02T10:00:00Z");
     let (staff, admin) = logins(&app).await;
-    let (status, d) = post(&staff, &notice, Some(json!({"received_at": "2026-06-02T08:00:00Z"}))).await;
+    let (status, d) = post(
+        &staff,
+        &notice,
+        Some(json!({"received_at": "2026-06-02T08:00:00Z"})),
+    )
+    .await;
     assert_eq!(status, 200, "{d}");
-    assert_eq!(d["timeline"]["destruction_allowed_from"], "2026-07-02T22:00:00Z");
+    assert_eq!(
+        d["timeline"]["destruction_allowed_from"],
+        "2026-07-02T22:00:00Z"
+    );
 
     // 8 June 00:00 Paris: billing resumes at the former conditions.
     move_to(&app, "2026-06-07T22:00:00Z");
     let (staff, admin) = logins(&app).await;
-    assert_eq!(pass(&staff).await["decommission_steps"], 1);
-    mail_with(&app, ADMIN_A, "Reprise de la facturation").await;
+    pass(&staff).await;
+    mail_with(&app, ADMIN_A, "la facturation reprend").await;
 
     // The photo: its first bytes decide its type, the declared type must
     // match, and it is taken before it is sent.
@@ -638,12 +775,25 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
             (status, r.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
-    let (status, p) = upload(b"<html><script>alert(1)</script></html>".to_vec(), "image/jpeg", "2026-06-20T09:30:00Z").await;
+    let (status, p) = upload(
+        b"<html><script>alert(1)</script></html>".to_vec(),
+        "image/jpeg",
+        "2026-06-20T09:30:00Z",
+    )
+    .await;
     assert_eq!((status, p["field"].as_str()), (422, Some("photo")), "{p}");
     let (status, p) = upload(jpeg.clone(), "image/png", "2026-06-20T09:30:00Z").await;
-    assert_eq!((status, p["field"].as_str()), (422, Some("content_type")), "{p}");
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("content_type")),
+        "{p}"
+    );
     let (status, p) = upload(jpeg.clone(), "image/jpeg", "2026-06-20T11:00:00Z").await;
-    assert_eq!((status, p["field"].as_str()), (422, Some("taken_at")), "{p}");
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("taken_at")),
+        "{p}"
+    );
     let (status, d) = upload(jpeg.clone(), "image/jpeg", "2026-06-20T09:30:00Z").await;
     assert_eq!(status, 200, "{d}");
     assert_eq!(d["photo"]["size_bytes"], 110);
@@ -653,23 +803,24 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
     let r = admin.get(&photo).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
-    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.bytes().await.unwrap().to_vec(), jpeg);
 
     // Billing resumed from 8 June 00:00 to the upload on 20 June 12:00
     // Paris: 13 started days (8..20) of June's 30, at 742 EUR a month:
     // 742 × 13 / 30 = 321.5333... → 321.53 EUR. Handed over once.
-    let r = pass(&staff).await;
-    assert_eq!(r["charges"], 1, "{r}");
+    pass(&staff).await;
     assert_eq!(pass(&staff).await["charges"], 0);
-    let pending = ciel_store::charges::pending(
-        app.state().store().db(),
-        &ciel_store::Scope::Staff,
-        &org,
-    )
-    .await
-    .unwrap();
+    let pending =
+        ciel_store::charges::pending(app.state().store().db(), &ciel_store::Scope::Staff, &org)
+            .await
+            .unwrap();
     let resumed: Vec<_> = pending.iter().filter(|c| c.rule == "R11.6").collect();
     assert_eq!(resumed.len(), 1);
     assert_eq!(resumed[0].amount, "321.53");
@@ -681,7 +832,10 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
     assert_eq!(r["decommission_steps"], 0, "{r}");
     let (_, d) = admin.get_json(&dec).await;
     assert_eq!(d["open"], false, "{d}");
-    assert!(d["state"]["applied"].get("destruction_allowed").is_none(), "{d}");
+    assert!(
+        d["state"]["applied"].get("destruction_allowed").is_none(),
+        "{d}"
+    );
     app.stop().await;
 }
 
@@ -720,8 +874,10 @@ pub async fn other_colo(
     let (status, r) = post(
         b,
         &format!("/api/v1/organizations/{org}/colocation/access-requests"),
-        Some(json!({"site": "MLB", "window_start": "2026-06-01T07:00:00Z",
-            "window_end": "2026-06-01T09:00:00Z", "purpose": "B", "people": [person]})),
+        Some(
+            json!({"site": "MLB", "window_start": "2026-06-01T07:00:00Z",
+            "window_end": "2026-06-01T09:00:00Z", "purpose": "B", "people": [person]}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{r}");

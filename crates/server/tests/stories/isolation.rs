@@ -465,7 +465,11 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             Some(json!({"decision": "accepted", "answer": "intrus"}))
         }
         ("post", "/api/v1/dunning/run") => None,
-        ("post", p) if p.contains("colocation") || p.contains("remote-hands") || p.contains("decommissioning") => {
+        ("post", p)
+            if p.contains("colocation")
+                || p.contains("remote-hands")
+                || p.contains("decommissioning") =>
+        {
             crate::colocation_ops::example_body(p)
         }
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
