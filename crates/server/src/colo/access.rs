@@ -340,7 +340,7 @@ pub async fn decide_request(
                 reasons: None,
                 extra: note.trim(),
                 client_path: "/espace-client/colocation/acces",
-                staff_path: "/back-office/colocation",
+                staff_path: "/back-office/colocation/operations",
             },
         )
         .await?;
@@ -757,7 +757,7 @@ pub async fn send_plan_reminders(state: &AppState, now: Timestamp) -> ApiResult<
                 reasons: Some(&reasons),
                 extra: "",
                 client_path: "/espace-client/colocation/acces",
-                staff_path: "/back-office/colocation",
+                staff_path: "/back-office/colocation/operations",
             },
         )
         .await?;

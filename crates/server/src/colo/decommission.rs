@@ -342,7 +342,7 @@ pub async fn run(state: &AppState, now: Timestamp) -> ApiResult<DecommissionRepo
                 reasons: Some(&d.reasons.reasons),
                 extra: "",
                 client_path: "/espace-client/colocation/decommissionnement",
-                staff_path: "/back-office/colocation",
+                staff_path: "/back-office/colocation/operations",
             };
             super::notify_client(state, &mut tx, &n).await?;
             if d.step == DecommissionStep::DestructionAllowed {

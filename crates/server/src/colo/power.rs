@@ -108,7 +108,7 @@ pub async fn after_readings(
                         reasons: Some(ex),
                         extra: "",
                         client_path: "/espace-client/colocation/travaux",
-                        staff_path: "/back-office/colocation",
+                        staff_path: "/back-office/colocation/operations",
                     };
                     super::notify_client(state, tx, &n).await?;
                     super::notify_staff(state, tx, &n).await?;

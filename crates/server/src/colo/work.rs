@@ -302,7 +302,7 @@ pub async fn open(
         reasons: Some(&v.status.reasons.reasons),
         extra: &v.row.detail,
         client_path: "/espace-client/colocation/travaux",
-        staff_path: "/back-office/colocation",
+        staff_path: "/back-office/colocation/operations",
     };
     match k.owner() {
         Owner::Client => super::notify_client(state, &mut tx, &n).await?,
@@ -398,7 +398,7 @@ pub async fn complete(
                 reasons: Some(&v.status.reasons.reasons),
                 extra: &extra,
                 client_path: "/espace-client/colocation/travaux",
-                staff_path: "/back-office/colocation",
+                staff_path: "/back-office/colocation/operations",
             },
         )
         .await?;
@@ -593,7 +593,7 @@ pub async fn send_deadline_alerts(state: &AppState, now: Timestamp) -> ApiResult
             reasons: Some(&v.status.reasons.reasons),
             extra: "",
             client_path: "/espace-client/colocation/travaux",
-            staff_path: "/back-office/colocation",
+            staff_path: "/back-office/colocation/operations",
         };
         sent += match v.status.owner {
             Owner::Provider => super::notify_staff(state, &mut tx, &n).await?,

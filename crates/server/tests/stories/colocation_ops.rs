@@ -268,6 +268,55 @@ pub async fn access_requests_badges_plans_and_the_desk_check(b: Backend) {
     assert_eq!(v["allowed"], false);
     let v = check(&staff, luc_at("2026-05-12T11:00:00Z")).await;
     assert_eq!(codes(&v, "denials"), vec!["outside_request_window"]);
+    // The pages: Jeanne's space lists her people and requests, Sophie's
+    // does not; the reception desk's screen says yes for Luc on the 12th at
+    // 10:00 Paris; the back office does not exist for clients.
+    let r = admin
+        .form(
+            "/espace-client/colocation/persons",
+            &[
+                ("name", "Nina Form"),
+                ("id_kind", "passport"),
+                ("company", "Atelier"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = admin
+        .get("/espace-client/colocation/operations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Luc Bernard") && page.contains("Paul Tiers") && page.contains("Nina Form"),
+        "{page}"
+    );
+    let page = other
+        .get("/espace-client/colocation/operations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Luc Bernard"));
+    let r = staff
+        .get(&format!(
+            "/back-office/colocation/accueil?site=MLB&person_id={luc}&at=2026-05-12T10:00"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Accès autorisé") && page.contains("R11.2"),
+        "{page}"
+    );
+    assert_eq!(
+        admin
+            .get("/back-office/colocation/operations")
+            .await
+            .status(),
+        404
+    );
     // Another client does not learn about Luc.
     let (status, _) = post(
         &other,
@@ -500,10 +549,10 @@ pub async fn remote_hands_deadlines_and_power_alerts(b: Backend) {
 
     move_to(&app, "2026-05-12T21:59:00Z");
 
-    let (staff, admin) = logins(&app).await;
+    let (staff, _) = logins(&app).await;
     assert_eq!(pass(&staff).await["deadline_mails"], 0);
     move_to(&app, "2026-05-12T22:00:00Z");
-    let (staff, admin) = logins(&app).await;
+    let (staff, _) = logins(&app).await;
     // The provider owes it: staff are alerted (Claire, the admin, and the
     // datacenter team).
     // The midnight job may have sent it first: either way, once.
@@ -717,10 +766,10 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
 
     // At 1 June 00:00 Paris, no photo: the non-compliance notice, 7 days.
     move_to(&app, "2026-05-31T21:59:00Z");
-    let (staff, admin) = logins(&app).await;
+    let (staff, _) = logins(&app).await;
     assert_eq!(pass(&staff).await["decommission_steps"], 0);
     move_to(&app, "2026-05-31T22:00:00Z");
-    let (staff, admin) = logins(&app).await;
+    let (staff, _) = logins(&app).await;
     // The midnight job may have applied it first: either way, once.
     pass(&staff).await;
     let mail = mail_with(&app, ADMIN_A, "notification de non-conformité").await;
@@ -733,7 +782,7 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
     // The registered letter, acknowledged on 2 June: destruction allowed
     // 30 days after, from 3 July 00:00 Paris (2 July 22:00 UTC).
     move_to(&app, "2026-06-02T10:00:00Z");
-    let (staff, admin) = logins(&app).await;
+    let (staff, _) = logins(&app).await;
     let (status, d) = post(
         &staff,
         &notice,
@@ -748,7 +797,7 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
 
     // 8 June 00:00 Paris: billing resumes at the former conditions.
     move_to(&app, "2026-06-07T22:00:00Z");
-    let (staff, admin) = logins(&app).await;
+    let (staff, _) = logins(&app).await;
     pass(&staff).await;
     mail_with(&app, ADMIN_A, "la facturation reprend").await;
 
