@@ -837,3 +837,74 @@ pub async fn desk_facts(
     facts.plans = plans_at(&mut **tx, org_id, site).await?;
     Ok(facts)
 }
+
+// ---- benchmark seed -------------------------------------------------------
+
+/// Seeds, for the access benchmark, `badges` declared people of one
+/// client each with a badge issued at `at` at one of `badge_sites` (in
+/// turn), and `requests` past approved temporary requests at
+/// `temporary_site` (two hours each, one every hour back from `at`, each
+/// naming one of the people in turn), in multi-row statements. Returns the
+/// people's identifiers. Not audited: benchmark data only.
+pub async fn seed_bench(
+    tx: &mut Tx,
+    org_id: &Id,
+    at: Timestamp,
+    badges: usize,
+    badge_sites: &[&str],
+    requests: usize,
+    temporary_site: &str,
+) -> Result<Vec<String>> {
+    const ROWS: usize = 200;
+    let ms = time::to_db(at);
+    let people: Vec<String> = (0..badges)
+        .map(|_| new_id(PERSON, at).to_string())
+        .collect();
+    for (c, chunk) in people.chunks(ROWS).enumerate() {
+        let mut q = Sql::new(&format!("INSERT INTO colo_persons ({PERSON_COLUMNS}) VALUES "));
+        let mut b = Sql::new(&format!("INSERT INTO colo_badges ({BADGE_COLUMNS}) VALUES "));
+        let mut e = Sql::new(
+            "INSERT INTO colo_badge_events (badge_id, seq, at, kind, valid_until, note) VALUES ",
+        );
+        for (i, pid) in chunk.iter().enumerate() {
+            let sep = if i > 0 { ", " } else { "" };
+            let n = c * ROWS + i;
+            q.push(sep).push("(").bind(pid.as_str()).push(", ").bind(org_id);
+            q.push(", ").bind(format!("Personne {n}")).push(", 'passport', 'Bench', NULL, ");
+            q.bind(ms).push(")");
+            let bid = new_id(BADGE, at);
+            b.push(sep).push("(").bind(&bid).push(", ").bind(org_id).push(", ");
+            b.bind(pid.as_str()).push(", ").bind(badge_sites[n % badge_sites.len()]);
+            b.push(", 'active', 0, ").bind(ms).push(")");
+            e.push(sep).push("(").bind(&bid).push(", 1, ").bind(ms);
+            e.push(", 'issued', NULL, '')");
+        }
+        q.query().execute(&mut **tx).await?;
+        b.query().execute(&mut **tx).await?;
+        e.query().execute(&mut **tx).await?;
+    }
+    if people.is_empty() {
+        return Ok(people);
+    }
+    let ids: Vec<Id> = (0..requests).map(|_| new_id(REQUEST, at)).collect();
+    for (c, chunk) in ids.chunks(ROWS).enumerate() {
+        let mut q = Sql::new(&format!(
+            "INSERT INTO colo_access_requests ({REQUEST_COLUMNS}) VALUES "
+        ));
+        let mut p = Sql::new("INSERT INTO colo_access_request_people (request_id, person_id) VALUES ");
+        for (i, rid) in chunk.iter().enumerate() {
+            let sep = if i > 0 { ", " } else { "" };
+            let n = c * ROWS + i;
+            let start = ms - 3_600_000 * (i64::try_from(n).unwrap_or(0) + 3);
+            q.push(sep).push("(").bind(rid).push(", ").bind(org_id).push(", ");
+            q.bind(temporary_site).push(", ").bind(start).push(", ").bind(start + 7_200_000);
+            q.push(", 'bench', '[]', 'approved', ").bind(start).push(", 'bench', '', 0, ");
+            q.bind(start).push(")");
+            p.push(sep).push("(").bind(rid).push(", ");
+            p.bind(people[n % people.len()].as_str()).push(")");
+        }
+        q.query().execute(&mut **tx).await?;
+        p.query().execute(&mut **tx).await?;
+    }
+    Ok(people)
+}
