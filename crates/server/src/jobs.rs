@@ -335,6 +335,25 @@ pub async fn schedule_at(
     Ok(())
 }
 
+/// A daily pass at start: one now (catching up on what fell due while no
+/// process ran) and the next at Paris midnight.
+pub async fn schedule_daily(state: &AppState, kind: &'static str) -> anyhow::Result<()> {
+    let now = state.now();
+    schedule_at(state, kind, now).await?;
+    schedule_at(state, kind, crate::services::next_midnight(now)).await
+}
+
+/// After a daily pass ran at `now`: the next one at Paris midnight.
+pub async fn schedule_next_midnight(
+    state: &AppState,
+    kind: &'static str,
+    now: jiff::Timestamp,
+) -> crate::problem::ApiResult<()> {
+    schedule_at(state, kind, crate::services::next_midnight(now))
+        .await
+        .map_err(|e| crate::problem::Problem::internal().detail(e.to_string()))
+}
+
 /// Enqueues today's housekeeping (once per day, whatever the number of
 /// processes: the dedup key is the date).
 pub async fn schedule_housekeeping(state: &AppState) -> anyhow::Result<()> {

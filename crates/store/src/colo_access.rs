@@ -861,20 +861,37 @@ pub async fn seed_bench(
         .map(|_| new_id(PERSON, at).to_string())
         .collect();
     for (c, chunk) in people.chunks(ROWS).enumerate() {
-        let mut q = Sql::new(&format!("INSERT INTO colo_persons ({PERSON_COLUMNS}) VALUES "));
-        let mut b = Sql::new(&format!("INSERT INTO colo_badges ({BADGE_COLUMNS}) VALUES "));
+        let mut q = Sql::new(&format!(
+            "INSERT INTO colo_persons ({PERSON_COLUMNS}) VALUES "
+        ));
+        let mut b = Sql::new(&format!(
+            "INSERT INTO colo_badges ({BADGE_COLUMNS}) VALUES "
+        ));
         let mut e = Sql::new(
             "INSERT INTO colo_badge_events (badge_id, seq, at, kind, valid_until, note) VALUES ",
         );
         for (i, pid) in chunk.iter().enumerate() {
             let sep = if i > 0 { ", " } else { "" };
             let n = c * ROWS + i;
-            q.push(sep).push("(").bind(pid.as_str()).push(", ").bind(org_id);
-            q.push(", ").bind(format!("Personne {n}")).push(", 'passport', 'Bench', NULL, ");
+            q.push(sep)
+                .push("(")
+                .bind(pid.as_str())
+                .push(", ")
+                .bind(org_id);
+            q.push(", ")
+                .bind(format!("Personne {n}"))
+                .push(", 'passport', 'Bench', NULL, ");
             q.bind(ms).push(")");
             let bid = new_id(BADGE, at);
-            b.push(sep).push("(").bind(&bid).push(", ").bind(org_id).push(", ");
-            b.bind(pid.as_str()).push(", ").bind(badge_sites[n % badge_sites.len()]);
+            b.push(sep)
+                .push("(")
+                .bind(&bid)
+                .push(", ")
+                .bind(org_id)
+                .push(", ");
+            b.bind(pid.as_str())
+                .push(", ")
+                .bind(badge_sites[n % badge_sites.len()]);
             b.push(", 'active', 0, ").bind(ms).push(")");
             e.push(sep).push("(").bind(&bid).push(", 1, ").bind(ms);
             e.push(", 'issued', NULL, '')");
@@ -891,14 +908,26 @@ pub async fn seed_bench(
         let mut q = Sql::new(&format!(
             "INSERT INTO colo_access_requests ({REQUEST_COLUMNS}) VALUES "
         ));
-        let mut p = Sql::new("INSERT INTO colo_access_request_people (request_id, person_id) VALUES ");
+        let mut p =
+            Sql::new("INSERT INTO colo_access_request_people (request_id, person_id) VALUES ");
         for (i, rid) in chunk.iter().enumerate() {
             let sep = if i > 0 { ", " } else { "" };
             let n = c * ROWS + i;
             let start = ms - 3_600_000 * (i64::try_from(n).unwrap_or(0) + 3);
-            q.push(sep).push("(").bind(rid).push(", ").bind(org_id).push(", ");
-            q.bind(temporary_site).push(", ").bind(start).push(", ").bind(start + 7_200_000);
-            q.push(", 'bench', '[]', 'approved', ").bind(start).push(", 'bench', '', 0, ");
+            q.push(sep)
+                .push("(")
+                .bind(rid)
+                .push(", ")
+                .bind(org_id)
+                .push(", ");
+            q.bind(temporary_site)
+                .push(", ")
+                .bind(start)
+                .push(", ")
+                .bind(start + 7_200_000);
+            q.push(", 'bench', '[]', 'approved', ")
+                .bind(start)
+                .push(", 'bench', '', 0, ");
             q.bind(start).push(")");
             p.push(sep).push("(").bind(rid).push(", ");
             p.bind(people[n % people.len()].as_str()).push(")");

@@ -6,7 +6,7 @@
 //! repeats nothing.
 
 use crate::auth::Principal;
-use crate::problem::{ApiResult, Problem};
+use crate::problem::ApiResult;
 use crate::state::AppState;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -38,25 +38,16 @@ pub async fn run_pass(state: &AppState, now: Timestamp) -> ApiResult<PassReport>
     })
 }
 
-/// Enqueues the pass at `at` (once per instant: the dedup key).
-pub async fn schedule_pass(state: &AppState, at: Timestamp) -> anyhow::Result<()> {
-    crate::jobs::schedule_at(state, JOB, at).await
-}
-
-/// At start: a pass now (catching up) and the next one at midnight.
+/// At start: a pass now and the next one at midnight.
 pub async fn schedule_passes(state: &AppState) -> anyhow::Result<()> {
-    let now = state.now();
-    schedule_pass(state, now).await?;
-    schedule_pass(state, crate::services::next_midnight(now)).await
+    crate::jobs::schedule_daily(state, JOB).await
 }
 
 /// The job: runs the pass, then schedules the next one.
 pub async fn run_job(state: &AppState) -> ApiResult<PassReport> {
     let now = state.now();
     let report = run_pass(state, now).await?;
-    schedule_pass(state, crate::services::next_midnight(now))
-        .await
-        .map_err(|e| Problem::internal().detail(e.to_string()))?;
+    crate::jobs::schedule_next_midnight(state, JOB, now).await?;
     Ok(report)
 }
 
