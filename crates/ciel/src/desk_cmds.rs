@@ -29,7 +29,7 @@ const KINDS: [&str; 4] = [
 /// The instant the benchmarks run at: Thursday 7 May 2026, 10:00 Paris.
 const NOW: &str = "2026-05-07T08:00:00Z";
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -116,7 +116,7 @@ impl Bench {
     }
 
     /// Times `n` GETs of `path` (after 10 warm-up ones), in milliseconds.
-    async fn time_get(
+    pub(crate) async fn time_get(
         &self,
         path: &str,
         n: usize,

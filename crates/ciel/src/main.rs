@@ -3,6 +3,7 @@
 //! the command line, loads the configuration and calls the library crates.
 
 mod billing_cmds;
+mod colo_cmds;
 mod config;
 mod contract_cmds;
 mod desk_cmds;
@@ -191,6 +192,21 @@ enum BenchCmd {
         ports: i64,
         #[arg(long, default_value_t = 31)]
         days: i64,
+    },
+    /// Seed badges and past access requests, then time the access check
+    /// through the store and rules and over HTTP (issue 7's target: under
+    /// 5 ms at p99 with 10 000 badges and 100 000 past requests).
+    /// Temporary SQLite unless --database-url.
+    Access {
+        /// Declared people, each with a badge.
+        #[arg(long, default_value_t = 10_000)]
+        badges: usize,
+        /// Past approved MLB requests.
+        #[arg(long, default_value_t = 100_000)]
+        requests: usize,
+        /// Timed checks of each kind.
+        #[arg(long, default_value_t = 2_000)]
+        runs: usize,
     },
 }
 
@@ -417,6 +433,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let (c, _tmp) = bench_config(cli)?;
             runtime()?.block_on(usage_cmds::bench_ingest(c, count, batch, ports))
+        }
+        Command::Bench(BenchCmd::Access {
+            badges,
+            requests,
+            runs,
+        }) => {
+            let (c, _tmp) = bench_config(cli)?;
+            runtime()?.block_on(colo_cmds::bench_access(c, badges, requests, runs))
         }
         Command::Bench(BenchCmd::P95 { ports, days }) => {
             let (c, _tmp) = bench_config(cli)?;

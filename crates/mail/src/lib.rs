@@ -7,7 +7,9 @@
 mod render;
 mod transport;
 
-pub use render::{BillingMail, Mail, MaintenanceChange, Rendered, ServiceMail, TicketMail, render};
+pub use render::{
+    BillingMail, ColocationMail, Mail, MaintenanceChange, Rendered, ServiceMail, TicketMail, render,
+};
 pub use transport::{
     Attachment, Mailer, Outgoing, SendError, SmtpSettings, TlsMode, TransportSettings,
 };

@@ -237,6 +237,20 @@ pub enum Mail {
         machines: String,
         link: String,
     },
+    /// A colocation notice (R11.1-R11.6): `subject` names what it is about
+    /// (a site, a service, a request), `day` the instant that matters (the
+    /// deadline, the expiry, the crossing), `text` the rules' reasons in
+    /// the recipient's language.
+    Colocation {
+        kind: ColocationMail,
+        name: String,
+        org_name: String,
+        reference: String,
+        subject: String,
+        day: Timestamp,
+        text: String,
+        link: String,
+    },
 }
 
 /// Which ticket notice (see [`Mail::Ticket`]).
@@ -286,6 +300,47 @@ impl BillingMail {
     }
 }
 
+/// Which colocation notice (see [`Mail::Colocation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColocationMail {
+    /// R11.1: a temporary access request approved or refused.
+    AccessApproved,
+    AccessRefused,
+    /// R11.2: a prevention plan expires soon.
+    PlanExpiring,
+    /// R11.4: a 7-day deadline ends soon, or has passed.
+    DeadlineNear,
+    DeadlineBreached,
+    /// R11.4: the provider's written answer to a change request.
+    ChangeAnswered,
+    /// R11.4: an inventory request or a damage notice to the client.
+    ClientActionRequested,
+    /// R11.5: a power reading crossed the near or subscribed level.
+    PowerAlert,
+    /// R11.6: no proof of removal; billing resumed; destruction allowed.
+    NonCompliance,
+    BillingResumed,
+    DestructionAllowed,
+}
+
+impl ColocationMail {
+    fn code(self) -> &'static str {
+        match self {
+            ColocationMail::AccessApproved => "access_approved",
+            ColocationMail::AccessRefused => "access_refused",
+            ColocationMail::PlanExpiring => "plan_expiring",
+            ColocationMail::DeadlineNear => "deadline_near",
+            ColocationMail::DeadlineBreached => "deadline_breached",
+            ColocationMail::ChangeAnswered => "change_answered",
+            ColocationMail::ClientActionRequested => "client_action",
+            ColocationMail::PowerAlert => "power_alert",
+            ColocationMail::NonCompliance => "non_compliance",
+            ColocationMail::BillingResumed => "billing_resumed",
+            ColocationMail::DestructionAllowed => "destruction_allowed",
+        }
+    }
+}
+
 /// Which service notice (see [`Mail::Service`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceMail {
@@ -328,6 +383,7 @@ impl Mail {
             Mail::UsageOverage { .. } => "usage_overage",
             Mail::FairUse { .. } => "fair_use",
             Mail::PraRequested { .. } => "pra_requested",
+            Mail::Colocation { .. } => "colocation",
             Mail::Billing { .. } => "billing",
         }
     }
@@ -384,6 +440,7 @@ template!(InvoiceT, "invoice.txt", { org_name: &'a str, number: &'a str, credit_
 template!(UsageOverageT, "usage_overage.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, subscribed: &'a str, peak: &'a str, days_over: &'a str, new_level: &'a str, new_fee: &'a str, effective_from: String, link: &'a str });
 template!(FairUseT, "fair_use.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, terabytes: &'a str, limit_mbit_per_s: &'a str, link: &'a str });
 template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
+template!(ColocationT, "colocation.txt", { event: &'a str, name: &'a str, org_name: &'a str, reference: &'a str, subject: &'a str, day: String, text: &'a str, link: &'a str });
 template!(BillingT, "billing.txt", { event: &'a str, name: &'a str, org_name: &'a str, invoice: &'a str, amount: &'a str, day: String, days: u32, text: &'a str, link: &'a str });
 template!(PriceChangeT, "price_change.txt", { name: &'a str, list_name: &'a str, effective_from: &'a str, changes: &'a str, days: u32 });
 
@@ -733,6 +790,28 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::Colocation {
+            kind,
+            name,
+            org_name,
+            reference,
+            subject,
+            day,
+            text,
+            link,
+        } => ColocationT {
+            fr,
+            event: kind.code(),
+            name,
+            org_name,
+            reference,
+            subject,
+            day: paris(*day, lang),
+            text,
+            link,
+            _p: p,
+        }
+        .render(),
         Mail::Billing {
             kind,
             name,
@@ -885,6 +964,52 @@ mod tests {
                     "{}",
                     fr.text
                 );
+            }
+        }
+    }
+
+    /// Every colocation notice names its subject and its rule in both
+    /// languages, with the instant in Paris time (R11.1-R11.6).
+    #[test]
+    fn colocation_notices_in_both_languages() {
+        use ColocationMail::*;
+        let kinds = [
+            (AccessApproved, "R11.1"),
+            (AccessRefused, "R11.1"),
+            (PlanExpiring, "R11.2"),
+            (DeadlineNear, "R11.4"),
+            (DeadlineBreached, "R11.4"),
+            (ChangeAnswered, "R11.4"),
+            (ClientActionRequested, "R11.4"),
+            (PowerAlert, "R11.5"),
+            (NonCompliance, "R11.6"),
+            (BillingResumed, "R11.6"),
+            (DestructionAllowed, "R11.6"),
+        ];
+        // 2026-06-14T22:00Z is midnight of 15 June in Paris (summer time).
+        let day: Timestamp = "2026-06-14T22:00:00Z".parse().unwrap();
+        for (kind, rule) in kinds {
+            let m = Mail::Colocation {
+                kind,
+                name: "J".into(),
+                org_name: "Acme".into(),
+                reference: "cdl_1".into(),
+                subject: "PA3 baie 14".into(),
+                day,
+                text: "motif".into(),
+                link: "https://x/c".into(),
+            };
+            let fr = render(&m, Lang::Fr);
+            let en = render(&m, Lang::En);
+            for r in [&fr, &en] {
+                assert!(r.subject.contains("PA3 baie 14"), "{kind:?} {}", r.subject);
+                assert!(r.text.contains(rule), "{kind:?} {}", r.text);
+                assert!(r.text.contains("motif") && r.text.contains("https://x/c"));
+            }
+            assert_ne!(fr.subject, en.subject, "{kind:?}");
+            if matches!(kind, PlanExpiring | NonCompliance | DeadlineNear) {
+                assert!(fr.text.contains("15/06/2026 à 00:00"), "{}", fr.text);
+                assert!(en.text.contains("2026-06-15 00:00"), "{}", en.text);
             }
         }
     }

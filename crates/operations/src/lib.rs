@@ -141,14 +141,14 @@ impl Decision {
 /// it from there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductParams {
-    /// Future key `colocation.prevention_plan_reminder_days`: how many
+    /// Terms key `colocation.prevention_plan_reminder_days`: how many
     /// calendar days before a prevention plan expires the client is reminded
     /// (R11.2). 60 days leaves time to book a preventer's visit.
     pub prevention_plan_reminder_days: u32,
-    /// Future key `colocation.deadline_alert_days`: how many calendar days
+    /// Terms key `colocation.deadline_alert_days`: how many calendar days
     /// before a 7-day deadline of R11.4 expires the owner is alerted.
     pub deadline_alert_days: u32,
-    /// Future key `colocation.power_near_percent`: a reading at or above this
+    /// Terms key `colocation.power_near_percent`: a reading at or above this
     /// share of the subscribed amperage or kVA is "near" (R11.5).
     pub power_near_percent: Decimal,
     /// Future key `colocation.power_excess_basis`: what billing receives for
@@ -173,6 +173,21 @@ impl Default for ProductParams {
             power_excess_basis: power::ExcessBasis::Energy,
             billing_resumes_from: decommission::BillingResumesFrom::WindowEnd,
             storage_alert_percents: vec![Decimal::from(80), Decimal::from(90), Decimal::from(100)],
+        }
+    }
+}
+
+impl ProductParams {
+    /// The defaults, with the values the terms version holds taken from it
+    /// (`colocation.prevention_plan_reminder_days`, `deadline_alert_days`,
+    /// `power_near_percent`): a provider changes them without code.
+    pub fn from_terms(terms: &Terms) -> Self {
+        let c = &terms.colocation;
+        ProductParams {
+            prevention_plan_reminder_days: c.prevention_plan_reminder_days.value,
+            deadline_alert_days: c.deadline_alert_days.value,
+            power_near_percent: c.power_near_percent.value.get(),
+            ..ProductParams::default()
         }
     }
 }
@@ -211,6 +226,12 @@ impl Operations {
             tz,
             product,
         })
+    }
+
+    /// A terms version with the product parameters it holds
+    /// ([`ProductParams::from_terms`]).
+    pub fn for_terms(terms: &Terms) -> Result<Self, OperationsError> {
+        Self::new(terms, ProductParams::from_terms(terms))
     }
 
     /// The embedded terms version with the default product parameters.

@@ -125,3 +125,38 @@ fn near_only_bills_nothing_and_bad_inputs_are_refused() {
             .is_err()
     );
 }
+
+/// The "near" share is the terms' `colocation.power_near_percent`: moved to
+/// 90 in a terms version, 8.9 A of 10 A is normal and 9 A near; the
+/// embedded 80 keeps 8 A near.
+#[test]
+fn the_near_share_comes_from_the_terms() {
+    let mut terms = ciel_terms::embedded().clone();
+    terms.colocation.power_near_percent.value = ciel_terms::Dec(d("90"));
+    let o = Operations::for_terms(&terms).unwrap();
+    let e = emplacement();
+    let cases = [
+        ("8.9", PowerLevel::Normal),
+        ("9", PowerLevel::Near),
+        ("10", PowerLevel::Near),
+        ("10.01", PowerLevel::Above),
+    ];
+    for (a, want) in cases {
+        assert_eq!(
+            o.power_level(&e, &amps("2026-06-01 10:00", a)),
+            want,
+            "{a} A"
+        );
+    }
+    let embedded = Operations::for_terms(ciel_terms::embedded()).unwrap();
+    assert_eq!(embedded.product().power_near_percent, d("80"));
+    assert_eq!(
+        embedded.power_level(&e, &amps("2026-06-01 10:00", "8")),
+        PowerLevel::Near
+    );
+    assert_eq!(
+        embedded.power_level(&e, &amps("2026-06-01 10:00", "7.99")),
+        PowerLevel::Normal
+    );
+    assert_eq!(ProductParams::from_terms(&terms).deadline_alert_days, 2);
+}

@@ -366,6 +366,18 @@ pub fn demo_prices() -> serde_json::Value {
         put(format!("colocation.{dc}.bandwidth_mbps"), one("2.5"));
     }
     put("colocation.setup".into(), one("600"));
+    // Remote hands, per intervention (R11.3).
+    for (kind, p) in [
+        ("racking", "95"),
+        ("unracking", "95"),
+        ("patching", "45"),
+        ("reset", "30"),
+        ("power_on", "30"),
+        ("hardware_reception", "40"),
+        ("hardware_removal", "40"),
+    ] {
+        put(format!("colocation.remote_hands.{kind}"), one(p));
+    }
     // Dedicated servers, by model.
     put("dedicated_server.r450_1x8c_64g".into(), one("320"));
     put("dedicated_server.r650_2x16c_256g".into(), one("790"));

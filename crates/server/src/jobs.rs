@@ -86,6 +86,7 @@ impl Runner {
             crate::dunning::JOB => self.dunning().await,
             crate::billing::run::JOB => self.billing_run(job).await,
             crate::usage::close::JOB => self.usage_close().await,
+            crate::colo::pass::JOB => self.colocation_pass().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -205,6 +206,23 @@ impl Runner {
         }
     }
 
+    /// Colocation reminders, deadline alerts and decommissioning steps
+    /// (R11.2, R11.4, R11.6); idempotent.
+    async fn colocation_pass(&self) -> Outcome {
+        match crate::colo::pass::run_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(
+                    reminders = r.plan_reminders,
+                    deadline_mails = r.deadline_mails,
+                    steps = r.decommission_steps,
+                    "colocation pass done"
+                );
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
     /// Computes the monthly SLA statements of the month just ended (R5-R7);
     /// idempotent.
     async fn sla_statements(&self) -> Outcome {
@@ -315,6 +333,25 @@ pub async fn schedule_at(
     )
     .await?;
     Ok(())
+}
+
+/// A daily pass at start: one now (catching up on what fell due while no
+/// process ran) and the next at Paris midnight.
+pub async fn schedule_daily(state: &AppState, kind: &'static str) -> anyhow::Result<()> {
+    let now = state.now();
+    schedule_at(state, kind, now).await?;
+    schedule_at(state, kind, crate::services::next_midnight(now)).await
+}
+
+/// After a daily pass ran at `now`: the next one at Paris midnight.
+pub async fn schedule_next_midnight(
+    state: &AppState,
+    kind: &'static str,
+    now: jiff::Timestamp,
+) -> crate::problem::ApiResult<()> {
+    schedule_at(state, kind, crate::services::next_midnight(now))
+        .await
+        .map_err(|e| crate::problem::Problem::internal().detail(e.to_string()))
 }
 
 /// Enqueues today's housekeeping (once per day, whatever the number of

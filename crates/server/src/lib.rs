@@ -14,6 +14,7 @@ pub mod billing;
 pub mod bootstrap;
 pub mod clients;
 pub mod clock;
+pub mod colo;
 pub mod config;
 pub mod datacenters;
 pub mod disputes;

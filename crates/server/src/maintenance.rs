@@ -46,15 +46,19 @@ fn required(v: &str, field: &str) -> ApiResult<String> {
 
 /// The engine of the terms in force today (Paris day), else the latest.
 pub fn engine(state: &AppState, now: Timestamp) -> ApiResult<std::sync::Arc<ciel_engine::Engine>> {
+    crate::orders::engine(state, &version_in_force(state, now)?)
+}
+
+/// The terms version in force on the Paris day of `now` (the latest one
+/// when none is yet).
+pub fn version_in_force(state: &AppState, now: Timestamp) -> ApiResult<String> {
     let reg = crate::orders::registry(state);
     let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC);
     let today = now.to_zoned(paris).date();
-    let id = reg
-        .in_force_on(today)
+    reg.in_force_on(today)
         .or_else(|| reg.list().last())
         .map(|t| t.version.id.clone())
-        .ok_or_else(Problem::internal)?;
-    crate::orders::engine(state, &id)
+        .ok_or_else(Problem::internal)
 }
 
 fn status_code(s: NoticeStatus) -> &'static str {

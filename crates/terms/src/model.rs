@@ -13,6 +13,7 @@ use ciel_calendar::CalendarSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::Dec;
+use rust_decimal::Decimal;
 
 /// One parameter with its provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -960,6 +961,54 @@ pub struct ColocationSection {
     pub damage_repair_days: Param<u32>,
     pub nonconformity_days: Param<u32>,
     pub decommission_after_formal_notice_days: Param<u32>,
+    /// Calendar days before a prevention plan expires that the client is
+    /// reminded (R11.2; a product decision, the contract names no lead).
+    #[serde(default = "default_prevention_plan_reminder_days")]
+    pub prevention_plan_reminder_days: Param<u32>,
+    /// Calendar days before a 7-day deadline of R11.4 ends that its owner
+    /// is alerted (a product decision).
+    #[serde(default = "default_deadline_alert_days")]
+    pub deadline_alert_days: Param<u32>,
+    /// Share of the subscribed amperage or kVA at or above which a power
+    /// reading is "near" (R11.5; a product decision).
+    #[serde(default = "default_power_near_percent")]
+    pub power_near_percent: Param<Dec>,
+}
+
+fn colocation_decision<T>(value: T, clause: &str, rule: &str, note: &str) -> Param<T> {
+    Param {
+        value,
+        clause: clause.into(),
+        rule: rule.into(),
+        note: Some(note.into()),
+    }
+}
+
+fn default_prevention_plan_reminder_days() -> Param<u32> {
+    colocation_decision(
+        60,
+        "CS 2.3.3",
+        "R11.2",
+        "Product decision: 60 days leave time to book the site preventer's visit.",
+    )
+}
+
+fn default_deadline_alert_days() -> Param<u32> {
+    colocation_decision(
+        2,
+        "CS 2.3.2-2.3.3",
+        "R11.4",
+        "Product decision: the owner is alerted 2 calendar days before a 7-day deadline ends.",
+    )
+}
+
+fn default_power_near_percent() -> Param<Dec> {
+    colocation_decision(
+        Dec(Decimal::from(80)),
+        "CS 2.3.3",
+        "R11.5",
+        "Product decision: a reading at 80 % of the subscribed amperage or kVA is near the limit.",
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

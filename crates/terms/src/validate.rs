@@ -475,6 +475,13 @@ fn availability(v: &mut V, t: &Terms) {
     for (dc, rate) in &a.colocation.datacenters {
         v.percent(format!("availability.colocation.datacenters.{dc}"), rate.0);
     }
+    let near = t.colocation.power_near_percent.value.0;
+    if near <= Decimal::ZERO || near > Decimal::ONE_HUNDRED {
+        v.err(
+            "colocation.power_near_percent",
+            format!("{near} is not a share in ]0, 100]"),
+        );
+    }
 }
 
 fn recovery(v: &mut V, t: &Terms) {

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod calc;
 pub mod catalog;
 pub mod clients;
+pub mod colocation_ops;
 pub mod datacenters;
 pub mod episodes;
 pub mod hour_books;
@@ -63,6 +64,7 @@ use utoipa_axum::routes;
         (name = "payments", description = "Payments and their import, rejections, balances, refunds, SEPA direct-debit batches, the dunning queue and its sanctions, invoice disputes (R2.6, R2.7, R3.3, R3.4, R7.5)"),
         (name = "billing", description = "Monthly billing runs, invoices and credit notes with their Factur-X PDF (R2.4, R2.7, R2.11, R2.12)"),
         (name = "usage", description = "Usage readings (bandwidth per port, power, storage, traffic: bulk and CSV) and the month close handing usage charges to billing (R2.8-R2.10, R3.5, R10.3, R11.5)"),
+        (name = "colocation_ops", description = "Colocation operations: datacenters and access (declared people, temporary requests, badges, prevention plans, the access check), remote hands, 7-day deadlines, power alerts, decommissioning (R11.1-R11.6)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -226,6 +228,52 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(usage::import_csv))
         .routes(routes!(usage::close_month))
         .routes(routes!(usage::service_usage))
+        .routes(routes!(colocation_ops::datacenters))
+        .routes(routes!(colocation_ops::run_pass))
+        .routes(routes!(
+            colocation_ops::access_check_get,
+            colocation_ops::access_check_post
+        ))
+        .routes(routes!(
+            colocation_ops::list_persons,
+            colocation_ops::declare_person
+        ))
+        .routes(routes!(colocation_ops::remove_person))
+        .routes(routes!(
+            colocation_ops::list_requests,
+            colocation_ops::request_access
+        ))
+        .routes(routes!(colocation_ops::pending_requests))
+        .routes(routes!(colocation_ops::get_request))
+        .routes(routes!(colocation_ops::decide_request))
+        .routes(routes!(
+            colocation_ops::list_badges,
+            colocation_ops::issue_badge
+        ))
+        .routes(routes!(colocation_ops::badge_event))
+        .routes(routes!(
+            colocation_ops::list_plans,
+            colocation_ops::sign_plan
+        ))
+        .routes(routes!(colocation_ops::order_remote_hands))
+        .routes(routes!(colocation_ops::list_remote_hands))
+        .routes(routes!(colocation_ops::finish_remote_hands))
+        .routes(routes!(colocation_ops::open_deadline))
+        .routes(routes!(colocation_ops::list_deadlines))
+        .routes(routes!(colocation_ops::deadline_queue))
+        .routes(routes!(colocation_ops::get_deadline))
+        .routes(routes!(colocation_ops::complete_deadline))
+        .routes(routes!(colocation_ops::charge_repair))
+        .routes(routes!(colocation_ops::list_power_alerts))
+        .routes(routes!(
+            colocation_ops::get_decommissioning,
+            colocation_ops::open_decommissioning
+        ))
+        .routes(routes!(
+            colocation_ops::download_photo,
+            colocation_ops::upload_photo
+        ))
+        .routes(routes!(colocation_ops::formal_notice))
         .routes(routes!(calc::ticket_deadlines))
         .routes(routes!(calc::early_termination))
         .routes(routes!(calc::notice_end))

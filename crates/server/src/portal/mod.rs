@@ -8,6 +8,7 @@ mod back_office;
 mod billing;
 mod client;
 mod colocation;
+mod colocation_ops;
 mod episodes;
 mod hour_books;
 mod maintenance;
@@ -198,6 +199,38 @@ pub fn router() -> Router<AppState> {
         )
         .route("/back-office/usage/{id}", get(usage::staff_page))
         .route("/espace-client/colocation", get(colocation::client_page))
+        .route(
+            "/espace-client/colocation/operations",
+            get(colocation_ops::client),
+        )
+        .route(
+            "/espace-client/colocation/acces",
+            get(colocation_ops::client),
+        )
+        .route(
+            "/espace-client/colocation/travaux",
+            get(colocation_ops::client),
+        )
+        .route(
+            "/espace-client/colocation/decommissionnement",
+            get(colocation_ops::client),
+        )
+        .route(
+            "/espace-client/colocation/{what}",
+            post(colocation_ops::client_post),
+        )
+        .route(
+            "/back-office/colocation/operations",
+            get(colocation_ops::staff),
+        )
+        .route(
+            "/back-office/colocation/accueil",
+            get(colocation_ops::staff),
+        )
+        .route(
+            "/back-office/colocation/access-requests/{id}/{decision}",
+            post(colocation_ops::staff_decide),
+        )
         .route("/back-office/colocation", get(colocation::staff_list))
         .route(
             "/back-office/colocation/{dc}",
@@ -496,6 +529,7 @@ const FLASH_KEYS: &[&str] = &[
     "sla.reviewed",
     "pra.recorded",
     "pra.done",
+    "colo.done",
     "episodes.recorded",
     "episodes.cluster_created",
     "episodes.assigned",

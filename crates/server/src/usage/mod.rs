@@ -300,6 +300,22 @@ pub async fn write(
             usage::insert_service_readings(tx, &rows).await?
         }
     };
+    if kind == Kind::Power {
+        // R11.5: a crossing of the near or subscribed level is alerted once.
+        let power: Vec<_> = readings
+            .iter()
+            .filter_map(|r| match r {
+                Reading::Power {
+                    service_id,
+                    at,
+                    amps,
+                    kva,
+                } => Some((service_id.clone(), *at, *amps, *kva)),
+                _ => None,
+            })
+            .collect();
+        crate::colo::power::after_readings(state, tx, actor, &power).await?;
+    }
     usage::audit_ingestion(tx, actor, kind.code(), readings.len(), written).await?;
     Ok(Ingested {
         kind: kind.code().to_owned(),

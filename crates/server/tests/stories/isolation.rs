@@ -24,6 +24,7 @@ struct Other {
     payment: String,
     dispute: String,
     run: String,
+    colo: crate::colocation_ops::OtherColo,
     secrets: Vec<String>,
 }
 
@@ -296,7 +297,10 @@ async fn other_org(app: &TestApp) -> Other {
     assert_eq!(status, 201, "{d}");
     let dispute = d["id"].as_str().unwrap().to_owned();
     secrets.push(dispute.clone());
+    let colo = crate::colocation_ops::other_colo(app, &staff, &b, &org, &service).await;
+    secrets.extend(colo.ids());
     Other {
+        colo,
         org,
         user,
         token,
@@ -461,6 +465,13 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             Some(json!({"decision": "accepted", "answer": "intrus"}))
         }
         ("post", "/api/v1/dunning/run") => None,
+        ("post", p)
+            if p.contains("colocation")
+                || p.contains("remote-hands")
+                || p.contains("decommissioning") =>
+        {
+            crate::colocation_ops::example_body(p)
+        }
         ("post", "/api/v1/terms/versions") => Some(json!({"toml": ciel_terms::EMBEDDED_TOML})),
         ("post", "/api/v1/orders/{order_id}/terms-objections") => {
             Some(json!({"version": "cgv-csp-v1.0-20250107"}))
@@ -520,7 +531,12 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{dispute_id}", &other.dispute)
                 // Batches are the provider's files: no client reads one.
                 .replace("{batch_id}", "sdd_00000000000000000000000000")
-                .replace("{run_id}", &other.run);
+                .replace("{run_id}", &other.run)
+                .replace("{person_id}", &other.colo.person)
+                .replace("{request_id}", &other.colo.request)
+                .replace("{badge_id}", &other.colo.badge)
+                .replace("{deadline_id}", &other.colo.deadline)
+                .replace("{remote_hands_id}", &other.colo.remote_hands);
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"

@@ -8,6 +8,7 @@ mod availability_pages;
 mod back_office_forms;
 mod billing;
 mod clients;
+mod colocation_ops;
 mod contract;
 mod desk;
 mod hour_books;
@@ -54,6 +55,9 @@ fn main() {
         billing::invoice_numbers_have_no_gap_under_concurrent_issuers,
         back_office_forms::staff_publish_a_tariff_and_draft_an_order_from_the_back_office,
         clients::billing_profiles_are_validated_and_scoped,
+        colocation_ops::access_requests_badges_plans_and_the_desk_check,
+        colocation_ops::remote_hands_deadlines_and_power_alerts,
+        colocation_ops::decommissioning_goes_from_notice_to_resumed_billing,
         contract::ticket_deadline_calculator_cites_its_rules,
         isolation::no_api_route_leaks_another_organisation,
         hour_books::hour_books_are_charged_per_r8_and_overruns_need_authorisation,
