@@ -114,8 +114,20 @@ pub async fn bench_ingest(
     b.stop().await
 }
 
-/// `per_org` colocation services for each demo client, seeded in the store.
+/// `count` colocation services of the first demo client, seeded in the store.
 async fn colocation(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
+    let item = r#"{"kind":"colocation","datacenter":"PA3","emplacement":"bench","rack_units":4,"power_kva":"2","max_amperage_a":"16","bandwidth_flat_mbps":100,"overage_price_per_mbps":"3.50"}"#;
+    seed_services(state, count, "colocation", item).await
+}
+
+/// `count` services of one item kind (`kind`, `item_json`) of the first
+/// demo client, seeded in the store in one order.
+pub async fn seed_services(
+    state: &AppState,
+    count: usize,
+    kind: &str,
+    item: &str,
+) -> anyhow::Result<Vec<String>> {
     let now = state.now();
     let terms = ciel_terms::embedded();
     let params = ciel_catalog::service::ServiceParams::from_terms(terms)?;
@@ -125,12 +137,11 @@ async fn colocation(state: &AppState, count: usize) -> anyhow::Result<Vec<String
         .into_iter()
         .find(|o| o.kind == "client")
         .ok_or_else(|| anyhow::anyhow!("no client organisation"))?;
-    let item = r#"{"kind":"colocation","datacenter":"PA3","emplacement":"bench","rack_units":4,"power_kva":"2","max_amperage_a":"16","bandwidth_flat_mbps":100,"overage_price_per_mbps":"3.50"}"#;
     let batch = (0..count)
         .map(|i| {
             let mut s = crate::service_cmds::seeded(i, &params)?;
-            s.kind = "colocation".into();
-            s.label = format!("colocation bench #{i}");
+            s.kind = kind.into();
+            s.label = format!("{kind} bench #{i}");
             s.item_json = item.into();
             Ok(s)
         })
