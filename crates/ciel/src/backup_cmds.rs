@@ -52,23 +52,9 @@ pub async fn bench_results(
         .collect::<Result<_, _>>()?;
     let mb = raw.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
     let t = Instant::now();
-    let (mut written, mut mailed) = (0u64, 0u64);
-    for (n, body) in raw.iter().enumerate() {
-        let r = b
-            .http
-            .post(format!("{}/api/v1/backup/results", b.base))
-            .bearer_auth(&b.token)
-            .header("content-type", "application/json")
-            .header("idempotency-key", format!("bench-{n}"))
-            .body(body.clone())
-            .send()
-            .await?;
-        let status = r.status().as_u16();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status == 201, "batch {n}: {status} {v}");
-        written += v["written"].as_u64().unwrap_or(0);
-        mailed += v["failures_notified"].as_u64().unwrap_or(0);
-    }
+    let answers = crate::usage_cmds::post_batches(&b, "/api/v1/backup/results", &raw).await?;
+    let sum = |k: &str| -> u64 { answers.iter().map(|v| v[k].as_u64().unwrap_or(0)).sum() };
+    let (written, mailed) = (sum("written"), sum("failures_notified"));
     let secs = t.elapsed().as_secs_f64();
     println!(
         "{written} backup job results ({services} services, {mailed} failures e-mailed, {mb:.0} MB of JSON) in {} bulk requests of {batch} in {secs:.2} s = {:.0} results/s ({:?})",

@@ -88,11 +88,34 @@ pub async fn bench_ingest(
         .collect::<Result<_, _>>()?;
     let mb = raw.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
     let t = Instant::now();
-    let mut written = 0u64;
+    let answers = post_batches(&b, "/api/v1/usage/bandwidth", &raw).await?;
+    let written: u64 = answers
+        .iter()
+        .map(|v| v["written"].as_u64().unwrap_or(0))
+        .sum();
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{written} bandwidth readings ({ports} ports × {per_port} slots, {mb:.0} MB of JSON) in {} bulk requests of {batch} in {secs:.2} s = {:.0} readings/s ({:?})",
+        raw.len(),
+        written as f64 / secs,
+        b.state().store().backend()
+    );
+    b.stop().await
+}
+
+/// Posts each body to `path` with its own `Idempotency-Key` and a staff
+/// token, one after the other, as a metering platform does; each must be
+/// answered 201. The answers, in order.
+pub async fn post_batches(
+    b: &crate::desk_cmds::Bench,
+    path: &str,
+    raw: &[Vec<u8>],
+) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(raw.len());
     for (n, body) in raw.iter().enumerate() {
         let r = b
             .http
-            .post(format!("{}/api/v1/usage/bandwidth", b.base))
+            .post(format!("{}{path}", b.base))
             .bearer_auth(&b.token)
             .header("content-type", "application/json")
             .header("idempotency-key", format!("bench-{n}"))
@@ -102,16 +125,9 @@ pub async fn bench_ingest(
         let status = r.status().as_u16();
         let v: Value = r.json().await.unwrap_or(Value::Null);
         anyhow::ensure!(status == 201, "batch {n}: {status} {v}");
-        written += v["written"].as_u64().unwrap_or(0);
+        out.push(v);
     }
-    let secs = t.elapsed().as_secs_f64();
-    println!(
-        "{written} bandwidth readings ({ports} ports × {per_port} slots, {mb:.0} MB of JSON) in {} bulk requests of {batch} in {secs:.2} s = {:.0} readings/s ({:?})",
-        raw.len(),
-        written as f64 / secs,
-        b.state().store().backend()
-    );
-    b.stop().await
+    Ok(out)
 }
 
 /// `count` colocation services of the first demo client, seeded in the store.

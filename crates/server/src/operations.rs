@@ -38,3 +38,45 @@ pub fn refused(status: StatusCode, field: &str, d: &Decision) -> Problem {
 pub fn reasons(d: &Decision, lang: Lang) -> String {
     d.reasons.render(lang)
 }
+
+/// A stored row with the decision it was recorded under (a restore
+/// request, a test notice), read back for the API and the pages.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Decided<R> {
+    pub row: R,
+    pub decision: Decision,
+}
+
+impl<R> Decided<R> {
+    /// Reads the decision stored as JSON beside the row.
+    pub fn read(row: R, decision_json: &str) -> ApiResult<Self> {
+        let decision = serde_json::from_str(decision_json).map_err(|e| {
+            tracing::error!(error = %e, "stored decision cannot be read back");
+            Problem::internal()
+        })?;
+        Ok(Decided { row, decision })
+    }
+}
+
+/// A refusal by the contract that is not a `Decision` of the rules (the
+/// service has no such option, nothing to refuse): 422 with its code.
+pub fn rule(code: &str, field: &str, detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        "Refused by the contract",
+    )
+    .field(field)
+    .detail(detail)
+}
+
+/// A step already taken (answered, signed, refused, run): 409.
+pub fn transition(field: &str, detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "invalid_transition",
+        "Invalid transition",
+    )
+    .field(field)
+    .detail(detail)
+}

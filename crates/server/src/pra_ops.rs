@@ -110,13 +110,9 @@ pub async fn revoke(state: &AppState, p: &Principal, id: &str) -> ApiResult<Desi
     let row = store::revoke(&mut tx, &p.actor(now), &before)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => Problem::new(
-                StatusCode::CONFLICT,
-                "invalid_transition",
-                "Invalid transition",
-            )
-            .field("revoked_at")
-            .detail("this designation is already revoked"),
+            StoreError::Conflict(_) => {
+                operations::transition("revoked_at", "this designation is already revoked")
+            }
             e => e.into(),
         })?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -262,22 +258,17 @@ pub async fn refuse(state: &AppState, p: &Principal, service_id: &str) -> ApiRes
     )
     .await?;
     let Some(before) = before.filter(|b| b.recommended_criticality.is_some()) else {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(operations::rule(
             "no_recommendation",
-            "Refused by the contract",
-        )
-        .field("service_id")
-        .detail("R6.5: the provider has recommended no criticality for this machine"));
+            "service_id",
+            "R6.5: the provider has recommended no criticality for this machine",
+        ));
     };
     if before.refused_at.is_some() {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Invalid transition",
-        )
-        .field("refused_at")
-        .detail("R6.5: this recommendation is already refused"));
+        return Err(operations::transition(
+            "refused_at",
+            "R6.5: this recommendation is already refused",
+        ));
     }
     let actor = p.actor(now);
     let mut new = before.clone();
@@ -381,15 +372,11 @@ pub async fn push_replication(
 // ---- tests (R10.3) --------------------------------------------------------
 
 /// A notified test with its assessment.
-#[derive(Debug, Clone, Serialize)]
-pub struct TestDetail {
-    pub row: TestRow,
-    pub decision: ciel_operations::Decision,
-}
+pub type TestDetail = operations::Decided<TestRow>;
 
 fn test_detail(row: TestRow) -> ApiResult<TestDetail> {
-    let decision = serde_json::from_str(&row.decision_json).map_err(|e| corrupt("decision", e))?;
-    Ok(TestDetail { row, decision })
+    let json = row.decision_json.clone();
+    operations::Decided::read(row, &json)
 }
 
 /// The client (a designated user) or staff (from its letter, back-dated
@@ -414,13 +401,11 @@ pub async fn notify_test(
     let order = ciel_store::orders::get(&mut *tx, &p.scope, order_id).await?;
     let machines = services::of_order(&mut *tx, &p.scope, order_id).await?;
     let Some(first) = machines.iter().find(|s| s.kind == "pra") else {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(operations::rule(
             "rule_violated",
-            "Refused by the contract",
-        )
-        .field("order_id")
-        .detail("R10.3: this order protects no machine"));
+            "order_id",
+            "R10.3: this order protects no machine",
+        ));
     };
     require_designated(
         state,

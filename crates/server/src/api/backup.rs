@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-fn to_value<T: Serialize>(v: &T) -> ApiResult<Json<Value>> {
+/// A workflow's answer as the JSON body (schemas: `Object`).
+pub(super) fn to_value<T: Serialize>(v: &T) -> ApiResult<Json<Value>> {
     serde_json::to_value(v)
         .map(Json)
         .map_err(|_| Problem::internal())

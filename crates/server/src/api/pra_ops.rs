@@ -3,6 +3,7 @@
 //! recommended criticality and its refusal, replication status pushed in
 //! bulk, and notified tests.
 
+use super::backup::to_value;
 use super::episodes::idem_key;
 use super::{ApiJson, parse_json};
 use crate::auth::Principal;
@@ -18,12 +19,6 @@ use ciel_operations::pra::PraAction;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
-
-fn to_value<T: Serialize>(v: &T) -> ApiResult<Json<Value>> {
-    serde_json::to_value(v)
-        .map(Json)
-        .map_err(|_| Problem::internal())
-}
 
 /// A designation (R10.2).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -224,17 +224,15 @@ pub async fn set_plan(
             return Err(Problem::invalid(&format!("scopes[{i}]"), "named twice"));
         }
         if scope.is_microsoft_365() != m365 {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(operations::rule(
                 "scope_not_in_service",
-                "Refused by the contract",
-            )
-            .field(format!("scopes[{i}]"))
-            .detail(if m365 {
-                "R9.7 (CS 3.2): a Microsoft 365 backup covers Exchange, Teams, SharePoint and OneDrive only"
-            } else {
-                "R9.7 (CS 3.2): Microsoft 365 scopes are backed up by a Microsoft 365 backup service"
-            }));
+                &format!("scopes[{i}]"),
+                if m365 {
+                    "R9.7 (CS 3.2): a Microsoft 365 backup covers Exchange, Teams, SharePoint and OneDrive only"
+                } else {
+                    "R9.7 (CS 3.2): Microsoft 365 scopes are backed up by a Microsoft 365 backup service"
+                },
+            ));
         }
         let d = ops.check_backup_scope(*scope, input.veeam_licence);
         if !d.allowed {
@@ -484,15 +482,11 @@ pub async fn of_org(
 // ---- recycle-bin restore requests (R9.3) ---------------------------------
 
 /// A restore request with where it stands.
-#[derive(Debug, Clone, Serialize)]
-pub struct RestoreDetail {
-    pub row: RestoreRow,
-    pub decision: ciel_operations::Decision,
-}
+pub type RestoreDetail = operations::Decided<RestoreRow>;
 
 fn restore_detail(row: RestoreRow) -> ApiResult<RestoreDetail> {
-    let decision = serde_json::from_str(&row.decision_json).map_err(|e| corrupt("decision", e))?;
-    Ok(RestoreDetail { row, decision })
+    let json = row.decision_json.clone();
+    operations::Decided::read(row, &json)
 }
 
 /// The client asks support to restore data deleted at `deleted_at` from the
@@ -530,13 +524,11 @@ pub async fn request_restore(
         _ => None,
     };
     let Some(bin) = bin else {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(operations::rule(
             "no_recycle_bin",
-            "Refused by the contract",
-        )
-        .field("service_id")
-        .detail("R9.3 (CS 3.7): this backup has no admin recycle bin option"));
+            "service_id",
+            "R9.3 (CS 3.7): this backup has no admin recycle bin option",
+        ));
     };
     let ops = operations::for_version(state, &s.terms_version)?;
     let requested_at = p.actor(now).occurred_at;
@@ -578,26 +570,21 @@ pub async fn answer_restore(
     let before = store::restore(&mut tx, &p.scope, id).await?;
     require_staff(p, staff_operator)?;
     if before.state != "requested" {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Invalid transition",
-        )
-        .field("state")
-        .detail(format!("this request was already {}", before.state)));
+        return Err(operations::transition(
+            "state",
+            format!("this request was already {}", before.state),
+        ));
     }
     let actor = p.actor(now);
     if restored && actor.occurred_at >= before.expires_at {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(operations::rule(
             "recycle_bin_expired",
-            "Refused by the contract",
-        )
-        .field("state")
-        .detail(format!(
-            "R9.3 (CS 3.7): the recycle bin period ended at {}; the data is gone",
-            before.expires_at
-        )));
+            "state",
+            format!(
+                "R9.3 (CS 3.7): the recycle bin period ended at {}; the data is gone",
+                before.expires_at
+            ),
+        ));
     }
     let answer = answer.trim();
     if !restored && answer.is_empty() {
@@ -716,13 +703,10 @@ pub async fn sign_regularisation(
     }
     let actor = p.actor(now);
     if before.signed_at.is_some() {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Invalid transition",
-        )
-        .field("signed_at")
-        .detail("this regularisation order is already signed"));
+        return Err(operations::transition(
+            "signed_at",
+            "this regularisation order is already signed",
+        ));
     }
     if actor.occurred_at < before.sent_at {
         return Err(Problem::invalid(

@@ -297,6 +297,28 @@ pub async fn backups_are_planned_followed_restored_and_ended(b: Backend) {
     // Staff see the failure in their queue.
     let (_, desk) = staff.get_json("/api/v1/backup/desk").await;
     assert_eq!(desk["failures"][0]["job_id"], "job-2", "{desk}");
+    // The pages: the client's backup with its alert and failure, the back
+    // office's queue; another client gets the 404 page.
+    let r = admin.get(&format!("/espace-client/sauvegardes/{a}")).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("job-2") && page.contains("repository full") && page.contains("R9.5"),
+        "{page}"
+    );
+    let r = admin.get("/espace-client/sauvegardes").await;
+    assert_eq!(r.status(), 200);
+    let r = staff.get("/back-office/sauvegardes").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("repository full"));
+    assert_eq!(
+        other
+            .get(&format!("/espace-client/sauvegardes/{a}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(admin.get("/back-office/sauvegardes").await.status(), 404);
     // Another client does not see A's backup.
     let (status, _) = other
         .get_json(&format!("/api/v1/services/{a}/backup"))
@@ -329,6 +351,20 @@ pub async fn backups_are_planned_followed_restored_and_ended(b: Backend) {
         "{p}"
     );
     assert!(p["detail"].as_str().unwrap().starts_with("R9.3"), "{p}");
+    // The same refusal from the page, next to its form (6 April 17:30
+    // Paris).
+    let resp = admin
+        .form(
+            &format!("/espace-client/sauvegardes/{bkp}/restauration"),
+            &[("what", "old"), ("deleted_at", "2026-04-06T17:30")],
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("R9.3") && page.contains("role=\"alert\""),
+        "{page}"
+    );
     // A has no recycle bin.
     let (status, p) = post(
         &admin,

@@ -703,6 +703,31 @@ pub async fn designated_users_tests_and_refused_criticality(b: Backend) {
         (403, Some("designation_revoked")),
         "{p}"
     );
+    // The client's PRA page: machines with their targets, the failover
+    // form asks to type the order's reference; a wrong one triggers
+    // nothing, a revoked user is refused citing R10.2.
+    let r = user.get("/espace-client/pra").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("web1") && page.contains("8 h"), "{page}");
+    let r = user
+        .form(
+            "/espace-client/pra/bascule",
+            &[("order_id", order.as_str()), ("confirmation", "oui")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = user
+        .form(
+            "/espace-client/pra/bascule",
+            &[
+                ("order_id", order.as_str()),
+                ("confirmation", order.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("R10.2"));
 
     // 20 May 10:00 Paris: staff run the late simple test, closed two hours
     // later.
