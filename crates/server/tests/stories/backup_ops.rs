@@ -12,8 +12,8 @@ use crate::support::*;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-/// The backup services of a new, provisioned order of `org`, by their
-/// provisioned storage (GB): one line per item.
+/// The backup services of a new, provisioned order of `org`, one per
+/// item, in the items' order.
 async fn backups(staff: &Session, admin: &Session, org: &str, items: Value) -> Vec<String> {
     let lines: Vec<Value> = items
         .as_array()
@@ -21,44 +21,23 @@ async fn backups(staff: &Session, admin: &Session, org: &str, items: Value) -> V
         .iter()
         .map(|i| json!({"item": i, "commitment_months": 12}))
         .collect();
-    let (status, o) = post(
-        staff,
-        &format!("/api/v1/organizations/{org}/orders"),
-        Some(json!({ "lines": lines })),
-    )
-    .await;
-    assert_eq!(status, 201, "{o}");
-    let order = o["id"].as_str().unwrap().to_owned();
-    send_accept_validate(staff, admin, &order).await;
-    let (_, list) = admin
-        .get_json(&format!("/api/v1/organizations/{org}/services?limit=200"))
-        .await;
+    let ids = crate::usage::provisioned(staff, admin, org, json!(lines)).await;
     let mut out = Vec::new();
     for want in items.as_array().unwrap() {
-        let s = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| {
-                s["order_id"] == order.as_str()
-                    && !out.contains(&s["id"].as_str().unwrap().to_owned())
-                    && want
-                        .as_object()
-                        .unwrap()
-                        .iter()
-                        .all(|(k, v)| s["item"][k] == *v)
-            })
-            .unwrap_or_else(|| panic!("no service for {want} in {list}"));
-        let id = s["id"].as_str().unwrap().to_owned();
-        let (status, v) = post(
-            staff,
-            &format!("/api/v1/services/{id}/provision"),
-            Some(json!({})),
-        )
-        .await;
-        assert_eq!(status, 200, "{v}");
-        out.push(id);
+        for id in &ids {
+            let (_, s) = admin.get_json(&format!("/api/v1/services/{id}")).await;
+            let same = want
+                .as_object()
+                .unwrap()
+                .iter()
+                .all(|(k, v)| s["item"][k] == *v);
+            if same && !out.contains(id) {
+                out.push(id.clone());
+                break;
+            }
+        }
     }
+    assert_eq!(out.len(), ids.len(), "{items}");
     out
 }
 
