@@ -2,6 +2,7 @@
 //! demo data, account bootstrap and the contract tools. This file only parses
 //! the command line, loads the configuration and calls the library crates.
 
+mod backup_cmds;
 mod billing_cmds;
 mod colo_cmds;
 mod config;
@@ -170,6 +171,22 @@ enum BenchCmd {
         /// Episodes a bulk request (at most 10 000).
         #[arg(long, default_value_t = 10_000)]
         batch: usize,
+    },
+    /// Push backup job results in bulk over HTTP to a server on loopback
+    /// and report results/s (issue 7's target: 20 000/s on SQLite).
+    BackupResults {
+        /// Results to push.
+        #[arg(long, default_value_t = 200_000)]
+        count: usize,
+        /// Results a bulk request (at most 100 000).
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Backup services the results are spread over.
+        #[arg(long, default_value_t = 100)]
+        services: usize,
+        /// One result in this many is a failure (e-mailed, R9.5); 0: none.
+        #[arg(long, default_value_t = 1000)]
+        failure_every: usize,
     },
     /// Push bandwidth readings in bulk over HTTP to a server on loopback
     /// and report readings/s (issue 6's target: 200 000/s on SQLite).
@@ -425,6 +442,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Tickets { open, runs }) => {
             let (c, _tmp) = bench_config(cli)?;
             runtime()?.block_on(desk_cmds::bench_tickets(c, open, runs))
+        }
+        Command::Bench(BenchCmd::BackupResults {
+            count,
+            batch,
+            services,
+            failure_every,
+        }) => {
+            let (c, _tmp) = bench_config(cli)?;
+            runtime()?.block_on(backup_cmds::bench_results(
+                c,
+                count,
+                batch,
+                services,
+                failure_every,
+            ))
         }
         Command::Bench(BenchCmd::Usage {
             count,

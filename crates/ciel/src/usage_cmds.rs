@@ -88,22 +88,11 @@ pub async fn bench_ingest(
         .collect::<Result<_, _>>()?;
     let mb = raw.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
     let t = Instant::now();
-    let mut written = 0u64;
-    for (n, body) in raw.iter().enumerate() {
-        let r = b
-            .http
-            .post(format!("{}/api/v1/usage/bandwidth", b.base))
-            .bearer_auth(&b.token)
-            .header("content-type", "application/json")
-            .header("idempotency-key", format!("bench-{n}"))
-            .body(body.clone())
-            .send()
-            .await?;
-        let status = r.status().as_u16();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status == 201, "batch {n}: {status} {v}");
-        written += v["written"].as_u64().unwrap_or(0);
-    }
+    let answers = post_batches(&b, "/api/v1/usage/bandwidth", &raw).await?;
+    let written: u64 = answers
+        .iter()
+        .map(|v| v["written"].as_u64().unwrap_or(0))
+        .sum();
     let secs = t.elapsed().as_secs_f64();
     println!(
         "{written} bandwidth readings ({ports} ports × {per_port} slots, {mb:.0} MB of JSON) in {} bulk requests of {batch} in {secs:.2} s = {:.0} readings/s ({:?})",
@@ -114,8 +103,47 @@ pub async fn bench_ingest(
     b.stop().await
 }
 
-/// `per_org` colocation services for each demo client, seeded in the store.
+/// Posts each body to `path` with its own `Idempotency-Key` and a staff
+/// token, one after the other, as a metering platform does; each must be
+/// answered 201. The answers, in order.
+pub async fn post_batches(
+    b: &crate::desk_cmds::Bench,
+    path: &str,
+    raw: &[Vec<u8>],
+) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (n, body) in raw.iter().enumerate() {
+        let r = b
+            .http
+            .post(format!("{}{path}", b.base))
+            .bearer_auth(&b.token)
+            .header("content-type", "application/json")
+            .header("idempotency-key", format!("bench-{n}"))
+            .body(body.clone())
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        anyhow::ensure!(status == 201, "batch {n}: {status} {v}");
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// `count` colocation services of the first demo client, seeded in the store.
 async fn colocation(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
+    let item = r#"{"kind":"colocation","datacenter":"PA3","emplacement":"bench","rack_units":4,"power_kva":"2","max_amperage_a":"16","bandwidth_flat_mbps":100,"overage_price_per_mbps":"3.50"}"#;
+    seed_services(state, count, "colocation", item).await
+}
+
+/// `count` services of one item kind (`kind`, `item_json`) of the first
+/// demo client, seeded in the store in one order.
+pub async fn seed_services(
+    state: &AppState,
+    count: usize,
+    kind: &str,
+    item: &str,
+) -> anyhow::Result<Vec<String>> {
     let now = state.now();
     let terms = ciel_terms::embedded();
     let params = ciel_catalog::service::ServiceParams::from_terms(terms)?;
@@ -125,12 +153,11 @@ async fn colocation(state: &AppState, count: usize) -> anyhow::Result<Vec<String
         .into_iter()
         .find(|o| o.kind == "client")
         .ok_or_else(|| anyhow::anyhow!("no client organisation"))?;
-    let item = r#"{"kind":"colocation","datacenter":"PA3","emplacement":"bench","rack_units":4,"power_kva":"2","max_amperage_a":"16","bandwidth_flat_mbps":100,"overage_price_per_mbps":"3.50"}"#;
     let batch = (0..count)
         .map(|i| {
             let mut s = crate::service_cmds::seeded(i, &params)?;
-            s.kind = "colocation".into();
-            s.label = format!("colocation bench #{i}");
+            s.kind = kind.into();
+            s.label = format!("{kind} bench #{i}");
             s.item_json = item.into();
             Ok(s)
         })

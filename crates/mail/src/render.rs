@@ -251,6 +251,16 @@ pub enum Mail {
         text: String,
         link: String,
     },
+    /// R9.5: a backup job failed; one notice per failed job.
+    BackupFailed {
+        name: String,
+        service: String,
+        job_id: String,
+        started_at: Timestamp,
+        ended_at: Timestamp,
+        message: String,
+        link: String,
+    },
 }
 
 /// Which ticket notice (see [`Mail::Ticket`]).
@@ -384,6 +394,7 @@ impl Mail {
             Mail::FairUse { .. } => "fair_use",
             Mail::PraRequested { .. } => "pra_requested",
             Mail::Colocation { .. } => "colocation",
+            Mail::BackupFailed { .. } => "backup_failed",
             Mail::Billing { .. } => "billing",
         }
     }
@@ -439,6 +450,7 @@ template!(SlaCreditT, "sla_credit.txt", { name: &'a str, org_name: &'a str, serv
 template!(InvoiceT, "invoice.txt", { org_name: &'a str, number: &'a str, credit_note: bool, issue_date: String, total: &'a str, prenotification: &'a str, corrects: &'a str, link: &'a str });
 template!(UsageOverageT, "usage_overage.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, subscribed: &'a str, peak: &'a str, days_over: &'a str, new_level: &'a str, new_fee: &'a str, effective_from: String, link: &'a str });
 template!(FairUseT, "fair_use.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, terabytes: &'a str, limit_mbit_per_s: &'a str, link: &'a str });
+template!(BackupFailedT, "backup_failed.txt", { name: &'a str, service: &'a str, job_id: &'a str, started_at: String, ended_at: String, message: &'a str, link: &'a str });
 template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
 template!(ColocationT, "colocation.txt", { event: &'a str, name: &'a str, org_name: &'a str, reference: &'a str, subject: &'a str, day: String, text: &'a str, link: &'a str });
 template!(BillingT, "billing.txt", { event: &'a str, name: &'a str, org_name: &'a str, invoice: &'a str, amount: &'a str, day: String, days: u32, text: &'a str, link: &'a str });
@@ -812,6 +824,26 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::BackupFailed {
+            name,
+            service,
+            job_id,
+            started_at,
+            ended_at,
+            message,
+            link,
+        } => BackupFailedT {
+            fr,
+            name,
+            service,
+            job_id,
+            started_at: paris(*started_at, lang),
+            ended_at: paris(*ended_at, lang),
+            message,
+            link,
+            _p: p,
+        }
+        .render(),
         Mail::Billing {
             kind,
             name,
@@ -1145,6 +1177,15 @@ mod tests {
             maintenance(false, ""),
             maintenance(true, "CVE-1"),
             pra,
+            Mail::BackupFailed {
+                name: "J".into(),
+                service: "Sauvegarde (svc_1)".into(),
+                job_id: "job-1".into(),
+                started_at: t,
+                ended_at: t,
+                message: "disk full".into(),
+                link: "https://x/b".into(),
+            },
         ]);
         let service = |event| Mail::Service {
             name: "J".into(),

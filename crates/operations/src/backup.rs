@@ -403,9 +403,29 @@ impl Operations {
         bin_days: u32,
         requested_at: Timestamp,
     ) -> Decision {
-        let expiry = self.add_calendar(deleted_at, i64::from(bin_days).days());
-        let s = cite::step(cite::RECYCLE_BIN)
-            .input("deleted_at", deleted_at)
+        self.check_recycle_bin_restore_span(deleted_at, 0, bin_days, requested_at)
+    }
+
+    /// The instant data deleted at `deleted_at` leaves a recycle bin stated
+    /// on the order in months and days (`P1M`, `P30D`): months stay months.
+    pub fn recycle_bin_expiry(&self, deleted_at: Timestamp, months: u32, days: u32) -> Timestamp {
+        self.add_calendar(deleted_at, i64::from(months).months().days(i64::from(days)))
+    }
+
+    /// R9.3 for a bin stated in months and days, as orders state it.
+    pub fn check_recycle_bin_restore_span(
+        &self,
+        deleted_at: Timestamp,
+        bin_months: u32,
+        bin_days: u32,
+        requested_at: Timestamp,
+    ) -> Decision {
+        let expiry = self.recycle_bin_expiry(deleted_at, bin_months, bin_days);
+        let mut s = cite::step(cite::RECYCLE_BIN).input("deleted_at", deleted_at);
+        if bin_months > 0 {
+            s = s.input("bin_months", bin_months);
+        }
+        let s = s
             .input("bin_days", bin_days)
             .input("requested_at", requested_at);
         Decision::from_steps(vec![if requested_at < expiry {

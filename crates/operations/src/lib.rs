@@ -158,9 +158,9 @@ pub struct ProductParams {
     /// resumes at the former conditions after the regularisation window
     /// (R11.6).
     pub billing_resumes_from: decommission::BillingResumesFrom,
-    /// Future key `backup.storage_alert_percents`: ascending shares of the
-    /// provisioned storage that raise an alert (R9.5); the last one is
-    /// usually 100 (full).
+    /// Ascending shares of the provisioned storage that raise an alert
+    /// (R9.5); overridden by the terms key `backup.storage_alert_percents`
+    /// in [`Operations::new`].
     pub storage_alert_percents: Vec<Decimal>,
 }
 
@@ -204,6 +204,17 @@ pub struct Operations {
 impl Operations {
     /// Prepares a terms version with the given product parameters.
     pub fn new(terms: &Terms, product: ProductParams) -> Result<Self, OperationsError> {
+        // The terms file now holds the storage thresholds (R9.5): they win.
+        let product = ProductParams {
+            storage_alert_percents: terms
+                .backup
+                .storage_alert_percents
+                .value
+                .iter()
+                .map(|d| d.get())
+                .collect(),
+            ..product
+        };
         let mut storage = product.storage_alert_percents.clone();
         storage.sort_unstable();
         if storage != product.storage_alert_percents

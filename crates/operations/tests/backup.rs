@@ -4,6 +4,7 @@
 mod common;
 
 use ciel_operations::backup::BackupOptions;
+use ciel_operations::{Operations, ProductParams};
 use common::{ops, paris, secs};
 use jiff::civil::date;
 use rust_decimal::Decimal;
@@ -101,6 +102,47 @@ fn recycle_bin_restore_before_expiry() {
         ops.check_recycle_bin_restore(del, 30, exp).denials(),
         vec!["recycle_bin_expired"]
     );
+}
+
+#[test]
+fn recycle_bin_in_months_stays_months() {
+    // A bin of P1M stated on the order: deleted 31 January 2026 10:00
+    // (+01:00) → 28 February 10:00 (month end clamps), not 2 March as 30
+    // days would give. A bin of P1M15D: 31 January + 1 month = 28 February,
+    // + 15 days = 15 March 10:00 (+01:00).
+    let ops = ops();
+    let del = paris("2026-01-31 10:00:00");
+    let table = [
+        (1, 0, "2026-02-28 09:59:59", true),
+        (1, 0, "2026-02-28 10:00:00", false),
+        (1, 15, "2026-03-15 09:59:59", true),
+        (1, 15, "2026-03-15 10:00:00", false),
+        (0, 30, "2026-03-02 09:59:59", true),
+        (0, 30, "2026-03-02 10:00:00", false),
+    ];
+    for (months, days, at, allowed) in table {
+        let d = ops.check_recycle_bin_restore_span(del, months, days, paris(at));
+        assert_eq!(d.allowed, allowed, "P{months}M{days}D at {at}");
+        assert_eq!(d.reasons.steps[0].rule, "R9.3");
+    }
+    // The day-only form is the same rule.
+    assert_eq!(
+        ops.check_recycle_bin_restore(del, 30, paris("2026-03-02 10:00:00")),
+        ops.check_recycle_bin_restore_span(del, 0, 30, paris("2026-03-02 10:00:00"))
+    );
+}
+
+#[test]
+fn storage_thresholds_come_from_the_terms() {
+    // `backup.storage_alert_percents` of the terms file wins over the
+    // product default: a terms version alerting at 50 % only.
+    let mut terms = ciel_terms::embedded().clone();
+    terms.backup.storage_alert_percents.value = vec![ciel_terms::Dec(d("50"))];
+    let ops = Operations::new(&terms, ProductParams::default()).unwrap();
+    let a = ops.storage_alert(d("499.99"), d("1000")).unwrap();
+    assert_eq!(a.value.threshold, None);
+    let a = ops.storage_alert(d("500"), d("1000")).unwrap();
+    assert_eq!(a.value.threshold, Some(d("50")));
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use ciel_catalog::Item;
-use ciel_domain::{Permission, StaffRole};
+use ciel_domain::StaffRole;
 use ciel_engine::recovery::{Activation, ActivationOutcome, Machine};
 use ciel_engine::{Explained, Explanation};
 use ciel_store::pra::{self, ActivationRow, MachineRow, NewActivation};
@@ -51,8 +51,12 @@ pub struct ActivationInput {
     /// The machine services concerned (default: every provisioned PRA
     /// machine of the order).
     pub services: Option<Vec<String>>,
-    /// Machines whose recommended criticality the client refused (R6.5).
+    /// Machines whose recommended criticality the client refused (R6.5);
+    /// a refusal recorded on the machine (`pra_ops::refuse`) counts too.
     pub criticality_refused: Vec<String>,
+    /// Staff: the notified test this activation runs (R10.3); its kind is
+    /// the test's, and its resources are billed when the test is.
+    pub test_id: Option<String>,
 }
 
 /// Staff who run failovers with the client: the support desk.
@@ -185,18 +189,22 @@ pub async fn record(
             ));
         }
         (input.requested_at.unwrap_or(now), requester)
-    } else if p.can(Permission::TriggerPraFailover) {
+    } else {
         if input.requested_at.is_some() || input.requester.is_some() {
             return Err(Problem::invalid(
                 "requested_at",
                 "a failover you request is timed now, in your name",
             ));
         }
+        if input.test_id.is_some() {
+            return Err(Problem::invalid(
+                "test_id",
+                "R10.3: tests are run by the provider, which records them",
+            ));
+        }
+        // Whether this user is designated (R10.2) is asked once the order
+        // is read (another organisation's order is not found first).
         (now, p.user.email.clone())
-    } else {
-        return Err(Problem::forbidden(
-            "R10.2: only the users the client designated may trigger a failover",
-        ));
     };
     if requested_at > now {
         return Err(Problem::invalid(
@@ -226,6 +234,41 @@ pub async fn record(
     if protected.is_empty() {
         return Err(rule("order_id", "R10.4: this order protects no machine"));
     }
+    if !p.is_staff() {
+        crate::backup::require_designated(
+            state,
+            &mut tx,
+            p,
+            order.org_id.as_str(),
+            &protected[0].terms_version,
+            ciel_operations::pra::PraAction::TriggerFailover,
+        )
+        .await?;
+    }
+    // A notified test run now: its kind is the test's (R10.3).
+    let test = match &input.test_id {
+        None => None,
+        Some(id) => {
+            let t = match ciel_store::pra_ops::test(&mut tx, &p.scope, id).await {
+                Ok(t) => t,
+                Err(StoreError::NotFound) => {
+                    return Err(Problem::invalid("test_id", "no such test of this client"));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if t.order_id != order_id {
+                return Err(Problem::invalid("test_id", "a test of another order"));
+            }
+            if t.activation_id.is_some() {
+                return Err(transition("R10.3: this test has already been run"));
+            }
+            if test_kind.as_deref().is_some_and(|k| k != t.kind) {
+                return Err(Problem::invalid("test_kind", "the notified test's kind"));
+            }
+            Some(t)
+        }
+    };
+    let test_kind = test.as_ref().map(|t| t.kind.clone()).or(test_kind);
     let chosen: Vec<&services::ServiceRow> = match &input.services {
         None => protected
             .iter()
@@ -282,11 +325,17 @@ pub async fn record(
                 format!("R10.1: machine {} has no criticality", m.machine),
             ));
         };
+        // R6.5: a refusal recorded on the machine before the request.
+        let refused_on_record = ciel_store::pra_ops::machine(&mut tx, s.id.as_str())
+            .await?
+            .and_then(|f| f.refused_at)
+            .is_some_and(|t| t <= requested_at);
         machines.push(MachineRow {
             service_id: s.id.to_string(),
             machine: m.machine,
             criticality: code(c),
-            criticality_refused: input.criticality_refused.iter().any(|r| r == s.id.as_str()),
+            criticality_refused: refused_on_record
+                || input.criticality_refused.iter().any(|r| r == s.id.as_str()),
             reachable_at: None,
             recovery_point_at: None,
         });
@@ -312,6 +361,11 @@ pub async fn record(
         },
     )
     .await?;
+    if let Some(t) = &test {
+        ciel_store::pra_ops::start_test(&mut tx, &actor, t, &row.id)
+            .await
+            .map_err(|_| transition("R10.3: this test has already been run"))?;
+    }
     if !p.is_staff() {
         alert_support(state, &mut tx, &row).await?;
     }

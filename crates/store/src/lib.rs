@@ -14,6 +14,7 @@
 
 pub mod accounting;
 pub mod audit;
+pub mod backup;
 pub mod billing_runs;
 pub mod catalog;
 pub mod charges;
@@ -37,6 +38,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod payments;
 pub mod pra;
+pub mod pra_ops;
 pub mod scope;
 pub mod secrets;
 pub mod seed;

@@ -544,3 +544,30 @@ pub async fn set_fee(
     .await?;
     Ok(after)
 }
+
+/// The services of some kinds of one organisation visible to `scope`,
+/// oldest first (backup and PRA pages).
+pub async fn of_org_kinds<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    scope: &Scope,
+    org_id: &str,
+    kinds: &[&str],
+) -> Result<Vec<ServiceRow>> {
+    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM services WHERE org_id = "));
+    q.bind(org_id);
+    scope.restrict(&mut q, "org_id");
+    q.push(" AND kind IN (");
+    for (i, k) in kinds.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(*k);
+    }
+    q.push(") ORDER BY id");
+    q.query()
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}

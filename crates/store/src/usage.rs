@@ -688,6 +688,8 @@ pub struct ActivationSpan {
     pub requested_at: Timestamp,
     pub closed_at: Option<Timestamp>,
     pub test_kind: Option<String>,
+    /// A test whose resources are billed (R10.3: notified too late).
+    pub test_billed: bool,
     pub machines: Vec<String>,
 }
 
@@ -700,8 +702,8 @@ pub async fn activations_overlapping<'e, E: Executor<'e, Database = Any>>(
     to: Timestamp,
 ) -> Result<Vec<ActivationSpan>> {
     let mut q = Sql::new(
-        "SELECT a.id, a.org_id, a.requested_at, a.closed_at, a.test_kind, m.service_id \
-         FROM pra_activations a JOIN pra_activation_machines m ON m.activation_id = a.id \
+        "SELECT a.id, a.org_id, a.requested_at, a.closed_at, a.test_kind, m.service_id, \
+         a.test_billed FROM pra_activations a JOIN pra_activation_machines m ON m.activation_id = a.id \
          WHERE a.requested_at < ",
     );
     q.bind(to)
@@ -720,6 +722,7 @@ pub async fn activations_overlapping<'e, E: Executor<'e, Database = Any>>(
                 requested_at: time::from_db(r.try_get(2)?),
                 closed_at: time::opt_from_db(r.try_get(3)?),
                 test_kind: r.try_get(4)?,
+                test_billed: r.try_get::<i64, _>(6)? != 0,
                 machines: vec![machine],
             }),
         }

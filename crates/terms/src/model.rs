@@ -942,6 +942,25 @@ pub struct BackupSection {
     pub immutability_and_recycle_bin_exclusive: Param<bool>,
     pub options_only_on_initial_order: Param<bool>,
     pub regularisation_order_days: Param<u32>,
+    /// Ascending shares (%) of the provisioned storage at which the client
+    /// sees a capacity alert (R9.5); product decision, the contract names
+    /// no figure.
+    #[serde(default = "default_storage_alert_percents")]
+    pub storage_alert_percents: Param<Vec<Dec>>,
+}
+
+fn default_storage_alert_percents() -> Param<Vec<Dec>> {
+    Param {
+        value: [80, 90, 100]
+            .into_iter()
+            .map(|p| Dec(rust_decimal::Decimal::from(p)))
+            .collect(),
+        clause: "CS 3.9".into(),
+        rule: "R9.5".into(),
+        note: Some(
+            "Product decision: alerts at 80, 90 and 100 % of the provisioned storage.".into(),
+        ),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! from the handlers' annotations (`/api/openapi.json`).
 
 pub mod accounts;
+pub mod backup;
 pub mod billing;
 pub mod calc;
 pub mod catalog;
@@ -14,6 +15,7 @@ pub mod maintenance;
 pub mod orders;
 pub mod payments;
 pub mod pra;
+pub mod pra_ops;
 pub mod records;
 pub mod service_sla;
 pub mod services;
@@ -65,6 +67,7 @@ use utoipa_axum::routes;
         (name = "billing", description = "Monthly billing runs, invoices and credit notes with their Factur-X PDF (R2.4, R2.7, R2.11, R2.12)"),
         (name = "usage", description = "Usage readings (bandwidth per port, power, storage, traffic: bulk and CSV) and the month close handing usage charges to billing (R2.8-R2.10, R3.5, R10.3, R11.5)"),
         (name = "colocation_ops", description = "Colocation operations: datacenters and access (declared people, temporary requests, badges, prevention plans, the access check), remote hands, 7-day deadlines, power alerts, decommissioning (R11.1-R11.6)"),
+        (name = "backup", description = "Backup operations: plans, options, storage alerts, job results pushed in bulk with failure e-mails, recycle-bin restore requests, termination countdown, regularisation orders (R9)"),
         (name = "calc", description = "Contract calculators with their explanations (R2-R7)"),
     )
 )]
@@ -194,6 +197,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pra::get_activation))
         .routes(routes!(pra::record_restoration))
         .routes(routes!(pra::close_activation))
+        .routes(routes!(pra_ops::designate, pra_ops::list_designations))
+        .routes(routes!(pra_ops::revoke_designation))
+        .routes(routes!(pra_ops::list_machines))
+        .routes(routes!(pra_ops::recommend))
+        .routes(routes!(pra_ops::refuse))
+        .routes(routes!(pra_ops::push_replication))
+        .routes(routes!(pra_ops::notify_test))
+        .routes(routes!(pra_ops::list_tests))
+        .routes(routes!(backup::list_backups))
+        .routes(routes!(backup::get_backup))
+        .routes(routes!(backup::put_plan))
+        .routes(routes!(backup::push_results))
+        .routes(routes!(backup::request_restore))
+        .routes(routes!(backup::list_restores))
+        .routes(routes!(backup::answer_restore))
+        .routes(routes!(backup::send_regularisation))
+        .routes(routes!(backup::sign_regularisation))
+        .routes(routes!(backup::list_regularisations))
+        .routes(routes!(backup::desk))
         .routes(routes!(payments::list_payments, payments::record_payment))
         .routes(routes!(payments::import_payments))
         .routes(routes!(payments::reject_payment))

@@ -37,6 +37,8 @@ pub struct ActivationRequest {
     /// them (R6.5).
     #[serde(default)]
     pub criticality_refused: Vec<String>,
+    /// Staff: the notified test this activation runs (R10.3).
+    pub test_id: Option<String>,
 }
 
 /// A machine reachable again.
@@ -175,6 +177,7 @@ pub async fn record_activation(
             note: r.note,
             services: r.services,
             criticality_refused: r.criticality_refused,
+            test_id: r.test_id,
         },
     )
     .await?;

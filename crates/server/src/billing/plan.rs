@@ -29,15 +29,18 @@ fn dec(field: &str, text: &str) -> Result<Decimal, String> {
 
 /// The billing view of one provisioned service. The last day billed is the
 /// last day of service (termination or end); for an external backup with
-/// the immutability option (R9.2) it is extended by the immutability
-/// duration: the retention counts from the last immutable backup, which
-/// ciel does not record, so the last day of service stands for it (the
-/// latest a backup can be taken), and the label says so.
+/// the immutability option (R9.2) it is extended to `immutable_last_day`,
+/// the day the last immutable backup's conservation ends as
+/// `ciel_operations` computes it from the recorded job results
+/// (`crate::backup::immutable_last_day`); without a recorded immutable
+/// backup, by the immutability duration from the last day of service (the
+/// latest a backup can be taken). The label says so.
 pub fn service_billing(
     row: &ServiceRow,
     setup_fee_unit: &str,
     setup_billed: bool,
     vat_percent: Decimal,
+    immutable_last_day: Option<jiff::civil::Date>,
 ) -> Result<ServiceBilling, String> {
     let state: ServiceState =
         serde_json::from_str(&row.state_json).map_err(|e| format!("service {}: {e}", row.id))?;
@@ -52,7 +55,8 @@ pub fn service_billing(
     if let (Some(last), Ok(Item::ExternalBackup(b))) =
         (last_day, serde_json::from_str::<Item>(&row.item_json))
         && let Some(d) = b.immutability.filter(|d| !d.is_zero())
-        && let Some(until) = d.after(last)
+        && let Some(until) = immutable_last_day.or_else(|| d.after(last))
+        && until > last
     {
         last_day = Some(until);
         label = format!(

@@ -230,11 +230,19 @@ async fn prepare(state: &AppState, period: &Period, item: Item) -> ApiResult<Pre
     let mut offers = HashMap::new();
     let mut order_reference = None;
     for (row, setup) in &rows {
+        // R9.2: a terminated immutable backup is billed until its last
+        // immutable backup's conservation ends (from the job results).
+        let immutable_last_day = if row.kind == "backup" {
+            crate::backup::immutable_last_day(state, row).await?
+        } else {
+            None
+        };
         match plan::service_billing(
             row,
             setup,
             setup_billed.contains(row.id.as_str()),
             buyer.vat_percent,
+            immutable_last_day,
         ) {
             Ok(s) => {
                 offers.insert(s.billed.id.clone(), s.offer.clone());

@@ -5,6 +5,7 @@
 
 mod account;
 mod back_office;
+mod backup_ops;
 mod billing;
 mod client;
 mod colocation;
@@ -263,6 +264,25 @@ pub fn router() -> Router<AppState> {
             get(back_office::staff).post(back_office::create_staff),
         )
         .route("/back-office/audit", get(back_office::audit))
+        .route("/espace-client/sauvegardes", get(backup_ops::client_list))
+        .route(
+            "/espace-client/sauvegardes/{id}",
+            get(backup_ops::client_backup),
+        )
+        .route(
+            "/espace-client/sauvegardes/{id}/restauration",
+            post(backup_ops::client_restore),
+        )
+        .route("/back-office/sauvegardes", get(backup_ops::staff_desk))
+        .route(
+            "/back-office/restore-requests/{id}/answer",
+            post(backup_ops::staff_answer),
+        )
+        .route("/espace-client/pra", get(backup_ops::client_pra))
+        .route(
+            "/espace-client/pra/bascule",
+            post(backup_ops::client_failover),
+        )
         .route("/espace-client/pra-activations", get(pra::client_list))
         .route(
             "/espace-client/pra-activations/{id}",
@@ -537,6 +557,7 @@ const FLASH_KEYS: &[&str] = &[
     "maintenance.changed",
     "maintenance.cancelled",
     "usage.imported",
+    "ops.done",
 ];
 
 #[cfg(test)]
@@ -737,6 +758,15 @@ impl Viewer {
             "option_rule_violated" => "error.option_rule_violated",
             "price_missing" | "no_price_list" => "error.price_missing",
             "invalid_transition" => "error.invalid_transition",
+            "rule_violated"
+            | "not_designated"
+            | "designation_revoked"
+            | "recycle_bin_expired"
+            | "no_recycle_bin"
+            | "veeam_licence_missing"
+            | "scope_not_in_service"
+            | "own_order_missing"
+            | "no_recommendation" => "error.rule_refused",
             _ => "error.internal",
         };
         let mut s = self.tr.t(key).to_owned();

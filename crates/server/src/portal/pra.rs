@@ -303,6 +303,7 @@ pub async fn staff_record(v: Viewer, Path(org_id): Path<String>, form: Form) -> 
             note: text(&form, "note"),
             services: None,
             criticality_refused: Vec::new(),
+            test_id: text(&form, "test_id"),
         };
         pra::record(&v.state, &p, &order, input).await
     }

@@ -474,8 +474,9 @@ async fn pra(ctx: &mut Ctx<'_>, by_id: &HashMap<&str, &ServiceRow>) -> ApiResult
     let days_in_month = Decimal::from(ctx.month.last_day.day());
     let mut out = Vec::new();
     for a in spans {
-        // A failover, or a full test billed as one (R10.3).
-        let billed = matches!(a.test_kind.as_deref(), None | Some("full"));
+        // A failover, or a full test billed as one, or a simple test
+        // notified too late (R10.3).
+        let billed = a.test_billed || matches!(a.test_kind.as_deref(), None | Some("full"));
         if !billed {
             continue;
         }
@@ -495,7 +496,7 @@ async fn pra(ctx: &mut Ctx<'_>, by_id: &HashMap<&str, &ServiceRow>) -> ApiResult
             }
             let p = &e.terms().billing.pra_usage_unit;
             let mut ex = Explanation::default();
-            if a.test_kind.is_some() {
+            if a.test_kind.as_deref() == Some("full") {
                 ex.push(
                     Step::new("R10.3", "CS 4.7")
                         .input("activation", &a.id)
@@ -503,6 +504,16 @@ async fn pra(ctx: &mut Ctx<'_>, by_id: &HashMap<&str, &ServiceRow>) -> ApiResult
                         .text(
                             "test complet : ressources facturées comme une activation",
                             "full test: resources billed as an activation",
+                        ),
+                );
+            } else if a.test_kind.is_some() {
+                ex.push(
+                    Step::new("R10.3", "CS 4.7")
+                        .input("activation", &a.id)
+                        .outcome("note:billed")
+                        .text(
+                            "test simple prévenu trop tard : ressources facturées comme une activation",
+                            "simple test notified too late: resources billed as an activation",
                         ),
                 );
             }
@@ -530,8 +541,10 @@ async fn pra(ctx: &mut Ctx<'_>, by_id: &HashMap<&str, &ServiceRow>) -> ApiResult
                         ),
                     ),
             );
-            let what = if a.test_kind.is_some() {
+            let what = if a.test_kind.as_deref() == Some("full") {
                 "Test PRA complet / Full PRA test"
+            } else if a.test_kind.is_some() {
+                "Test PRA simple, préavis tardif / Simple PRA test, late notice"
             } else {
                 "Activation PRA / PRA activation"
             };

@@ -37,7 +37,7 @@ pub const BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Paths whose body may exceed the server's usual limit.
 pub fn is_bulk_path(path: &str) -> bool {
-    path.starts_with("/api/v1/usage/")
+    path.starts_with("/api/v1/usage/") || path == "/api/v1/backup/results"
 }
 
 /// The kinds of readings.

@@ -19,6 +19,7 @@ struct Other {
     statement: String,
     datacenter_episode: String,
     activation: String,
+    designation: String,
     window: String,
     invoice: String,
     payment: String,
@@ -233,6 +234,11 @@ async fn other_org(app: &TestApp) -> Other {
     secrets.push(datacenter_episode.clone());
     // A PRA failover of B, triggered by B's Administrator.
     let (pra_order, _) = crate::pra::protected_machines(&staff, &b, &org, &[("b-db", "c1")]).await;
+    // B's Administrator is designated for failovers (R10.2).
+    let designation = crate::pra::designate(&b, &org, ADMIN_B, &["trigger_failover"]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, a) = post(
         &b,
         &format!("/api/v1/orders/{pra_order}/pra-activations"),
@@ -312,6 +318,7 @@ async fn other_org(app: &TestApp) -> Other {
         statement,
         datacenter_episode,
         activation,
+        designation,
         window,
         invoice,
         payment,
@@ -376,6 +383,28 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/tickets/{ticket_id}/close") => None,
         ("post", "/api/v1/orders/{order_id}/decline") => Some(json!({"reason": "intrusion"})),
         ("post", "/api/v1/services/{service_id}/provision") => Some(json!({})),
+        ("put", "/api/v1/services/{service_id}/backup-plan") => Some(json!({
+            "frequency": "daily", "backup_type": "full", "retention_days": 30,
+            "scopes": ["files"], "veeam_licence": "from_provider"
+        })),
+        ("post", "/api/v1/services/{service_id}/restore-requests") => {
+            Some(json!({"what": "intrusion", "deleted_at": "2026-05-01T00:00:00Z"}))
+        }
+        ("post", "/api/v1/restore-requests/{request_id}/answer") => {
+            Some(json!({"state": "restored"}))
+        }
+        ("post", "/api/v1/services/{service_id}/regularisations") => {
+            Some(json!({"reason": "intrusion"}))
+        }
+        ("post", "/api/v1/organizations/{org_id}/pra-designations") => {
+            Some(json!({"user_id": "usr_x", "actions": ["trigger_failover"]}))
+        }
+        ("post", "/api/v1/services/{service_id}/pra-recommendation") => {
+            Some(json!({"criticality": "c1"}))
+        }
+        ("post", "/api/v1/orders/{order_id}/pra-tests") => {
+            Some(json!({"kind": "simple", "starts_at": "2026-06-01T08:00:00Z"}))
+        }
         ("post", "/api/v1/services/{service_id}/contest")
         | ("post", "/api/v1/services/{service_id}/resolve-contest")
         | ("post", "/api/v1/services/{service_id}/reopen") => Some(json!({"text": "intrusion"})),
@@ -430,6 +459,8 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/usage/storage")
         | ("post", "/api/v1/usage/traffic") => Some(json!({"readings": []})),
         ("post", "/api/v1/usage/close") => Some(json!({"month": "2026-04"})),
+        ("post", "/api/v1/backup/results") => Some(json!({"results": []})),
+        ("post", "/api/v1/pra/replication") => Some(json!({"statuses": []})),
         ("post", "/api/v1/clusters") => Some(json!({"id": "intrus", "label": "intrus"})),
         ("put", "/api/v1/services/{service_id}/cluster") => Some(json!({"cluster_id": null})),
         ("post", "/api/v1/maintenance-windows") => Some(json!({
@@ -486,6 +517,9 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
         | ("post", "/api/v1/sla/statements/{statement_id}/recompute")
         | ("post", "/api/v1/organizations/{org_id}/calendar-feed")
         | ("post", "/api/v1/usage/import")
+        | ("post", "/api/v1/pra-designations/{designation_id}/revoke")
+        | ("post", "/api/v1/services/{service_id}/pra-refusal")
+        | ("post", "/api/v1/regularisations/{regularisation_id}/signature")
         | ("delete", "/api/v1/tokens/{token_id}") => None,
         // Calculators read no stored data: any body shows they leak nothing.
         ("post", p) if p.starts_with("/api/v1/calc/") => Some(json!({})),
@@ -536,7 +570,12 @@ pub async fn no_api_route_leaks_another_organisation(b: Backend) {
                 .replace("{request_id}", &other.colo.request)
                 .replace("{badge_id}", &other.colo.badge)
                 .replace("{deadline_id}", &other.colo.deadline)
-                .replace("{remote_hands_id}", &other.colo.remote_hands);
+                .replace("{remote_hands_id}", &other.colo.remote_hands)
+                .replace("{designation_id}", &other.designation)
+                // B has no backup: identifiers that exist nowhere must be
+                // as not found as B's would be ({request_id} is already B's
+                // colocation request, not found in a restore route too).
+                .replace("{regularisation_id}", "reg_00000000000000000000000000");
             assert!(
                 !path.contains('{'),
                 "unknown path parameter in {template}: teach isolation.rs its value"

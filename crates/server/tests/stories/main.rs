@@ -6,6 +6,7 @@
 mod accounts;
 mod availability_pages;
 mod back_office_forms;
+mod backup_ops;
 mod billing;
 mod clients;
 mod colocation_ops;
@@ -51,6 +52,7 @@ fn main() {
         accounts::staff_can_back_date_and_the_audit_keeps_both_times,
         availability_pages::colocation_episodes_merge_into_the_yearly_figure,
         availability_pages::the_sla_page_draws_the_month_and_the_year,
+        backup_ops::backups_are_planned_followed_restored_and_ended,
         billing::a_month_is_billed_once_with_its_pdf,
         billing::invoice_numbers_have_no_gap_under_concurrent_issuers,
         back_office_forms::staff_publish_a_tariff_and_draft_an_order_from_the_back_office,
@@ -74,6 +76,7 @@ fn main() {
         orders::the_portal_shows_orders_and_runs_their_steps,
         payments::late_invoices_are_followed_up,
         pra::a_failover_is_restored_and_judged_per_criticality,
+        pra::designated_users_tests_and_refused_criticality,
         services::a_service_is_provisioned_contested_and_accepted_by_the_clock,
         services::terminations_hand_their_fees_to_billing_once,
         statements::monthly_statements_are_reviewed_and_credited_once,

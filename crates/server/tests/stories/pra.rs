@@ -115,6 +115,22 @@ pub async fn a_failover_is_restored_and_judged_per_criticality(b: Backend) {
     let (status, p) = post(&admin, &activations, Some(json!({"test_kind": "simple"}))).await;
     assert_eq!((status, p["field"].as_str()), (422, Some("test_kind")));
 
+    // R10.2: even the Administrator triggers a failover only once
+    // designated; she designates herself.
+    let (status, p) = post(&admin, &activations, Some(json!({}))).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (403, Some("not_designated")),
+        "{p}"
+    );
+    designate(
+        &admin,
+        &org,
+        ADMIN_A,
+        &["trigger_failover", "change_policies"],
+    )
+    .await;
+
     // Jeanne, the Administrator, triggers it: timed now, in her name.
     let (status, a) = post(&admin, &activations, Some(json!({}))).await;
     assert_eq!(status, 201, "{a}");
@@ -428,4 +444,369 @@ pub async fn a_failover_is_restored_and_judged_per_criticality(b: Backend) {
     assert_eq!(status, 404);
     let (status, _) = post(&other, &activations, Some(json!({}))).await;
     assert_eq!(status, 404);
+}
+
+/// The client's Administrator designates a user of its organisation (by
+/// e-mail) for PRA actions (R10.2); returns the designation.
+pub async fn designate(admin: &Session, org: &str, email: &str, actions: &[&str]) -> Value {
+    let (_, users) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/users?limit=200"))
+        .await;
+    let user = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("no {email} in {users}"));
+    let (status, d) = post(
+        admin,
+        &format!("/api/v1/organizations/{org}/pra-designations"),
+        Some(json!({"user_id": user["id"], "actions": actions})),
+    )
+    .await;
+    assert_eq!(status, 201, "{d}");
+    d
+}
+
+pub async fn designated_users_tests_and_refused_criticality(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let user = app.login(USER_A, DEMO_PASSWORD).await;
+    let other = app.login(ADMIN_B, DEMO_PASSWORD).await;
+    let org = org_of(&admin).await;
+    let (order, m) =
+        protected_machines(&staff, &admin, &org, &[("web1", "c1"), ("db1", "c2")]).await;
+    let (web1, db1) = (id_of(&m, "web1").to_owned(), id_of(&m, "db1").to_owned());
+
+    // R10.1, R6.2: the targets of each criticality, from the terms: C1
+    // RTO 1 h / RPO 4 h, C2 RTO 8 h / RPO 12 h.
+    let (status, l) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/pra-machines"))
+        .await;
+    assert_eq!(status, 200, "{l}");
+    let machine = |l: &Value, id: &str| {
+        l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["service_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let w = machine(&l, &web1);
+    assert_eq!(
+        (w["rto_hours"].as_u64(), w["rpo_hours"].as_u64()),
+        (Some(1), Some(4)),
+        "{w}"
+    );
+    let d = machine(&l, &db1);
+    assert_eq!(
+        (d["rto_hours"].as_u64(), d["rpo_hours"].as_u64()),
+        (Some(8), Some(12)),
+        "{d}"
+    );
+    let (status, _) = other
+        .get_json(&format!("/api/v1/organizations/{org}/pra-machines"))
+        .await;
+    assert_eq!(status, 404);
+
+    // R10.2: Paul may not designate (he is no Administrator); Jeanne
+    // designates him for failovers only, herself for policies.
+    let (status, _) = post(
+        &user,
+        &format!("/api/v1/organizations/{org}/pra-designations"),
+        Some(json!({"user_id": "usr_x", "actions": ["trigger_failover"]})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let paul = designate(&admin, &org, USER_A, &["trigger_failover"]).await;
+    designate(&admin, &org, ADMIN_A, &["change_policies"]).await;
+
+    // R6.5: staff recommend C1 for db1 (ordered C2); Paul, not designated
+    // for policies, may not refuse it; Jeanne refuses: no SLA on db1.
+    let (status, r) = post(
+        &staff,
+        &format!("/api/v1/services/{db1}/pra-recommendation"),
+        Some(json!({"criticality": "c1"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let refusal = format!("/api/v1/services/{db1}/pra-refusal");
+    let (status, p) = post(&user, &refusal, None).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (403, Some("not_designated")),
+        "{p}"
+    );
+    let (status, r) = post(&admin, &refusal, None).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["refused_at"], START);
+    let (status, _) = post(&admin, &refusal, None).await;
+    assert_eq!(status, 409);
+    // web1 has no recommendation to refuse.
+    let (status, p) = post(
+        &admin,
+        &format!("/api/v1/services/{web1}/pra-refusal"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("no_recommendation")),
+        "{p}"
+    );
+
+    // Replication status pushed by the platform (staff token).
+    let (status, r) = crate::maintenance::push(
+        &staff,
+        "/api/v1/pra/replication",
+        "rep-1",
+        json!({"statuses": [{"service_id": db1, "status": "lagging",
+            "last_replication_at": at(-30)}]}),
+    )
+    .await;
+    assert_eq!((status, r["updated"].as_u64()), (201, Some(1)), "{r}");
+    let (status, p) = crate::maintenance::push(
+        &staff,
+        "/api/v1/pra/replication",
+        "rep-2",
+        json!({"statuses": [{"service_id": db1, "status": "late"}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (422, Some("statuses[0].status")),
+        "{p}"
+    );
+    let (_, l) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/pra-machines"))
+        .await;
+    let d = machine(&l, &db1);
+    assert_eq!(d["facts"]["replication_status"], "lagging", "{d}");
+    assert_eq!(d["sla_lifted"], true, "{d}");
+
+    // R10.3, notified on 7 May (Paris): a simple test on 20 May is 13
+    // days ahead, fewer than 15: accepted, flagged billed. On 22 May it is
+    // 15 days ahead: not billed. A full test needs its own order.
+    let tests = format!("/api/v1/orders/{order}/pra-tests");
+    let (status, p) = post(
+        &user,
+        &tests,
+        Some(json!({"kind": "simple", "starts_at": "2026-05-20T08:00:00Z"})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (403, Some("not_designated")),
+        "{p}"
+    );
+    let (status, late) = post(
+        &admin,
+        &tests,
+        Some(json!({"kind": "simple", "starts_at": "2026-05-20T08:00:00Z"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{late}");
+    assert_eq!(
+        (
+            late["row"]["notice_days"].as_i64(),
+            late["row"]["billed"].as_bool()
+        ),
+        (Some(13), Some(true)),
+        "{late}"
+    );
+    let (status, on_time) = post(
+        &admin,
+        &tests,
+        Some(json!({"kind": "simple", "starts_at": "2026-05-22T08:00:00Z"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{on_time}");
+    assert_eq!(
+        (
+            on_time["row"]["notice_days"].as_i64(),
+            on_time["row"]["billed"].as_bool()
+        ),
+        (Some(15), Some(false)),
+        "{on_time}"
+    );
+    let (status, p) = post(
+        &admin,
+        &tests,
+        Some(json!({"kind": "full", "starts_at": "2026-07-01T08:00:00Z"})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str(), p["field"].as_str()),
+        (422, Some("own_order_missing"), Some("own_order")),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().starts_with("R10.3"), "{p}");
+    let (_, list) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/pra-tests"))
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+
+    // Paul, designated, triggers a failover (R10.2); Jeanne, designated
+    // for policies only, may not.
+    let activations = format!("/api/v1/orders/{order}/pra-activations");
+    let (status, p) = post(&admin, &activations, Some(json!({}))).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (403, Some("not_designated")),
+        "{p}"
+    );
+    let (status, a) = post(&user, &activations, Some(json!({}))).await;
+    assert_eq!(status, 201, "{a}");
+    // R6.5: db1's refusal is recorded on the activation: no SLA for it.
+    let dbm = a["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service_id"] == db1.as_str())
+        .unwrap();
+    assert_eq!(dbm["criticality_refused"], true, "{a}");
+    let id = a["id"].as_str().unwrap().to_owned();
+    for s in [&web1, &db1] {
+        let (status, v) = post(
+            &staff,
+            &format!("/api/v1/pra-activations/{id}/restorations"),
+            Some(json!({"service_id": s, "reachable_at": START})),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+    }
+    // Back to nominal an hour later (7 May 16:30 UTC: one started day).
+    app.advance(SignedDuration::from_hours(1));
+    let (status, v) = post(
+        &staff,
+        &format!("/api/v1/pra-activations/{id}/close"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    // Once revoked, Paul may no longer trigger one.
+    let (status, _) = post(
+        &admin,
+        &format!(
+            "/api/v1/pra-designations/{}/revoke",
+            paul["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, p) = post(&user, &activations, Some(json!({}))).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (403, Some("designation_revoked")),
+        "{p}"
+    );
+    // The client's PRA page: machines with their targets, the failover
+    // form asks to type the order's reference; a wrong one triggers
+    // nothing, a revoked user is refused citing R10.2.
+    let r = user.get("/espace-client/pra").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("web1") && page.contains("8 h"), "{page}");
+    let r = user
+        .form(
+            "/espace-client/pra/bascule",
+            &[("order_id", order.as_str()), ("confirmation", "oui")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = user
+        .form(
+            "/espace-client/pra/bascule",
+            &[
+                ("order_id", order.as_str()),
+                ("confirmation", order.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("R10.2"));
+
+    // 20 May 10:00 Paris: staff run the late simple test, closed two hours
+    // later.
+    let test_start: jiff::Timestamp = "2026-05-20T08:00:00Z".parse().unwrap();
+    app.advance(SignedDuration::from_secs(
+        test_start.as_second() - app.now().as_second(),
+    ));
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    let (status, t) = post(
+        &staff,
+        &activations,
+        Some(json!({"requester": ADMIN_A, "test_id": late["row"]["id"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{t}");
+    assert_eq!(t["test_kind"], "simple");
+    let tid = t["id"].as_str().unwrap().to_owned();
+    app.advance(SignedDuration::from_hours(2));
+    // A test is run once.
+    let (status, _) = post(
+        &staff,
+        &format!("/api/v1/pra-activations/{tid}/close"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, p) = post(
+        &staff,
+        &activations,
+        Some(json!({"requester": ADMIN_A, "test_id": late["row"]["id"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("invalid_transition")),
+        "{p}"
+    );
+
+    // The month close bills the failover (7 May: one started Paris day)
+    // and the late simple test (20 May: one day) on each machine: the
+    // machine's monthly fee x 1 / 31, rounded to the cent (R2.10, R10.3).
+    let june: jiff::Timestamp = "2026-05-31T22:30:00Z".parse().unwrap();
+    app.advance(SignedDuration::from_secs(
+        june.as_second() - app.now().as_second(),
+    ));
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let (status, r) = post(
+        &staff,
+        "/api/v1/usage/close",
+        Some(json!({"month": "2026-05"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["pra_charges"].as_u64(), Some(4), "{r}");
+    for s in [&web1, &db1] {
+        let (_, d) = admin.get_json(&format!("/api/v1/services/{s}")).await;
+        let fee: rust_decimal::Decimal = d["monthly_fee"].as_str().unwrap().parse().unwrap();
+        let day = (fee / rust_decimal::Decimal::from(31))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let mut keys: Vec<(String, String)> = d["charges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["rule"] == "R2.10")
+            .map(|c| {
+                (
+                    c["key"].as_str().unwrap().to_owned(),
+                    c["amount"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        keys.sort();
+        let mut want = vec![
+            (format!("pra:{id}:2026-05"), format!("{day:.2}")),
+            (format!("pra:{tid}:2026-05"), format!("{day:.2}")),
+        ];
+        want.sort();
+        assert_eq!(keys, want, "{d}");
+    }
+    app.stop().await;
 }

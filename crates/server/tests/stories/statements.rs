@@ -127,6 +127,8 @@ pub async fn monthly_statements_are_reviewed_and_credited_once(b: Backend) {
     let (pra_order, machines) =
         crate::pra::protected_machines(&staff, &admin_a, &org_a, &[("db1", "c1"), ("db2", "c1")])
             .await;
+    // Jeanne is designated for failovers (R10.2).
+    crate::pra::designate(&admin_a, &org_a, ADMIN_A, &["trigger_failover"]).await;
     let (status, a) = post(
         &admin_a,
         &format!("/api/v1/orders/{pra_order}/pra-activations"),
