@@ -557,13 +557,20 @@ pub async fn credit_notes_of<'e, E: Executor<'e, Database = Any>>(
 
 /// Services of an organisation whose setup fee is already on a document
 /// (`setup_billed` of R2.4).
+///
+/// From the organisation's few invoices to their lines: `CROSS JOIN` makes
+/// SQLite keep that order, which it otherwise reversed to scan every
+/// service line of every client through `invoice_lines_source` (a billing
+/// run of 10 000 clients slowed down with each invoice it wrote).
+/// PostgreSQL plans it as the inner join it is.
 pub async fn setup_billed<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     org_id: &str,
 ) -> Result<std::collections::HashSet<String>> {
     let mut q = Sql::new(
-        "SELECT l.source_id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
-         WHERE l.kind = 'setup' AND l.source_kind = 'service' AND i.kind = 'invoice' AND i.org_id = ",
+        "SELECT l.source_id FROM invoices i CROSS JOIN invoice_lines l \
+         WHERE l.invoice_id = i.id AND l.kind = 'setup' AND l.source_kind = 'service' \
+         AND i.kind = 'invoice' AND i.org_id = ",
     );
     q.bind(org_id);
     q.query()
