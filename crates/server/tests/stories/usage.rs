@@ -36,12 +36,7 @@ async fn usage_of(s: &Session, svc: &str) -> (u16, Value) {
 }
 
 /// The ids of the provisioned services of a new order of `org`.
-pub async fn provisioned(
-    staff: &Session,
-    admin: &Session,
-    org: &str,
-    lines: Value,
-) -> Vec<String> {
+pub async fn provisioned(staff: &Session, admin: &Session, org: &str, lines: Value) -> Vec<String> {
     let (status, o) = post(
         staff,
         &format!("/api/v1/organizations/{org}/orders"),
