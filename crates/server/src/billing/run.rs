@@ -543,11 +543,11 @@ async fn prepare_chunk(
     actor: &Actor,
     period: &Period,
     items: Vec<Item>,
-) -> ApiResult<Vec<Box<Ready>>> {
+) -> ApiResult<Vec<Ready>> {
     let mut ready = Vec::new();
     for item in items {
         match prepare(state, period, item).await? {
-            Prepared::Ready(r) => ready.push(r),
+            Prepared::Ready(r) => ready.push(*r),
             Prepared::Empty(i) => {
                 finish_without_invoice(state, actor, &i, "empty", None, None).await?;
             }
@@ -582,14 +582,14 @@ async fn prepare_chunk(
 /// A chunk whose documents are being rendered with the numbers they are
 /// expected to take.
 struct InFlight {
-    ready: Vec<Box<Ready>>,
+    ready: Vec<Ready>,
     predicted: Vec<String>,
     renderings: tokio::task::JoinHandle<Vec<Result<Rendering, String>>>,
 }
 
 /// Starts rendering `ready` on every core, numbered from `first`, and
 /// returns at once: the caller writes the previous chunk meanwhile.
-fn start_rendering(state: &AppState, ready: Vec<Box<Ready>>, first: i64) -> ApiResult<InFlight> {
+fn start_rendering(state: &AppState, ready: Vec<Ready>, first: i64) -> ApiResult<InFlight> {
     let mut predicted = Vec::with_capacity(ready.len());
     let mut to_render = Vec::with_capacity(ready.len());
     for (i, r) in ready.iter().enumerate() {
