@@ -89,6 +89,10 @@ pub fn build(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     router
+        // axum's extractors stop at 2 MiB by default, under the limits the
+        // `body_limit` layer grants per path (usage readings, episodes, a
+        // photo): that layer is the one limit.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn(record_metrics))
         .layer(security_headers)
         .layer(tower::util::option_layer(hsts))
@@ -162,8 +166,9 @@ async fn method_not_allowed() -> Response {
 
 /// Limits request bodies to `server.max_body_bytes`, except the bulk episode
 /// pushes (cloud and datacenter), whose 10 000 episodes need more
-/// ([`crate::episodes::BULK_BODY_BYTES`]), and the usage readings
-/// ([`crate::usage::BODY_BYTES`]).
+/// ([`crate::episodes::BULK_BODY_BYTES`]), the usage readings
+/// ([`crate::usage::BODY_BYTES`]) and a decommissioning's photo proof
+/// ([`crate::colo::decommission::MAX_PHOTO_BYTES`]).
 async fn body_limit(State(max): State<usize>, req: Request, next: Next) -> Response {
     use tower::ServiceExt;
     let path = req.uri().path();
@@ -171,6 +176,8 @@ async fn body_limit(State(max): State<usize>, req: Request, next: Next) -> Respo
         max.max(crate::episodes::BULK_BODY_BYTES)
     } else if crate::usage::is_bulk_path(path) {
         max.max(crate::usage::BODY_BYTES)
+    } else if crate::colo::decommission::is_photo_path(path) {
+        max.max(crate::colo::decommission::MAX_PHOTO_BYTES)
     } else {
         max
     };

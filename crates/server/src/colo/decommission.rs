@@ -34,6 +34,14 @@ use serde::Serialize;
 /// Largest photo accepted (8 MiB).
 pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 
+/// Whether `path` is a decommissioning's photo upload, whose body may be up
+/// to [`MAX_PHOTO_BYTES`] (the server's default limit is smaller).
+pub fn is_photo_path(path: &str) -> bool {
+    path.strip_prefix("/api/v1/services/")
+        .and_then(|rest| rest.strip_suffix("/decommissioning/photo"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// A decommissioning with its dates as the rules read them now.
 #[derive(Debug, Clone, Serialize)]
 pub struct DecommissionView {

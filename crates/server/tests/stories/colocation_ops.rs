@@ -806,9 +806,11 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
     move_to(&app, "2026-06-20T10:00:00Z");
     let (staff, admin) = logins(&app).await;
     let photo = format!("{dec}/photo");
+    // 3 MiB, as a phone's photo: above the server's 1 MiB default body
+    // limit, within the proof's own 8 MiB.
     let jpeg: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F']
         .into_iter()
-        .chain(std::iter::repeat_n(0u8, 100))
+        .chain(std::iter::repeat_n(0u8, 3 * 1024 * 1024 - 10))
         .collect();
     let upload = |body: Vec<u8>, ct: &'static str, taken: &'static str| {
         let url = admin.url(&format!("{photo}?taken_at={taken}"));
@@ -845,7 +847,7 @@ pub async fn decommissioning_goes_from_notice_to_resumed_billing(b: Backend) {
     );
     let (status, d) = upload(jpeg.clone(), "image/jpeg", "2026-06-20T09:30:00Z").await;
     assert_eq!(status, 200, "{d}");
-    assert_eq!(d["photo"]["size_bytes"], 110);
+    assert_eq!(d["photo"]["size_bytes"], 3 * 1024 * 1024);
     let (status, _) = upload(jpeg.clone(), "image/jpeg", "2026-06-20T09:30:00Z").await;
     assert_eq!(status, 409, "one proof");
     // Served only as a download of its own type.
