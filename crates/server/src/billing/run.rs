@@ -644,10 +644,10 @@ pub async fn process(
     let mut next = invoices::peek_number(db, invoices::SEQUENCE).await?;
     loop {
         let items = billing_runs::pending(db, run_id, after.as_deref(), CHUNK).await?;
-        if let Some(last) = items.last() {
-            after = Some(last.org_id.to_string());
-        }
-        let more = !items.is_empty();
+        let Some(last) = items.last() else {
+            break;
+        };
+        after = Some(last.org_id.to_string());
         let ready = prepare_chunk(state, actor, &period, items).await?;
         let count = ready.len() as i64;
         let started = start_rendering(state, ready, next)?;
@@ -658,9 +658,6 @@ pub async fn process(
             next = invoices::peek_number(db, invoices::SEQUENCE).await? + count;
         } else {
             next += count;
-        }
-        if !more {
-            break;
         }
     }
     if let Some(last) = in_flight.take() {
