@@ -200,6 +200,11 @@ enum BenchCmd {
         /// Ports the readings are spread over.
         #[arg(long, default_value_t = 1_000)]
         ports: usize,
+        /// Readings in port order (a backfill, a file exported per port)
+        /// instead of time order (a collector pushing every port's latest
+        /// slots).
+        #[arg(long)]
+        by_port: bool,
     },
     /// Generate a month of 5-minute readings and time the R2.8 percentile
     /// of every port in Rust, and PostgreSQL's percentile_disc(0.95) on the
@@ -462,9 +467,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             count,
             batch,
             ports,
+            by_port,
         }) => {
             let (c, _tmp) = bench_config(cli)?;
-            runtime()?.block_on(usage_cmds::bench_ingest(c, count, batch, ports))
+            runtime()?.block_on(usage_cmds::bench_ingest(c, count, batch, ports, by_port))
         }
         Command::Bench(BenchCmd::Access {
             badges,

@@ -4,13 +4,13 @@
 //!   seeded; `--count` bandwidth readings pushed over HTTP in bulk requests
 //!   of `--batch` (bodies serialised before the clock starts); readings/s.
 //! - `ciel bench p95`: `--ports` ports × `--days` days of 5-minute readings
-//!   generated inside the database, then the month's R2.8 percentile of
-//!   every port computed in Rust (readings streamed by groups of ports,
-//!   `select_nth_unstable`), and on PostgreSQL the same with
-//!   `percentile_disc(0.95)`, compared port by port. The readings are
-//!   deleted at the end (`TRUNCATE` on PostgreSQL).
+//!   stored through the ingestion's store path (packed days), then the
+//!   month's R2.8 percentile of every port computed in Rust (days streamed
+//!   by groups of ports, `select_nth_unstable`), and on PostgreSQL
+//!   `percentile_disc(0.95)` on the same readings one row each (the plain
+//!   design), compared port by port. The readings are deleted at the end
+//!   (`TRUNCATE` on PostgreSQL).
 
-use ciel_engine::percentile::Percentile;
 use ciel_server::AppState;
 use ciel_server::usage::{self as usage_srv, Kind};
 use ciel_store::{Actor, Backend, Scope, orgs, seed, usage};
@@ -58,6 +58,7 @@ pub async fn bench_ingest(
     count: usize,
     batch: usize,
     ports: usize,
+    by_port: bool,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
         (1..=usage_srv::MAX_READINGS).contains(&batch),
@@ -70,7 +71,11 @@ pub async fn bench_ingest(
     let per_port = count.div_ceil(ports.max(1));
     // Readings of port p at slot k: k 5-minute slots before now.
     let reading = |i: usize| {
-        let (p, k) = (i % ports, i / ports);
+        let (p, k) = if by_port {
+            (i / per_port, i % per_port)
+        } else {
+            (i % ports, i / ports)
+        };
         let at = now
             .checked_sub(SignedDuration::from_mins(
                 5 * i64::try_from(k + 1).unwrap_or(0),
@@ -95,7 +100,12 @@ pub async fn bench_ingest(
         .sum();
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "{written} bandwidth readings ({ports} ports × {per_port} slots, {mb:.0} MB of JSON) in {} bulk requests of {batch} in {secs:.2} s = {:.0} readings/s ({:?})",
+        "{written} bandwidth readings ({ports} ports × {per_port} slots, {}, {mb:.0} MB of JSON) in {} bulk requests of {batch} in {secs:.2} s = {:.0} readings/s ({:?})",
+        if by_port {
+            "port by port"
+        } else {
+            "in time order"
+        },
         raw.len(),
         written as f64 / secs,
         b.state().store().backend()
@@ -199,36 +209,51 @@ pub async fn bench_p95(store: ciel_store::Store, ports: i64, days: i64) -> anyho
     let to = from.checked_add(SignedDuration::from_hours(24 * days))?;
     let slots = days * 24 * 12;
     usage::purge_bandwidth(&store).await?;
+    let pb = indicatif::ProgressBar::new(u64::try_from(ports).unwrap_or(0));
     let t = Instant::now();
-    let n = usage::generate_bench_readings(&store, ports, from, slots).await?;
-    println!(
-        "generated {n} readings ({ports} ports × {slots}) in {:.1} s ({:?})",
-        t.elapsed().as_secs_f64(),
-        store.backend()
-    );
-    let five = Decimal::from(5);
-    let unit = Decimal::ONE;
-    let nums: Vec<i64> = (1..=ports).collect();
-    let mut ours: Vec<(i64, Decimal, Decimal)> = Vec::with_capacity(nums.len());
-    let mut compute = std::time::Duration::ZERO;
-    let t = Instant::now();
-    usage::for_each_port_month(store.db(), &nums, from, to, |p, i, o| {
-        let tc = Instant::now();
-        let a = Percentile::of_integers(i, five, unit)
-            .value
-            .unwrap_or_default();
-        let b = Percentile::of_integers(o, five, unit)
-            .value
-            .unwrap_or_default();
-        compute += tc.elapsed();
-        ours.push((p, a, b));
+    let n = usage::generate_bench_readings(&store, ports, from, slots, |done| {
+        pb.set_position(u64::try_from(done).unwrap_or(0));
     })
     .await?;
-    let rust = t.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let secs = t.elapsed().as_secs_f64();
     println!(
-        "Rust (R2.8, select_nth_unstable): {} ports in {rust:.2} s end to end (read + compute), of which compute {:.2} s",
+        "stored {n} readings ({ports} ports × {slots}) through the ingestion path in {secs:.1} s = {:.0} readings/s ({:?})",
+        n as f64 / secs,
+        store.backend()
+    );
+    if store.backend() == Backend::Postgres {
+        let t = Instant::now();
+        let flat = usage::generate_flat_readings(&store, ports, from, slots).await?;
+        ciel_store::usage::analyze_flat(&store).await?;
+        println!(
+            "the same {flat} readings one row each (for percentile_disc) in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let five = Decimal::from(5);
+    let nums: Vec<i64> = (1..=ports).collect();
+    let t = Instant::now();
+    let found =
+        usage_srv::close::port_percentiles(&store, &nums, from, to, &|_| five, Decimal::ONE)
+            .await
+            .map_err(|p| anyhow::anyhow!("{}", p.detail.unwrap_or(p.code)))?;
+    let rust = t.elapsed().as_secs_f64();
+    // (port, in, out), as percentile_disc answers.
+    let ours: Vec<(i64, Decimal, Decimal)> = found
+        .iter()
+        .map(|(p, up, down)| {
+            (
+                *p,
+                down.value.unwrap_or_default(),
+                up.value.unwrap_or_default(),
+            )
+        })
+        .collect();
+    println!(
+        "ciel (R2.8, packed days read on 2 connections, select_nth_unstable): {} ports, {} readings, in {rust:.2} s end to end",
         ours.len(),
-        compute.as_secs_f64()
+        found.iter().map(|(_, u, _)| u.readings).sum::<usize>()
     );
     if store.backend() == Backend::Postgres {
         let t = Instant::now();

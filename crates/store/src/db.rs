@@ -119,6 +119,9 @@ impl Store {
             Backend::Postgres => &POSTGRES,
         };
         migrator.run(&self.write).await?;
+        // A data step no SQL migration can do: readings of the former
+        // one-row-per-reading table packed into days (0022).
+        crate::bandwidth::pack_legacy(self).await?;
         Ok(migrator.iter().map(|m| m.version).collect())
     }
 
@@ -181,5 +184,67 @@ mod tests {
         assert_eq!(Backend::from_url("mysql://u@h/db"), None);
         assert_eq!(sqlite_url("sqlite://a.db"), "sqlite://a.db?mode=rwc");
         assert_eq!(sqlite_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
+}
+
+/// Opens a savepoint named `name` (a fixed identifier of the caller) in
+/// `tx`: work that must stand or fall per item inside one larger
+/// transaction (one commit for many items).
+pub async fn savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
+    sqlx::query(&format!("SAVEPOINT {name}"))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Undoes what `tx` did since the savepoint `name` (which stays open).
+pub async fn rollback_to(tx: &mut Tx, name: &'static str) -> Result<()> {
+    sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}"))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Closes the savepoint `name`, keeping its work in `tx`.
+pub async fn release(tx: &mut Tx, name: &'static str) -> Result<()> {
+    sqlx::query(&format!("RELEASE SAVEPOINT {name}"))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod savepoint_tests {
+    use super::*;
+    use sqlx::Row;
+
+    #[tokio::test]
+    async fn a_savepoint_undoes_only_its_own_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url, 2).await.unwrap();
+        sqlx::query("CREATE TABLE t (v BIGINT)")
+            .execute(store.writer())
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for v in 1..=3_i64 {
+            savepoint(&mut tx, "item").await.unwrap();
+            sqlx::query(&format!("INSERT INTO t (v) VALUES ({v})"))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            if v == 2 {
+                rollback_to(&mut tx, "item").await.unwrap();
+            }
+            release(&mut tx, "item").await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let rows = sqlx::query("SELECT v FROM t ORDER BY v")
+            .fetch_all(store.db())
+            .await
+            .unwrap();
+        let got: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        assert_eq!(got, vec![1, 3]);
     }
 }

@@ -15,6 +15,7 @@
 pub mod accounting;
 pub mod audit;
 pub mod backup;
+pub mod bandwidth;
 pub mod billing_runs;
 pub mod catalog;
 pub mod charges;
@@ -57,7 +58,7 @@ pub mod usage;
 pub mod users;
 
 pub use audit::Actor;
-pub use db::{Backend, Store, Tx};
+pub use db::{Backend, Store, Tx, release, rollback_to, savepoint};
 pub use error::StoreError;
 pub use scope::Scope;
 pub use sql::new_id;

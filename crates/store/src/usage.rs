@@ -5,11 +5,9 @@
 //! Readings are provider data (the meters' observations): staff and
 //! platform tokens write them; a client reads those of its own services
 //! through the [`Scope`] (ports carry their organisation). Bandwidth is the
-//! volume table (89 million rows a month at 10 000 ports): four integers a
-//! row, written as integer literals in multi-row statements of
-//! [`BANDWIDTH_ROWS_PER_STATEMENT`] (nothing to bind, so nothing for SQLite
-//! to look up), `ON CONFLICT DO NOTHING` on the primary key (port, slot) so
-//! a replayed reading is stored once.
+//! volume (89 million readings a month at 10 000 ports): packed by port and
+//! Paris day in [`crate::bandwidth`], the first reading of a slot kept so a
+//! replayed reading is stored once.
 
 use crate::audit::{self, Actor, Change};
 use crate::sql::Sql;
@@ -20,16 +18,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use std::collections::HashMap;
-use std::fmt::Write as _;
-
-/// Bandwidth rows per INSERT statement (4 integer literals each).
-pub const BANDWIDTH_ROWS_PER_STATEMENT: usize = 2000;
 
 /// Rows of the other readings per INSERT statement (3 or 4 bound values).
 const ROWS_PER_STATEMENT: usize = 200;
-
-/// Ports read per statement when streaming a month's bandwidth.
-pub const PORTS_PER_READ: usize = 50;
 
 /// A colocation port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,13 +34,7 @@ pub struct Port {
 }
 
 /// One bandwidth reading: port, slot start (UTC ms), in and out bits/s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bandwidth {
-    pub port: i64,
-    pub at_ms: i64,
-    pub in_bps: i64,
-    pub out_bps: i64,
-}
+pub use crate::bandwidth::Reading as Bandwidth;
 
 /// One reading of a service: power (amps and/or kVA), storage (GB) or
 /// traffic (bytes), values as exact decimal text.
@@ -228,31 +213,16 @@ pub async fn resolve_ports(
     Ok(out)
 }
 
-/// Writes bandwidth readings; returns how many were new (a replayed
-/// reading is left as it was).
-pub async fn insert_bandwidth(tx: &mut Tx, rows: &[Bandwidth]) -> Result<u64> {
-    let mut written = 0;
-    let mut text = String::with_capacity(BANDWIDTH_ROWS_PER_STATEMENT * 48 + 128);
-    for chunk in rows.chunks(BANDWIDTH_ROWS_PER_STATEMENT) {
-        text.clear();
-        text.push_str("INSERT INTO bandwidth_readings (port_num, at, in_bps, out_bps) VALUES ");
-        for (i, r) in chunk.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            // Integers only: nothing of the request reaches the text but
-            // the digits of four i64.
-            let _ = write!(text, "({},{},{},{})", r.port, r.at_ms, r.in_bps, r.out_bps);
-        }
-        text.push_str(" ON CONFLICT (port_num, at) DO NOTHING");
-        // Each text is used once: not kept in the prepared-statement cache.
-        written += sqlx::query(&text)
-            .persistent(false)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-    }
-    Ok(written)
+/// Writes bandwidth readings (packed by port and day, [`crate::bandwidth`]);
+/// returns how many were new (a replayed reading is left as it was).
+/// `step_ms` is the reading interval of the terms.
+pub async fn insert_bandwidth(
+    tx: &mut Tx,
+    backend: crate::Backend,
+    rows: &[Bandwidth],
+    step_ms: i64,
+) -> Result<u64> {
+    crate::bandwidth::insert(tx, backend, rows, step_ms).await
 }
 
 /// Writes power, storage or traffic readings (all of one kind); returns
@@ -355,50 +325,20 @@ pub async fn audit_ingestion(
 }
 
 /// Calls `f(port, in, out)` for each of `ports` with its readings in
-/// `[from, to)` (bits/s), reading [`PORTS_PER_READ`] ports a statement in
-/// primary-key order, so only one group of ports is in memory at a time.
+/// `[from, to)` (bits/s), [`crate::bandwidth::PORTS_PER_READ`] ports a
+/// statement, so only one group of ports is in memory at a time.
 pub async fn for_each_port_month<'e, E, F>(
     ex: E,
     ports: &[i64],
     from: Timestamp,
     to: Timestamp,
-    mut f: F,
+    f: F,
 ) -> Result<()>
 where
     E: Executor<'e, Database = Any> + Copy,
     F: FnMut(i64, &mut Vec<u64>, &mut Vec<u64>),
 {
-    let (from, to) = (time::to_db(from), time::to_db(to));
-    let mut ins: HashMap<i64, (Vec<u64>, Vec<u64>)> = HashMap::new();
-    for chunk in ports.chunks(PORTS_PER_READ) {
-        let mut q = Sql::new(
-            "SELECT port_num, in_bps, out_bps FROM bandwidth_readings WHERE port_num IN (",
-        );
-        for (i, p) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(*p);
-        }
-        q.push(") AND at >= ")
-            .bind(from)
-            .push(" AND at < ")
-            .bind(to);
-        ins.clear();
-        for r in q.query().fetch_all(ex).await? {
-            let port: i64 = r.try_get(0)?;
-            let i: i64 = r.try_get(1)?;
-            let o: i64 = r.try_get(2)?;
-            let e = ins.entry(port).or_default();
-            e.0.push(u64::try_from(i).unwrap_or(0));
-            e.1.push(u64::try_from(o).unwrap_or(0));
-        }
-        for p in chunk {
-            let (mut i, mut o) = ins.remove(p).unwrap_or_default();
-            f(*p, &mut i, &mut o);
-        }
-    }
-    Ok(())
+    crate::bandwidth::for_each_port(ex, ports, from, to, f).await
 }
 
 /// The readings of one port in `[from, to)`, by instant: (at, in, out).
@@ -408,19 +348,11 @@ pub async fn port_readings<'e, E: Executor<'e, Database = Any>>(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<(Timestamp, i64, i64)>> {
-    let mut q = Sql::new("SELECT at, in_bps, out_bps FROM bandwidth_readings WHERE port_num = ");
-    q.bind(port)
-        .push(" AND at >= ")
-        .bind(from)
-        .push(" AND at < ")
-        .bind(to);
-    q.push(" ORDER BY at");
-    q.query()
-        .fetch_all(ex)
+    Ok(crate::bandwidth::of_port(ex, port, from, to)
         .await?
-        .iter()
-        .map(|r| Ok((time::from_db(r.try_get(0)?), r.try_get(1)?, r.try_get(2)?)))
-        .collect()
+        .into_iter()
+        .map(|(at, i, o)| (time::from_db(at), i, o))
+        .collect())
 }
 
 /// Power readings of one service in `[from, to)`, by instant: (at, amps, kVA).
@@ -608,34 +540,70 @@ pub async fn record_close(
     Ok(())
 }
 
-/// Benchmarks only: fills `bandwidth_readings` with `slots` readings every
-/// 5 minutes from `from` for ports `1..=ports`, generated inside the
-/// database (PostgreSQL `generate_series`, SQLite a recursive CTE), with
-/// deterministic pseudo-random values up to 10 Gbit/s. No port rows: the
-/// percentile reads readings by port number.
+/// Benchmarks only: the reading of port `p` at slot `k`, deterministic and
+/// pseudo-random up to 10 Gbit/s (in, out). The same formula as
+/// [`generate_flat_readings`], so both hold the same readings.
+fn bench_reading(p: i64, k: i64) -> (i64, i64) {
+    (
+        (p * 2_654_435_761 + k * 40_503) % 10_000_000_000,
+        (p * 40_503 + k * 2_654_435_761) % 10_000_000_000,
+    )
+}
+
+/// Benchmarks only: stores `slots` readings every 5 minutes from `from`
+/// for ports `1..=ports` through [`crate::bandwidth::insert`] (the path of
+/// the bulk API), 20 ports a transaction; `progress(ports done)`. No port
+/// rows: the percentile reads readings by port number.
 pub async fn generate_bench_readings(
+    store: &crate::Store,
+    ports: i64,
+    from: Timestamp,
+    slots: i64,
+    mut progress: impl FnMut(i64),
+) -> Result<u64> {
+    const PORTS_PER_TX: i64 = 20;
+    let from = time::to_db(from);
+    let mut written = 0;
+    let mut rows = Vec::new();
+    for first in (1..=ports).step_by(PORTS_PER_TX as usize) {
+        rows.clear();
+        for p in first..(first + PORTS_PER_TX).min(ports + 1) {
+            for k in 0..slots {
+                let (in_bps, out_bps) = bench_reading(p, k);
+                rows.push(Bandwidth {
+                    port: p,
+                    at_ms: from + k * 300_000,
+                    in_bps,
+                    out_bps,
+                });
+            }
+        }
+        let mut tx = store.begin().await?;
+        written += crate::bandwidth::insert(&mut tx, store.backend(), &rows, 300_000).await?;
+        tx.commit().await?;
+        progress((first + PORTS_PER_TX - 1).min(ports));
+    }
+    Ok(written)
+}
+
+/// Benchmarks only (PostgreSQL): the same readings as
+/// [`generate_bench_readings`], one row each in the former table
+/// `bandwidth_readings`, generated inside the database: what
+/// `percentile_disc` is measured on.
+pub async fn generate_flat_readings(
     store: &crate::Store,
     ports: i64,
     from: Timestamp,
     slots: i64,
 ) -> Result<u64> {
     let from = time::to_db(from);
-    let values = "((p * 2654435761 + k * 40503) % 10000000000), \
-                  ((p * 40503 + k * 2654435761) % 10000000000)";
-    let text = match store.backend() {
-        crate::Backend::Postgres => format!(
-            "INSERT INTO bandwidth_readings (port_num, at, in_bps, out_bps) \
-             SELECT p, {from} + k * 300000, {values} \
-             FROM generate_series(CAST(1 AS BIGINT), {ports}) AS p, \
-             generate_series(CAST(0 AS BIGINT), {slots} - 1) AS k"
-        ),
-        crate::Backend::Sqlite => format!(
-            "WITH RECURSIVE ps(p) AS (SELECT 1 UNION ALL SELECT p + 1 FROM ps WHERE p < {ports}), \
-             ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k < {slots} - 1) \
-             INSERT INTO bandwidth_readings (port_num, at, in_bps, out_bps) \
-             SELECT p, {from} + k * 300000, {values} FROM ps, ks ORDER BY p, k"
-        ),
-    };
+    let text = format!(
+        "INSERT INTO bandwidth_readings (port_num, at, in_bps, out_bps) \
+         SELECT p, {from} + k * 300000, ((p * 2654435761 + k * 40503) % 10000000000), \
+         ((p * 40503 + k * 2654435761) % 10000000000) \
+         FROM generate_series(CAST(1 AS BIGINT), {ports}) AS p, \
+         generate_series(CAST(0 AS BIGINT), {slots} - 1) AS k"
+    );
     Ok(sqlx::query(&text)
         .persistent(false)
         .execute(store.writer())
@@ -668,15 +636,26 @@ pub async fn percentile_disc(
         .collect()
 }
 
-/// Deletes every bandwidth reading (benchmarks only: the 89 million rows
-/// would otherwise stay on disk): `TRUNCATE` on PostgreSQL, which gives the
-/// space back at once.
+/// Benchmarks only (PostgreSQL): statistics and visibility map of the flat
+/// table, as autovacuum would leave them after a month of inserts.
+pub async fn analyze_flat(store: &crate::Store) -> Result<()> {
+    sqlx::query("VACUUM ANALYZE bandwidth_readings")
+        .execute(store.writer())
+        .await?;
+    Ok(())
+}
+
+/// Deletes every bandwidth reading (benchmarks only: the 89 million
+/// readings would otherwise stay on disk): `TRUNCATE` on PostgreSQL, which
+/// gives the space back at once.
 pub async fn purge_bandwidth(store: &crate::Store) -> Result<()> {
-    let text = match store.backend() {
-        crate::Backend::Postgres => "TRUNCATE bandwidth_readings",
-        crate::Backend::Sqlite => "DELETE FROM bandwidth_readings",
-    };
-    sqlx::query(text).execute(store.writer()).await?;
+    for table in ["bandwidth_readings", "bandwidth_days"] {
+        let text = match store.backend() {
+            crate::Backend::Postgres => format!("TRUNCATE {table}"),
+            crate::Backend::Sqlite => format!("DELETE FROM {table}"),
+        };
+        sqlx::query(&text).execute(store.writer()).await?;
+    }
     Ok(())
 }
 

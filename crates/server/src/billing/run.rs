@@ -391,17 +391,14 @@ async fn render_all(
 
 /// Records an item's outcome without an invoice, in its own transaction.
 async fn finish_without_invoice(
-    state: &AppState,
+    tx: &mut ciel_store::Tx,
     actor: &Actor,
     item: &Item,
     outcome: &'static str,
     invoice_id: Option<&str>,
     error: Option<&str>,
 ) -> ApiResult<()> {
-    let mut tx = state.store().begin().await?;
-    if billing_runs::finish_item(&mut tx, actor, item, outcome, invoice_id, error).await? {
-        tx.commit().await.map_err(StoreError::from)?;
-    }
+    billing_runs::finish_item(tx, actor, item, outcome, invoice_id, error).await?;
     Ok(())
 }
 
@@ -481,13 +478,13 @@ pub async fn queue_mail(
 /// re-render if the predicted number was taken, invoice, item, e-mail.
 async fn write(
     state: &AppState,
+    tx: &mut ciel_store::Tx,
     actor: &Actor,
     r: &mut Ready,
     predicted: &str,
     rendering: Option<Rendering>,
 ) -> ApiResult<Result<(), String>> {
-    let mut tx = state.store().begin().await?;
-    let n = invoices::take_number(&mut tx, invoices::SEQUENCE).await?;
+    let n = invoices::take_number(tx, invoices::SEQUENCE).await?;
     let number = document::number(r.header.issue_date.year(), n);
     let inv = match document::facturx(&header(&r.header, &number, state), &r.doc.lines) {
         Ok(i) => i,
@@ -501,7 +498,7 @@ async fn write(
         },
     };
     r.doc.parties_json = document::parties_json(&inv);
-    let doc = match invoices::issue(&mut tx, actor, &number, &r.doc, &rendering).await {
+    let doc = match invoices::issue(tx, actor, &number, &r.doc, &rendering).await {
         Ok(d) => d,
         Err(StoreError::Conflict(what)) => {
             return Ok(Err(format!(
@@ -510,15 +507,8 @@ async fn write(
         }
         Err(e) => return Err(e.into()),
     };
-    if !billing_runs::finish_item(
-        &mut tx,
-        actor,
-        &r.item,
-        "invoiced",
-        Some(doc.id.as_str()),
-        None,
-    )
-    .await?
+    if !billing_runs::finish_item(tx, actor, &r.item, "invoiced", Some(doc.id.as_str()), None)
+        .await?
     {
         // Another worker did this item: leave its result.
         return Ok(Ok(()));
@@ -529,8 +519,7 @@ async fn write(
         prenotification: &inv.payment_terms,
         corrects: "",
     };
-    queue_mail(state, &mut tx, &doc, parts).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    queue_mail(state, tx, &doc, parts).await?;
     Ok(Ok(()))
 }
 
@@ -545,18 +534,20 @@ async fn prepare_chunk(
     items: Vec<Item>,
 ) -> ApiResult<Vec<Ready>> {
     let mut ready = Vec::new();
+    // The items that make no invoice are finished in one transaction.
+    let mut tx = state.store().begin().await?;
     for item in items {
         match prepare(state, period, item).await? {
             Prepared::Ready(r) => ready.push(*r),
             Prepared::Empty(i) => {
-                finish_without_invoice(state, actor, &i, "empty", None, None).await?;
+                finish_without_invoice(&mut tx, actor, &i, "empty", None, None).await?;
             }
             Prepared::Failed(i, e) => {
                 tracing::warn!(org = %i.org_id, error = %e, "billing item failed");
-                finish_without_invoice(state, actor, &i, "failed", None, Some(&e)).await?;
+                finish_without_invoice(&mut tx, actor, &i, "failed", None, Some(&e)).await?;
             }
             Prepared::Done(i, inv) => {
-                finish_without_invoice(state, actor, &i, "invoiced", Some(&inv), None).await?;
+                finish_without_invoice(&mut tx, actor, &i, "invoiced", Some(&inv), None).await?;
             }
         }
     }
@@ -572,10 +563,11 @@ async fn prepare_chunk(
             Ok(()) => valid.push(r),
             Err(e) => {
                 tracing::warn!(org = %r.item.org_id, error = %e, "billing item failed");
-                finish_without_invoice(state, actor, &r.item, "failed", None, Some(&e)).await?;
+                finish_without_invoice(&mut tx, actor, &r.item, "failed", None, Some(&e)).await?;
             }
         }
     }
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(valid)
 }
 
@@ -606,18 +598,28 @@ fn start_rendering(state: &AppState, ready: Vec<Ready>, first: i64) -> ApiResult
     })
 }
 
-/// Writes a rendered chunk, one transaction per client, in order.
+/// Writes a rendered chunk in order, in one transaction with a savepoint
+/// per client: each client's invoice, its item and its e-mail are written
+/// together or not at all (a client that fails is rolled back to its
+/// savepoint and recorded as failed), and the chunk pays one commit (on
+/// PostgreSQL a WAL flush of ~3 ms here, which one commit per client made
+/// a third of the run). A crash loses the chunk, which the run redoes.
 async fn write_chunk(state: &AppState, actor: &Actor, chunk: InFlight) -> ApiResult<()> {
     let renderings = chunk.renderings.await.unwrap_or_default();
     let mut renderings = renderings.into_iter();
+    let mut tx = state.store().begin().await?;
     for (mut r, number) in chunk.ready.into_iter().zip(chunk.predicted) {
         let rendering = renderings.next().and_then(Result::ok);
-        let outcome = write(state, actor, &mut r, &number, rendering).await?;
+        ciel_store::savepoint(&mut tx, "invoice").await?;
+        let outcome = write(state, &mut tx, actor, &mut r, &number, rendering).await?;
         if let Err(e) = outcome {
+            ciel_store::rollback_to(&mut tx, "invoice").await?;
             tracing::warn!(org = %r.item.org_id, error = %e, "billing item failed");
-            finish_without_invoice(state, actor, &r.item, "failed", None, Some(&e)).await?;
+            finish_without_invoice(&mut tx, actor, &r.item, "failed", None, Some(&e)).await?;
         }
+        ciel_store::release(&mut tx, "invoice").await?;
     }
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 

@@ -258,15 +258,14 @@ async fn bandwidth(
         .filter(|n| pct.contains_key(n))
         .collect();
     let unit = Decimal::from(1_000_000);
-    let mut found: Vec<(i64, Percentile, Percentile)> = Vec::with_capacity(nums.len());
-    usage::for_each_port_month(db, &nums, ctx.month.start, ctx.month.end, |num, i, o| {
-        let p = pct.get(&num).copied().unwrap_or_default();
-        found.push((
-            num,
-            Percentile::of_integers(o, p, unit),
-            Percentile::of_integers(i, p, unit),
-        ));
-    })
+    let found = port_percentiles(
+        ctx.state.store(),
+        &nums,
+        ctx.month.start,
+        ctx.month.end,
+        &|num| pct.get(&num).copied().unwrap_or_default(),
+        unit,
+    )
     .await?;
     report.ports = u64::try_from(found.len()).unwrap_or(0);
     let port_of: HashMap<i64, &usage::Port> = ports.iter().map(|p| (p.num, p)).collect();
@@ -303,6 +302,42 @@ async fn bandwidth(
         )?);
     }
     Ok(())
+}
+
+/// R2.8 for each of `ports` over `[from, to)`: (port, upload = out,
+/// download = in), each direction's percentile dropping the top
+/// `dropped_top_percent(port)` %, values divided by `unit`. The two halves
+/// of the ports are read on two connections at once (each SQLite
+/// connection reads in its own thread while this task decodes), in port
+/// order.
+pub async fn port_percentiles(
+    store: &ciel_store::Store,
+    ports: &[i64],
+    from: Timestamp,
+    to: Timestamp,
+    dropped_top_percent: &(dyn Fn(i64) -> Decimal + Sync),
+    unit: Decimal,
+) -> ApiResult<Vec<(i64, Percentile, Percentile)>> {
+    let half = |part: &[i64]| {
+        let part = part.to_vec();
+        async move {
+            let mut found = Vec::with_capacity(part.len());
+            usage::for_each_port_month(store.db(), &part, from, to, |num, i, o| {
+                let p = dropped_top_percent(num);
+                found.push((
+                    num,
+                    Percentile::of_integers(o, p, unit),
+                    Percentile::of_integers(i, p, unit),
+                ));
+            })
+            .await
+            .map(|()| found)
+        }
+    };
+    let (a, b) = ports.split_at(ports.len() / 2);
+    let (mut a, b) = tokio::try_join!(half(a), half(b))?;
+    a.extend(b);
+    Ok(a)
 }
 
 /// The R2.8 bill of one port's month and its price: overage (Mbit/s) ×

@@ -275,6 +275,11 @@ pub async fn write(
                 .collect();
             let ports: HashMap<(String, String), i64> =
                 usage::resolve_ports(tx, actor, &pairs, &known).await?;
+            // Borrowed keys: no two strings copied per reading.
+            let ports: HashMap<(&str, &str), i64> = ports
+                .iter()
+                .map(|((s, p), n)| ((s.as_str(), p.as_str()), *n))
+                .collect();
             let rows: Vec<Bandwidth> = readings
                 .iter()
                 .filter_map(|r| match r {
@@ -285,7 +290,7 @@ pub async fn write(
                         in_bps,
                         out_bps,
                     } => Some(Bandwidth {
-                        port: *ports.get(&(service_id.clone(), port.clone()))?,
+                        port: *ports.get(&(service_id.as_str(), port.as_str()))?,
                         at_ms: slot_ms(*at, i64::from(interval)),
                         in_bps: *in_bps,
                         out_bps: *out_bps,
@@ -293,7 +298,8 @@ pub async fn write(
                     _ => None,
                 })
                 .collect();
-            usage::insert_bandwidth(tx, &rows).await?
+            let step_ms = i64::from(interval).max(1) * 60_000;
+            usage::insert_bandwidth(tx, state.store().backend(), &rows, step_ms).await?
         }
         _ => {
             let rows: Vec<ServiceReading> = readings.iter().filter_map(stored).collect();
