@@ -34,20 +34,34 @@ use serde::Serialize;
 /// Largest photo accepted (8 MiB).
 pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 
+/// The client space's upload form (multipart).
+pub const PHOTO_FORM_PATH: &str = "/espace-client/colocation/photo";
+
+/// Room for a multipart form's framing and text fields around the photo.
+pub const PHOTO_FORM_OVERHEAD: usize = 64 * 1024;
+
 /// Whether `path` is a decommissioning's photo upload, whose body may be up
-/// to [`MAX_PHOTO_BYTES`] (the server's default limit is smaller).
+/// to [`MAX_PHOTO_BYTES`] (the server's default limit is smaller), plus
+/// the framing of the client space's form.
 pub fn is_photo_path(path: &str) -> bool {
-    path.strip_prefix("/api/v1/services/")
-        .and_then(|rest| rest.strip_suffix("/decommissioning/photo"))
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    path == PHOTO_FORM_PATH
+        || path
+            .strip_prefix("/api/v1/services/")
+            .and_then(|rest| rest.strip_suffix("/decommissioning/photo"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// A decommissioning with its dates as the rules read them now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecommissionView {
     #[serde(flatten)]
     pub row: DecommissionRow,
+    /// The rules' state (notices sent, proof, formal notice).
+    #[schema(value_type = Object)]
     pub state: DecommissionState,
+    /// Removal deadline, end of regularisation, resumed billing,
+    /// destruction allowed (R11.6).
+    #[schema(value_type = Object)]
     pub timeline: Timeline,
     pub photo: Option<PhotoMeta>,
 }

@@ -14,6 +14,7 @@ mod episodes;
 mod hour_books;
 mod maintenance;
 mod members;
+mod multipart;
 mod order_form;
 mod orders;
 mod payments;
@@ -217,6 +218,10 @@ pub fn router() -> Router<AppState> {
             get(colocation_ops::client),
         )
         .route(
+            "/espace-client/colocation/photo",
+            post(colocation_ops::client_photo),
+        )
+        .route(
             "/espace-client/colocation/{what}",
             post(colocation_ops::client_post),
         )
@@ -273,6 +278,10 @@ pub fn router() -> Router<AppState> {
             "/espace-client/sauvegardes/{id}/restauration",
             post(backup_ops::client_restore),
         )
+        .route(
+            "/espace-client/sauvegardes/{id}/plan",
+            post(backup_ops::client_plan),
+        )
         .route("/back-office/sauvegardes", get(backup_ops::staff_desk))
         .route(
             "/back-office/restore-requests/{id}/answer",
@@ -280,8 +289,21 @@ pub fn router() -> Router<AppState> {
         )
         .route("/espace-client/pra", get(backup_ops::client_pra))
         .route(
+            "/espace-client/pra/designations/{id}/revoke",
+            post(backup_ops::client_pra_revoke),
+        )
+        .route("/back-office/pra", get(backup_ops::staff_pra))
+        .route(
+            "/back-office/pra/activations/{id}/{what}",
+            post(backup_ops::staff_pra_action),
+        )
+        .route(
             "/espace-client/pra/bascule",
             post(backup_ops::client_failover),
+        )
+        .route(
+            "/espace-client/pra/{what}",
+            post(backup_ops::client_pra_post),
         )
         .route("/espace-client/pra-activations", get(pra::client_list))
         .route(
