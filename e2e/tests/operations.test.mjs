@@ -116,7 +116,7 @@ test('the Administrator designates PRA users and a late test notice is shown bil
     // R10.3: a simple test 5 days from now is notified late (fewer than
     // 15 days): accepted, and shown billed.
     const t = form(c, "Prévenir d'un test (R10.3)");
-    await t.getByLabel('Commande').selectOption(order);
+    await t.getByLabel('Commande', { exact: true }).selectOption(order);
     await t.getByLabel('Nature').selectOption('simple');
     await t.getByLabel('Début du test').fill(parisLocal(5 * 24 * 60));
     assert.deepEqual(await unlabelledControls(c), []);
