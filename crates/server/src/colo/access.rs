@@ -802,8 +802,12 @@ pub async fn check_as(
         at,
     )
     .await?;
-    drop(tx);
     let visits = std::mem::take(&mut facts.visits);
+    // The desk reads the host's name in the reasons: one indexed read,
+    // only when a visit with companions is open.
+    let hosts: Vec<&str> = visits.iter().map(|v| v.host_person_id.as_str()).collect();
+    let host_names = store::persons_of(&mut *tx, &Id::from_raw(org_id.clone()), &hosts).await?;
+    drop(tx);
     let key = person
         .as_ref()
         .map(|x| x.id.to_string())
@@ -825,10 +829,14 @@ pub async fn check_as(
         companion_notices: visits
             .iter()
             .flat_map(|v| {
-                v.companions.iter().map(|c| CompanionNotice {
+                let host = host_names
+                    .get(&v.host_person_id)
+                    .map(|h| h.name.clone())
+                    .unwrap_or_else(|| v.host_person_id.clone());
+                v.companions.iter().map(move |c| CompanionNotice {
                     site: v.site.clone(),
                     companion: c.clone(),
-                    host: v.host_person_id.clone(),
+                    host: host.clone(),
                     window_start: v.window_start,
                     window_end: v.window_end,
                     notified_at: v.notified_at,

@@ -1206,6 +1206,14 @@ pub async fn companions_at_badge_sites_and_the_photo_form(b: Backend) {
         marc.to_string().contains("allow:announced_companion"),
         "{marc}"
     );
+    // The reasons name the host as the desk knows them.
+    assert!(
+        marc["explanation_en"]
+            .as_str()
+            .unwrap()
+            .contains("companion of Alice Martin"),
+        "{marc}"
+    );
     assert_eq!(marc["companions"][0]["host_person_id"], alice.as_str());
     let stranger = check(
         &staff,
