@@ -343,6 +343,7 @@ pub async fn run(state: &AppState, now: Timestamp) -> ApiResult<DecommissionRepo
         let label = super::power::emplacement(&s)?
             .map(|(_, l)| l)
             .unwrap_or_else(|| s.label.clone());
+        let mut steps = 0;
         for d in &due {
             let at = ops
                 .apply_decommission_step(&mut st, d.step, now)
@@ -370,17 +371,17 @@ pub async fn run(state: &AppState, now: Timestamp) -> ApiResult<DecommissionRepo
             if d.step == DecommissionStep::DestructionAllowed {
                 super::notify_staff(state, &mut tx, &n).await?;
             }
-            report.steps += 1;
+            steps += 1;
         }
         let timeline = ops.decommission_timeline(&st);
         let (billed, settled) =
             bill_resumed(state, &mut tx, &actor, &ops, &s, &timeline, now).await?;
-        report.charges += billed;
+
         let cleared = st.proof.is_some_and(|p| p.uploaded_at <= now);
         let open = !(cleared && settled);
         if !due.is_empty() || open != row.open {
             let json = serde_json::to_string(&st).map_err(|e| corrupt("decommission", e))?;
-            store::save(
+            match store::save(
                 &mut tx,
                 &actor,
                 &row,
@@ -389,9 +390,18 @@ pub async fn run(state: &AppState, now: Timestamp) -> ApiResult<DecommissionRepo
                 open,
             )
             .await
-            .map_err(stored("decommissioning"))?;
+            {
+                Ok(_) => {}
+                // Another pass (the midnight job, another process) applied
+                // these steps first: this one's notices and charges roll
+                // back with its transaction, so each is sent once.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(stored("decommissioning")(e)),
+            }
         }
         tx.commit().await.map_err(StoreError::from)?;
+        report.steps += steps;
+        report.charges += billed;
     }
     Ok(report)
 }
