@@ -346,6 +346,17 @@ async fn backup_page(v: &Viewer, id: &str) -> Result<Page, Problem> {
     })
 }
 
+/// Every scope a plan may name (R9.7).
+const SCOPES: [BackupScope; 7] = [
+    BackupScope::Exchange,
+    BackupScope::Teams,
+    BackupScope::SharePoint,
+    BackupScope::OneDrive,
+    BackupScope::VirtualMachine,
+    BackupScope::PhysicalServer,
+    BackupScope::Files,
+];
+
 /// The plan form (R9.1), filled with the plan in force: the scopes a
 /// service of this kind may cover (R9.7: the four Microsoft 365 ones on a
 /// Microsoft 365 backup, else machines, servers and files with the Veeam
@@ -366,11 +377,12 @@ fn plan_form(v: &Viewer, b: &backup::BackupView) -> FormView {
         },
         None => f,
     };
-    let scopes: &[&str] = if m365 {
-        &["exchange", "teams", "share_point", "one_drive"]
-    } else {
-        &["virtual_machine", "physical_server", "files"]
-    };
+    let scopes: Vec<String> = SCOPES
+        .iter()
+        .filter(|s| s.is_microsoft_365() == m365)
+        .map(super::json_code)
+        .collect();
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
     let mut fields = vec![
         chosen(
             select(
@@ -399,7 +411,7 @@ fn plan_form(v: &Viewer, b: &backup::BackupView) -> FormView {
             ..field(v, 9, "retention_days", "backup.retention_days", "number")
         },
         Field {
-            options: opts("backup.scope", scopes),
+            options: opts("backup.scope", &scopes),
             ..field(v, 9, "scope", "backup.scopes", "checkboxes")
         },
     ];
@@ -441,23 +453,7 @@ pub async fn client_plan(v: Viewer, Path(id): Path<String>, form: Form) -> Respo
             .trim()
             .parse::<i64>()
             .map_err(|_| Problem::invalid("retention_days", "R9.1: a number of days"))?;
-        let scopes = [
-            BackupScope::Exchange,
-            BackupScope::Teams,
-            BackupScope::SharePoint,
-            BackupScope::OneDrive,
-            BackupScope::VirtualMachine,
-            BackupScope::PhysicalServer,
-            BackupScope::Files,
-        ]
-        .into_iter()
-        .filter(|s| {
-            serde_json::to_value(s)
-                .ok()
-                .and_then(|c| c.as_str().map(|c| form.checked(&format!("scope_{c}"))))
-                .unwrap_or(false)
-        })
-        .collect();
+        let scopes = super::ticked(&form, "scope", &SCOPES);
         let veeam = match form.get("veeam_licence").trim() {
             "" => VeeamLicence::None,
             other => serde_json::from_value(code(other)).map_err(|_| {
@@ -1016,15 +1012,11 @@ async fn client_pra_action(v: Viewer, what: String, id: Option<String>, form: Fo
     let result: Result<(), Problem> = async {
         match (what.as_str(), id) {
             ("designations", None) => {
-                let actions = [PraAction::TriggerFailover, PraAction::ChangePolicies]
-                    .into_iter()
-                    .filter(|a| {
-                        serde_json::to_value(a)
-                            .ok()
-                            .and_then(|c| c.as_str().map(|c| form.checked(&format!("action_{c}"))))
-                            .unwrap_or(false)
-                    })
-                    .collect();
+                let actions = super::ticked(
+                    &form,
+                    "action",
+                    &[PraAction::TriggerFailover, PraAction::ChangePolicies],
+                );
                 pra_ops::designate(s, &p, &org, form.get("user_id").trim(), actions).await?;
             }
             ("tests", None) => {

@@ -7,7 +7,7 @@
 //! reception desk's access check. Every action runs the API's workflow
 //! (`crate::colo`); tables are rows of text prepared here.
 
-use super::{Ctx, Form, Viewer, done, parse_instant};
+use super::{Ctx, Form, Viewer, done, json_code, parse_instant};
 use crate::auth::Principal;
 use crate::colo::{access, decommission, work};
 use crate::i18n::Tr;
@@ -88,13 +88,6 @@ fn lang(v: &Viewer) -> Lang {
 
 fn opt(v: &Viewer, t: Option<jiff::Timestamp>) -> String {
     t.map(|t| v.time(t)).unwrap_or_else(|| "—".into())
-}
-
-fn json_code<T: serde::Serialize>(x: &T) -> String {
-    serde_json::to_value(x)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 async fn client_page(
@@ -319,18 +312,19 @@ async fn client_page(
                 label: x.label.clone(),
             })
             .collect();
-        let sites_of = |access: ciel_terms::DatacenterAccess| -> Result<Vec<Choice>, Problem> {
-            Ok(access::datacenters(s)?
-                .into_iter()
+        let datacenters = access::datacenters(s)?;
+        let sites_of = |access: ciel_terms::DatacenterAccess| -> Vec<Choice> {
+            datacenters
+                .iter()
                 .filter(|d| d.access == access)
                 .map(|d| Choice {
                     value: d.code.clone(),
                     label: d.name.clone(),
                 })
-                .collect())
+                .collect()
         };
-        let temporary_sites = sites_of(ciel_terms::DatacenterAccess::TemporaryOnly)?;
-        let badge_sites = sites_of(ciel_terms::DatacenterAccess::PermanentNominativeBadge)?;
+        let temporary_sites = sites_of(ciel_terms::DatacenterAccess::TemporaryOnly);
+        let badge_sites = sites_of(ciel_terms::DatacenterAccess::PermanentNominativeBadge);
         let _ = l;
         Ok(ClientPage {
             t: v.tr,

@@ -503,6 +503,24 @@ pub fn parse_instant(s: &str, field: &str) -> Result<Timestamp, Problem> {
         })
 }
 
+/// The code an enum serializes to (`snake_case`), as forms and
+/// translation keys name it.
+pub fn json_code<T: serde::Serialize>(x: &T) -> String {
+    serde_json::to_value(x)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Whether the checkbox `<prefix>_<code>` of each value is ticked: the
+/// values ticked, in their order.
+pub fn ticked<T: serde::Serialize + Copy>(form: &Form, prefix: &str, all: &[T]) -> Vec<T> {
+    all.iter()
+        .copied()
+        .filter(|x| form.checked(&format!("{prefix}_{}", json_code(x))))
+        .collect()
+}
+
 /// The instant of an optional form field: None when left empty.
 pub fn optional_instant(form: &Form, field: &str) -> Result<Option<Timestamp>, Problem> {
     let s = form.get(field).trim();
