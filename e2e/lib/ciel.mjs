@@ -105,6 +105,28 @@ export async function me(page) {
   return res.json();
 }
 
+/** Calls the API with the page's session (and its CSRF token for writes). */
+export async function api(page, method, path, data) {
+  const csrf = await page.locator('input[name="_csrf"]').first().getAttribute('value');
+  const res = await page.request.fetch(path, { method, data, headers: { 'x-csrf-token': csrf } });
+  const body = await res.json().catch(() => null);
+  return { status: res.status(), body };
+}
+
+/** `minutes` from now as a `datetime-local` value in Paris time. */
+export function parisLocal(minutes) {
+  const d = new Date(Date.now() + minutes * 60_000);
+  const s = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Paris',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(d);
+  return s.replace(' ', 'T');
+}
+
 // ---------------------------------------------------------------- mail
 
 /** Decodes quoted-printable text to bytes. */

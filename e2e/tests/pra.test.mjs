@@ -6,7 +6,7 @@
 // the client space and sees its GTI/GTR deadlines.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, me, screenshotPath, unlabelledControls, USERS } from '../lib/ciel.mjs';
+import { api, launchBrowser, newPage, login, me, parisLocal, screenshotPath, unlabelledControls, USERS } from '../lib/ciel.mjs';
 
 let browser;
 before(async () => {
@@ -15,28 +15,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** Calls the API with the page's session (and its CSRF token for writes). */
-async function api(page, method, path, data) {
-  const csrf = await page.locator('input[name="_csrf"]').first().getAttribute('value');
-  const res = await page.request.fetch(path, { method, data, headers: { 'x-csrf-token': csrf } });
-  const body = await res.json().catch(() => null);
-  return { status: res.status(), body };
-}
-
-/** `minutes` from now as a `datetime-local` value in Paris time. */
-function parisLocal(minutes) {
-  const d = new Date(Date.now() + minutes * 60_000);
-  const s = new Intl.DateTimeFormat('sv-SE', {
-    timeZone: 'Europe/Paris',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(d);
-  return s.replace(' ', 'T');
-}
 
 test('staff record a failover and a restoration; the client reads the results and opens a ticket', async () => {
   const suffix = Date.now().toString(36);

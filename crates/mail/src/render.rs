@@ -261,6 +261,19 @@ pub enum Mail {
         message: String,
         link: String,
     },
+    /// R9.6: a regularisation order still unsigned, reminded before its
+    /// 30-day delay ends (`overdue` false) or past it (`overdue` true).
+    BackupRegularisation {
+        name: String,
+        org_name: String,
+        service: String,
+        reference: String,
+        reason: String,
+        sent_at: Timestamp,
+        ends_at: Timestamp,
+        overdue: bool,
+        link: String,
+    },
 }
 
 /// Which ticket notice (see [`Mail::Ticket`]).
@@ -395,6 +408,7 @@ impl Mail {
             Mail::PraRequested { .. } => "pra_requested",
             Mail::Colocation { .. } => "colocation",
             Mail::BackupFailed { .. } => "backup_failed",
+            Mail::BackupRegularisation { .. } => "backup_regularisation",
             Mail::Billing { .. } => "billing",
         }
     }
@@ -451,6 +465,7 @@ template!(InvoiceT, "invoice.txt", { org_name: &'a str, number: &'a str, credit_
 template!(UsageOverageT, "usage_overage.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, subscribed: &'a str, peak: &'a str, days_over: &'a str, new_level: &'a str, new_fee: &'a str, effective_from: String, link: &'a str });
 template!(FairUseT, "fair_use.txt", { name: &'a str, org_name: &'a str, service: &'a str, month: &'a str, terabytes: &'a str, limit_mbit_per_s: &'a str, link: &'a str });
 template!(BackupFailedT, "backup_failed.txt", { name: &'a str, service: &'a str, job_id: &'a str, started_at: String, ended_at: String, message: &'a str, link: &'a str });
+template!(BackupRegularisationT, "backup_regularisation.txt", { name: &'a str, org_name: &'a str, service: &'a str, reference: &'a str, reason: &'a str, sent_at: String, ends_at: String, overdue: bool, link: &'a str });
 template!(PraRequestedT, "pra_requested.txt", { name: &'a str, org_name: &'a str, reference: &'a str, requester: &'a str, requested_at: String, machines: &'a str, link: &'a str });
 template!(ColocationT, "colocation.txt", { event: &'a str, name: &'a str, org_name: &'a str, reference: &'a str, subject: &'a str, day: String, text: &'a str, link: &'a str });
 template!(BillingT, "billing.txt", { event: &'a str, name: &'a str, org_name: &'a str, invoice: &'a str, amount: &'a str, day: String, days: u32, text: &'a str, link: &'a str });
@@ -844,6 +859,30 @@ pub fn render(mail: &Mail, lang: Lang) -> Rendered {
             _p: p,
         }
         .render(),
+        Mail::BackupRegularisation {
+            name,
+            org_name,
+            service,
+            reference,
+            reason,
+            sent_at,
+            ends_at,
+            overdue,
+            link,
+        } => BackupRegularisationT {
+            fr,
+            name,
+            org_name,
+            service,
+            reference,
+            reason,
+            sent_at: paris(*sent_at, lang),
+            ends_at: paris(*ends_at, lang),
+            overdue: *overdue,
+            link,
+            _p: p,
+        }
+        .render(),
         Mail::Billing {
             kind,
             name,
@@ -1187,6 +1226,18 @@ mod tests {
                 link: "https://x/b".into(),
             },
         ]);
+        let regularisation = |overdue| Mail::BackupRegularisation {
+            name: "J".into(),
+            org_name: "Acme".into(),
+            service: "Sauvegarde (svc_1)".into(),
+            reference: "reg_1".into(),
+            reason: "500 GB".into(),
+            sent_at: t,
+            ends_at: t,
+            overdue,
+            link: "https://x/b".into(),
+        };
+        let mails = mails.chain([regularisation(false), regularisation(true)]);
         let service = |event| Mail::Service {
             name: "J".into(),
             org_name: "Acme".into(),

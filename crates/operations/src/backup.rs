@@ -133,6 +133,10 @@ pub enum RegularisationState {
 pub struct Regularisation {
     /// The first instant past the delay.
     pub ends_at: Timestamp,
+    /// From when the client is reminded to sign (R9.6): `ends_at` moved
+    /// back `backup.regularisation_reminder_days` calendar days in the
+    /// terms' zone.
+    pub remind_from: Timestamp,
     pub state: RegularisationState,
     pub reasons: Decision,
 }
@@ -187,8 +191,11 @@ impl Operations {
                 ),
             ),
         };
+        let reminder = &self.terms.backup.regularisation_reminder_days;
         Regularisation {
             ends_at,
+            remind_from: self
+                .sub_calendar(ends_at, jiff::Span::new().days(i64::from(reminder.value))),
             state,
             reasons: Decision::from_steps(vec![step]),
         }

@@ -213,6 +213,22 @@ fn regularisation_order_thirty_days() {
 }
 
 #[test]
+fn regularisation_reminder_lead_from_the_terms() {
+    // The delay of an order sent 1 March ends 1 April 00:00 Paris (summer
+    // time from 29 March); 7 calendar days before is 25 March 00:00 Paris
+    // (winter time), whatever the change of offset in between.
+    let sent = paris("2026-03-01 16:00:00");
+    let r = ops().regularisation_order(sent, None, sent);
+    assert_eq!(r.remind_from, paris("2026-03-25 00:00:00"));
+    // The terms key moves it.
+    let mut terms = ciel_terms::embedded().clone();
+    terms.backup.regularisation_reminder_days.value = 10;
+    let ops = Operations::for_terms(&terms).unwrap();
+    let r = ops.regularisation_order(sent, None, sent);
+    assert_eq!(r.remind_from, paris("2026-03-22 00:00:00"));
+}
+
+#[test]
 fn backup_scopes_and_the_veeam_licence() {
     use ciel_operations::backup::{BackupScope, VeeamLicence};
     let ops = ops();

@@ -177,7 +177,10 @@ async fn body_limit(State(max): State<usize>, req: Request, next: Next) -> Respo
     } else if crate::usage::is_bulk_path(path) {
         max.max(crate::usage::BODY_BYTES)
     } else if crate::colo::decommission::is_photo_path(path) {
-        max.max(crate::colo::decommission::MAX_PHOTO_BYTES)
+        max.max(
+            crate::colo::decommission::MAX_PHOTO_BYTES
+                + crate::colo::decommission::PHOTO_FORM_OVERHEAD,
+        )
     } else {
         max
     };

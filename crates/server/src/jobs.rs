@@ -87,6 +87,7 @@ impl Runner {
             crate::billing::run::JOB => self.billing_run(job).await,
             crate::usage::close::JOB => self.usage_close().await,
             crate::colo::pass::JOB => self.colocation_pass().await,
+            crate::backup::reminders::JOB => self.regularisation_pass().await,
             other => Outcome::Fail(format!("unknown job kind {other}")),
         }
     }
@@ -216,6 +217,22 @@ impl Runner {
                     deadline_mails = r.deadline_mails,
                     steps = r.decommission_steps,
                     "colocation pass done"
+                );
+                Outcome::Done
+            }
+            Err(p) => Outcome::Retry(p.detail.unwrap_or(p.code)),
+        }
+    }
+
+    /// Reminds unsigned regularisation orders and flags overdue ones
+    /// (R9.6); idempotent.
+    async fn regularisation_pass(&self) -> Outcome {
+        match crate::backup::reminders::run_job(&self.state).await {
+            Ok(r) => {
+                tracing::info!(
+                    reminded = r.reminded,
+                    overdue = r.overdue,
+                    "regularisation pass done"
                 );
                 Outcome::Done
             }

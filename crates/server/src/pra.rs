@@ -441,6 +441,19 @@ pub async fn list(
     })
 }
 
+/// Staff: the activations of every client not yet returned to nominal,
+/// the oldest request first, each machine with its restoration so far.
+pub async fn running(state: &AppState, p: &Principal) -> ApiResult<Vec<ActivationDetail>> {
+    require_staff(p, staff_operator)?;
+    let mut tx = state.store().begin().await?;
+    let rows = pra::open_activations(&mut tx, 200).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(detail(state, &mut tx, row).await?);
+    }
+    Ok(out)
+}
+
 async fn open_for_staff(
     p: &Principal,
     tx: &mut ciel_store::Tx,

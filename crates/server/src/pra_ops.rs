@@ -161,8 +161,27 @@ pub async fn machines(
     let mut tx = state.store().begin().await?;
     let org = ciel_store::orgs::get(&mut *tx, &p.scope, org_id).await?;
     crate::auth::require_service_viewer(p, "PRA machines")?;
-    let facts = store::machines_of(&mut tx, &p.scope, org.id.as_str()).await?;
     let all = services::of_org_kinds(&mut *tx, &p.scope, org.id.as_str(), &["pra"]).await?;
+    machine_views(state, &mut tx, &p.scope, Some(org.id.as_str()), all).await
+}
+
+/// Staff: the protected machines of every client (the back office's PRA
+/// follow-up).
+pub async fn all_machines(state: &AppState, p: &Principal) -> ApiResult<Vec<MachineView>> {
+    require_staff(p, staff_operator)?;
+    let mut tx = state.store().begin().await?;
+    let all = services::of_kinds(&mut *tx, &["pra"]).await?;
+    machine_views(state, &mut tx, &p.scope, None, all).await
+}
+
+async fn machine_views(
+    state: &AppState,
+    tx: &mut ciel_store::Tx,
+    scope: &Scope,
+    org_id: Option<&str>,
+    all: Vec<services::ServiceRow>,
+) -> ApiResult<Vec<MachineView>> {
+    let facts = store::machines_of(tx, scope, org_id).await?;
     let mut out = Vec::with_capacity(all.len());
     for s in all {
         let Item::PraMachine(m) =
@@ -462,11 +481,25 @@ pub async fn notify_test(
     test_detail(row)
 }
 
+/// How many tests a list shows.
+const TESTS: i64 = 500;
+
 pub async fn tests(state: &AppState, p: &Principal, org_id: &str) -> ApiResult<Vec<TestDetail>> {
     let mut tx = state.store().begin().await?;
     let org = ciel_store::orgs::get(&mut *tx, &p.scope, org_id).await?;
     crate::auth::require_service_viewer(p, "PRA tests")?;
-    store::tests_of(&mut tx, &p.scope, org.id.as_str())
+    store::tests_of(&mut tx, &p.scope, Some(org.id.as_str()), TESTS)
+        .await?
+        .into_iter()
+        .map(test_detail)
+        .collect()
+}
+
+/// Staff: the notified tests of every client, the latest start first.
+pub async fn all_tests(state: &AppState, p: &Principal) -> ApiResult<Vec<TestDetail>> {
+    require_staff(p, staff_operator)?;
+    let mut tx = state.store().begin().await?;
+    store::tests_of(&mut tx, &p.scope, None, TESTS)
         .await?
         .into_iter()
         .map(test_detail)

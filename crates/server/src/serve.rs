@@ -72,6 +72,7 @@ pub async fn start_with_store(
     crate::dunning::schedule_passes(&state).await?;
     crate::usage::close::schedule_runs(&state).await?;
     crate::colo::pass::schedule_passes(&state).await?;
+    crate::backup::reminders::schedule_passes(&state).await?;
     let (shutdown, rx) = watch::channel(false);
     let app = crate::app::build(state.clone());
     let mut server_rx = rx.clone();

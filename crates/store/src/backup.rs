@@ -560,13 +560,17 @@ pub struct RegularisationRow {
     pub reason: String,
     pub sent_at: Timestamp,
     pub signed_at: Option<Timestamp>,
+    /// When the pass reminded the client to sign (once, R9.6).
+    pub reminded_at: Option<Timestamp>,
+    /// When the pass flagged it unsigned past its delay (once, R9.6).
+    pub overdue_at: Option<Timestamp>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-const REGULARISATION_COLUMNS: &str =
-    "id, org_id, service_id, reason, sent_at, signed_at, version, created_at, updated_at";
+const REGULARISATION_COLUMNS: &str = "id, org_id, service_id, reason, sent_at, signed_at, \
+    reminded_at, overdue_at, version, created_at, updated_at";
 
 fn regularisation_from_row(r: &AnyRow) -> Result<RegularisationRow> {
     Ok(RegularisationRow {
@@ -576,6 +580,8 @@ fn regularisation_from_row(r: &AnyRow) -> Result<RegularisationRow> {
         reason: r.try_get("reason")?,
         sent_at: time::from_db(r.try_get("sent_at")?),
         signed_at: time::opt_from_db(r.try_get("signed_at")?),
+        reminded_at: time::opt_from_db(r.try_get("reminded_at")?),
+        overdue_at: time::opt_from_db(r.try_get("overdue_at")?),
         version: r.try_get("version")?,
         created_at: time::from_db(r.try_get("created_at")?),
         updated_at: time::from_db(r.try_get("updated_at")?),
@@ -596,7 +602,7 @@ pub async fn create_regularisation(
     ));
     q.bind(&id).push(", ").bind(org_id);
     q.push(", ").bind(service_id).push(", ").bind(reason);
-    q.push(", ").bind(sent_at).push(", NULL, 0, ");
+    q.push(", ").bind(sent_at).push(", NULL, NULL, NULL, 0, ");
     q.bind(actor.recorded_at)
         .push(", ")
         .bind(actor.recorded_at)
@@ -684,6 +690,81 @@ pub async fn sign_regularisation(
     )
     .await?;
     Ok(after)
+}
+
+/// The regularisation pass's work (R9.6): unsigned orders not yet flagged
+/// overdue, oldest first, a page after `after` (the last row of the
+/// previous page), through the partial index.
+pub async fn open_regularisations(
+    tx: &mut Tx,
+    after: Option<&RegularisationRow>,
+    limit: i64,
+) -> Result<Vec<RegularisationRow>> {
+    let mut q = Sql::new(&format!(
+        "SELECT {REGULARISATION_COLUMNS} FROM backup_regularisations \
+         WHERE signed_at IS NULL AND overdue_at IS NULL"
+    ));
+    if let Some(a) = after {
+        q.push(" AND (sent_at > ").bind(a.sent_at);
+        q.push(" OR (sent_at = ").bind(a.sent_at);
+        q.push(" AND id > ").bind(&a.id).push("))");
+    }
+    q.push(" ORDER BY sent_at, id LIMIT ").bind(limit);
+    q.query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(regularisation_from_row)
+        .collect()
+}
+
+/// What the regularisation pass records of an order (R9.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegularisationMark {
+    /// The client was reminded before the delay ends.
+    Reminded,
+    /// The delay ended unsigned.
+    Overdue,
+}
+
+/// Records a reminder or the overdue flag at `at`, once: `None` when it
+/// was already recorded (a pass running twice, or two processes) or the
+/// order was signed meanwhile, so the caller sends nothing.
+pub async fn mark_regularisation(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: &RegularisationRow,
+    mark: RegularisationMark,
+    at: Timestamp,
+) -> Result<Option<RegularisationRow>> {
+    let (column, action) = match mark {
+        RegularisationMark::Reminded => ("reminded_at", "backup.regularisation_reminded"),
+        RegularisationMark::Overdue => ("overdue_at", "backup.regularisation_overdue"),
+    };
+    let mut q = Sql::new(&format!("UPDATE backup_regularisations SET {column} = "));
+    q.bind(at)
+        .push(", version = version + 1, updated_at = ")
+        .bind(actor.recorded_at);
+    q.push(" WHERE id = ").bind(&before.id);
+    q.push(&format!(" AND signed_at IS NULL AND {column} IS NULL"));
+    if q.query().execute(&mut **tx).await?.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let after = regularisation(tx, &Scope::Staff, before.id.as_str()).await?;
+    audit::record(
+        &mut **tx,
+        actor,
+        Change {
+            org_id: Some(&after.org_id),
+            action,
+            entity_kind: "backup_regularisation",
+            entity_id: after.id.as_str(),
+            before: Some(before),
+            after: Some(&after),
+        },
+    )
+    .await?;
+    Ok(Some(after))
 }
 
 /// The latest storage reading of a service (R9.5), if any.

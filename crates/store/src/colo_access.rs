@@ -20,16 +20,21 @@ pub const PERSON: &str = "cpn";
 pub const REQUEST: &str = "car";
 pub const BADGE: &str = "cbd";
 pub const PLAN: &str = "cpp";
+pub const VISIT: &str = "cvs";
 
 /// A person a client declared (R11.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PersonRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub name: String,
     pub id_kind: String,
     pub company: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub removed_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -41,21 +46,27 @@ impl PersonRow {
 }
 
 /// A temporary access request with the people it names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RequestRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub site: String,
+    #[schema(value_type = String, format = DateTime)]
     pub window_start: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub window_end: Timestamp,
     pub purpose: String,
     pub companions: Vec<String>,
     /// `pending`, `approved`, `refused` or `cancelled`.
     pub status: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<Timestamp>,
     pub decided_by: Option<String>,
     pub decision_note: String,
     pub version: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Person identifiers, sorted.
     pub people: Vec<String>,
@@ -74,41 +85,110 @@ pub struct NewRequest {
 }
 
 /// One event of a badge's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BadgeEventRow {
     pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     /// `issued`, `suspended`, `reactivated` or `revoked`.
     pub kind: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub valid_until: Option<Timestamp>,
     pub note: String,
 }
 
 /// A permanent nominative badge with its history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BadgeRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub person_id: String,
     pub site: String,
     /// After the last event: `active`, `suspended` or `revoked`.
     pub state: String,
     pub version: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     pub events: Vec<BadgeEventRow>,
 }
 
 /// A prevention plan (R11.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PlanRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub site: String,
+    #[schema(value_type = String, format = DateTime)]
     pub signed_at: Timestamp,
     pub signatory: String,
     pub preventer: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub reminder_sent_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+}
+
+/// A visit announced at a badge site with its companions (R11.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct VisitRow {
+    #[schema(value_type = String)]
+    pub id: Id,
+    #[schema(value_type = String)]
+    pub org_id: Id,
+    pub site: String,
+    /// The declared badge holder the companions come with.
+    pub host_person_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub window_start: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub window_end: Timestamp,
+    pub purpose: String,
+    pub companions: Vec<String>,
+    /// When the client announced them: before the window starts.
+    #[schema(value_type = String, format = DateTime)]
+    pub notified_at: Timestamp,
+    pub notified_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// A visit to record.
+#[derive(Debug, Clone)]
+pub struct NewVisit {
+    pub org_id: Id,
+    pub site: String,
+    pub host_person_id: String,
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    pub purpose: String,
+    pub companions: Vec<String>,
+    pub notified_at: Timestamp,
+    pub notified_by: String,
+}
+
+const VISIT_COLUMNS: &str = "id, org_id, site, host_person_id, window_start, window_end, \
+    purpose, companions_json, notified_at, notified_by, created_at";
+
+fn visit(r: &AnyRow) -> Result<VisitRow> {
+    let companions: String = r.try_get("companions_json")?;
+    Ok(VisitRow {
+        id: Id::from_raw(r.try_get("id")?),
+        org_id: Id::from_raw(r.try_get("org_id")?),
+        site: r.try_get("site")?,
+        host_person_id: r.try_get("host_person_id")?,
+        window_start: time::from_db(r.try_get("window_start")?),
+        window_end: time::from_db(r.try_get("window_end")?),
+        purpose: r.try_get("purpose")?,
+        companions: serde_json::from_str(&companions)
+            .map_err(|e| StoreError::Corrupt(format!("companions: {e}")))?,
+        notified_at: time::from_db(r.try_get("notified_at")?),
+        notified_by: r.try_get("notified_by")?,
+        created_at: time::from_db(r.try_get("created_at")?),
+    })
 }
 
 const PERSON_COLUMNS: &str = "id, org_id, name, id_kind, company, removed_at, created_at";
@@ -779,6 +859,9 @@ pub struct DeskFacts {
     pub other_named: Option<RequestRow>,
     pub badges: Vec<BadgeRow>,
     pub plans: Vec<PlanRow>,
+    /// The client's visits of the site open at `at` (badge sites), with
+    /// their companions.
+    pub visits: Vec<VisitRow>,
 }
 
 pub async fn desk_facts(
@@ -835,7 +918,105 @@ pub async fn desk_facts(
         facts.badges = with_events(tx, badges).await?;
     }
     facts.plans = plans_at(&mut **tx, org_id, site).await?;
+    let mut q = Sql::new(&format!(
+        "SELECT {VISIT_COLUMNS} FROM colo_visits WHERE site = "
+    ));
+    q.bind(site).push(" AND window_end > ").bind(at);
+    q.push(" AND window_start <= ").bind(at);
+    q.push(" AND org_id = ").bind(org_id);
+    facts.visits = q
+        .query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(visit)
+        .collect::<Result<Vec<_>>>()?;
     Ok(facts)
+}
+
+// ---- visits with companions at badge sites (R11.1) -------------------------
+
+/// Records a visit announced with its companions.
+pub async fn create_visit(tx: &mut Tx, actor: &Actor, new: NewVisit) -> Result<VisitRow> {
+    let id = new_id(VISIT, actor.recorded_at);
+    let companions = serde_json::to_string(&new.companions)
+        .map_err(|e| StoreError::Corrupt(format!("companions: {e}")))?;
+    let mut q = Sql::new(&format!(
+        "INSERT INTO colo_visits ({VISIT_COLUMNS}) VALUES ("
+    ));
+    q.bind(&id).push(", ").bind(&new.org_id).push(", ");
+    q.bind(new.site.as_str())
+        .push(", ")
+        .bind(new.host_person_id.as_str());
+    q.push(", ").bind(new.window_start).push(", ");
+    q.bind(new.window_end).push(", ").bind(new.purpose.as_str());
+    q.push(", ")
+        .bind(companions)
+        .push(", ")
+        .bind(new.notified_at);
+    q.push(", ").bind(new.notified_by.as_str()).push(", ");
+    q.bind(actor.recorded_at).push(")");
+    q.query().execute(&mut **tx).await?;
+    let row = get_visit(tx, &Scope::Staff, id.as_str()).await?;
+    audited::<_, ()>(
+        tx,
+        actor,
+        &row.org_id,
+        "colocation.visit.create",
+        "colo_visit",
+        &row.id,
+        None,
+        &row,
+    )
+    .await?;
+    Ok(row)
+}
+
+pub async fn get_visit(tx: &mut Tx, scope: &Scope, id: &str) -> Result<VisitRow> {
+    crate::get_scoped(&mut **tx, scope, "colo_visits", VISIT_COLUMNS, id, visit).await
+}
+
+/// An organisation's visits, newest first.
+pub async fn list_visits(
+    tx: &mut Tx,
+    scope: &Scope,
+    org_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<VisitRow>> {
+    crate::org_page(
+        &mut **tx,
+        scope,
+        "colo_visits",
+        VISIT_COLUMNS,
+        org_id,
+        cursor,
+        limit,
+        visit,
+        |r| &r.id,
+    )
+    .await
+}
+
+/// The reception desk's list: visits at every site whose window meets
+/// `[from, to)`, the soonest first (a range on `window_end`).
+pub async fn visits_between(
+    tx: &mut Tx,
+    from: Timestamp,
+    to: Timestamp,
+    limit: i64,
+) -> Result<Vec<VisitRow>> {
+    let mut q = Sql::new(&format!(
+        "SELECT {VISIT_COLUMNS} FROM colo_visits WHERE window_end > "
+    ));
+    q.bind(from).push(" AND window_start < ").bind(to);
+    q.push(" ORDER BY window_start, id LIMIT ").bind(limit);
+    q.query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(visit)
+        .collect()
 }
 
 // ---- benchmark seed -------------------------------------------------------

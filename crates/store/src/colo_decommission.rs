@@ -17,9 +17,11 @@ use sqlx::{Any, Executor, Row};
 pub const PREFIX: &str = "cdc";
 
 /// A decommissioning as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DecommissionRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub service_id: String,
     /// `YYYY-MM-DD`, the termination's effective date.
@@ -28,16 +30,19 @@ pub struct DecommissionRow {
     pub state_json: String,
     pub open: bool,
     pub version: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 /// The photo proof's metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PhotoMeta {
     pub content_type: String,
     pub size_bytes: i64,
     pub sha256: String,
+    #[schema(value_type = String, format = DateTime)]
     pub taken_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub uploaded_at: Timestamp,
 }
 

@@ -21,9 +21,11 @@ pub const DEADLINE: &str = "cdl";
 pub const POWER_ALERT: &str = "cpa";
 
 /// A remote-hands order (R11.3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RemoteHandsRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub service_id: String,
     pub kind: String,
@@ -33,45 +35,58 @@ pub struct RemoteHandsRow {
     /// `ordered`, `done` or `cancelled`.
     pub status: String,
     pub minutes_spent: Option<i64>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub done_at: Option<Timestamp>,
     pub version: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 /// A 7-day deadline of R11.4.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeadlineRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub service_id: String,
     /// `change_answer`, `inventory` or `damage_repair`.
     pub kind: String,
     pub subject: String,
     pub detail: String,
+    #[schema(value_type = String, format = DateTime)]
     pub opened_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub done_at: Option<Timestamp>,
     /// Change requests: `approved` or `refused`.
     pub decision: Option<String>,
     pub answer: String,
     pub repair_cost: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub alert_sent_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub breach_sent_at: Option<Timestamp>,
     pub version: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 /// A crossing of a power threshold (R11.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PowerAlertRow {
+    #[schema(value_type = String)]
     pub id: Id,
+    #[schema(value_type = String)]
     pub org_id: Id,
     pub service_id: String,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     /// `near` or `above`.
     pub level: String,
     pub amps: Option<String>,
     pub kva: Option<String>,
     pub explanation_json: String,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

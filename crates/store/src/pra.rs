@@ -194,6 +194,24 @@ pub async fn running(tx: &mut Tx, order_id: &str) -> Result<Option<ActivationRow
     }
 }
 
+/// The activations not yet returned to nominal, of every organisation,
+/// the oldest request first (the back office's follow-up).
+pub async fn open_activations(tx: &mut Tx, limit: i64) -> Result<Vec<ActivationRow>> {
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM pra_activations WHERE closed_at IS NULL \
+         ORDER BY requested_at, id LIMIT "
+    ));
+    q.bind(limit);
+    let rows = q
+        .query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>>>()?;
+    with_machines(tx, rows).await
+}
+
 /// A page of an organisation's activations, newest first.
 pub async fn list(
     tx: &mut Tx,

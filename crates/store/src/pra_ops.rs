@@ -174,12 +174,19 @@ fn machine_from_row(r: &AnyRow) -> Result<MachineFacts> {
     })
 }
 
-/// The facts of an organisation's protected machines, by service.
-pub async fn machines_of(tx: &mut Tx, scope: &Scope, org_id: &str) -> Result<Vec<MachineFacts>> {
+/// The facts of an organisation's protected machines (`None`: of every
+/// organisation `scope` sees), by service.
+pub async fn machines_of(
+    tx: &mut Tx,
+    scope: &Scope,
+    org_id: Option<&str>,
+) -> Result<Vec<MachineFacts>> {
     let mut q = Sql::new(&format!(
-        "SELECT {MACHINE_COLUMNS} FROM pra_machines WHERE org_id = "
+        "SELECT {MACHINE_COLUMNS} FROM pra_machines WHERE 1 = 1"
     ));
-    q.bind(org_id);
+    if let Some(o) = org_id {
+        q.push(" AND org_id = ").bind(o);
+    }
     scope.restrict(&mut q, "org_id");
     q.push(" ORDER BY service_id");
     q.query()
@@ -370,14 +377,21 @@ pub async fn test(tx: &mut Tx, scope: &Scope, id: &str) -> Result<TestRow> {
     .await
 }
 
-/// An organisation's notified tests, the nearest start first.
-pub async fn tests_of(tx: &mut Tx, scope: &Scope, org_id: &str) -> Result<Vec<TestRow>> {
-    let mut q = Sql::new(&format!(
-        "SELECT {TEST_COLUMNS} FROM pra_tests WHERE org_id = "
-    ));
-    q.bind(org_id);
+/// An organisation's notified tests (`None`: of every organisation
+/// `scope` sees), the latest start first, at most `limit`.
+pub async fn tests_of(
+    tx: &mut Tx,
+    scope: &Scope,
+    org_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<TestRow>> {
+    let mut q = Sql::new(&format!("SELECT {TEST_COLUMNS} FROM pra_tests WHERE 1 = 1"));
+    if let Some(o) = org_id {
+        q.push(" AND org_id = ").bind(o);
+    }
     scope.restrict(&mut q, "org_id");
-    q.push(" ORDER BY starts_at DESC, id DESC");
+    q.push(" ORDER BY starts_at DESC, id DESC LIMIT ")
+        .bind(limit);
     q.query()
         .fetch_all(&mut **tx)
         .await?

@@ -947,6 +947,23 @@ pub struct BackupSection {
     /// no figure.
     #[serde(default = "default_storage_alert_percents")]
     pub storage_alert_percents: Param<Vec<Dec>>,
+    /// Calendar days before a regularisation order's delay ends that the
+    /// client is reminded to sign it (R9.6); product decision, the
+    /// contract names no reminder.
+    #[serde(default = "default_regularisation_reminder_days")]
+    pub regularisation_reminder_days: Param<u32>,
+}
+
+fn default_regularisation_reminder_days() -> Param<u32> {
+    Param {
+        value: 7,
+        clause: "CS 3.1".into(),
+        rule: "R9.6".into(),
+        note: Some(
+            "Product decision: the client is reminded 7 calendar days before the delay ends."
+                .into(),
+        ),
+    }
 }
 
 fn default_storage_alert_percents() -> Param<Vec<Dec>> {

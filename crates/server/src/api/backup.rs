@@ -309,6 +309,20 @@ pub async fn list_regularisations(
     Ok(Json(json!({ "items": items })))
 }
 
+/// Staff run the daily regularisation pass now (R9.6): each unsigned
+/// order is reminded once `backup.regularisation_reminder_days` before its
+/// delay ends and flagged overdue once after it; a second run sends
+/// nothing again.
+#[utoipa::path(post, path = "/api/v1/backup/regularisations/pass", tag = "backup",
+    responses((status = 200, body = crate::backup::reminders::RegularisationPassReport),
+        (status = 403, body = Problem)))]
+pub async fn regularisation_pass(
+    State(s): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<crate::backup::reminders::RegularisationPassReport>> {
+    Ok(Json(crate::backup::reminders::run_now(&s, &p).await?))
+}
+
 /// The back office's queue: latest failed jobs, open restore requests (the
 /// nearest expiry first) and regularisation orders (staff).
 #[utoipa::path(get, path = "/api/v1/backup/desk", tag = "backup",

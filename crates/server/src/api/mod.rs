@@ -205,6 +205,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pra_ops::push_replication))
         .routes(routes!(pra_ops::notify_test))
         .routes(routes!(pra_ops::list_tests))
+        .routes(routes!(pra_ops::follow_up))
         .routes(routes!(backup::list_backups))
         .routes(routes!(backup::get_backup))
         .routes(routes!(backup::put_plan))
@@ -216,6 +217,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(backup::sign_regularisation))
         .routes(routes!(backup::list_regularisations))
         .routes(routes!(backup::desk))
+        .routes(routes!(backup::regularisation_pass))
         .routes(routes!(payments::list_payments, payments::record_payment))
         .routes(routes!(payments::import_payments))
         .routes(routes!(payments::reject_payment))
@@ -264,6 +266,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(
             colocation_ops::list_requests,
             colocation_ops::request_access
+        ))
+        .routes(routes!(
+            colocation_ops::list_visits,
+            colocation_ops::announce_visit
         ))
         .routes(routes!(colocation_ops::pending_requests))
         .routes(routes!(colocation_ops::get_request))

@@ -212,3 +212,39 @@ pub async fn list_tests(
     let items = pra_ops::tests(&s, &p, &org_id).await?;
     Ok(Json(json!({ "items": items })))
 }
+
+/// The back office's PRA follow-up, across clients.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUp {
+    /// Protected machines with criticality, R6.2 targets, recommendation,
+    /// refusal (R6.5) and replication status.
+    #[schema(value_type = Vec<Object>)]
+    pub machines: Vec<Value>,
+    /// Notified tests, the latest start first, each with `billed` (R10.3).
+    #[schema(value_type = Vec<Object>)]
+    pub tests: Vec<Value>,
+    /// Failovers and tests not yet returned to nominal, the oldest first,
+    /// each machine with when it was reachable again (R10.4).
+    pub running: Vec<crate::api::pra::ActivationView>,
+}
+
+/// Staff follow every client's PRA: protected machines, test notices and
+/// the failovers still running (R10, R6.5).
+#[utoipa::path(get, path = "/api/v1/pra/follow-up", tag = "pra",
+    responses((status = 200, body = FollowUp), (status = 403, body = Problem)))]
+pub async fn follow_up(State(s): State<AppState>, p: Principal) -> ApiResult<Json<FollowUp>> {
+    let machines = pra_ops::all_machines(&s, &p).await?;
+    let tests = pra_ops::all_tests(&s, &p).await?;
+    let running = crate::pra::running(&s, &p).await?;
+    Ok(Json(FollowUp {
+        machines: machines
+            .iter()
+            .map(|m| to_value(m).map(|j| j.0))
+            .collect::<ApiResult<_>>()?,
+        tests: tests
+            .iter()
+            .map(|t| to_value(t).map(|j| j.0))
+            .collect::<ApiResult<_>>()?,
+        running: running.iter().map(crate::api::pra::view).collect(),
+    }))
+}

@@ -16,8 +16,11 @@
 //!   period expires; refused at once after it, citing the rule.
 //! - **Termination** (R9.2, R9.8): the history plan (each restore point's
 //!   deletion, the end of data) and the immutable data's billing.
-//! - **Regularisation orders** (R9.6): the 30-day delay and its state.
+//! - **Regularisation orders** (R9.6): the 30-day delay and its state;
+//!   [`reminders`] is the daily pass that reminds the client before the
+//!   delay ends and flags the order overdue after it.
 
+pub mod reminders;
 pub mod results;
 
 use crate::auth::{Principal, require_staff};
@@ -173,8 +176,10 @@ pub struct PlanInput {
     pub veeam_licence: VeeamLicence,
 }
 
-const FREQUENCIES: [&str; 4] = ["hourly", "daily", "weekly", "monthly"];
-const TYPES: [&str; 4] = ["full", "incremental", "differential", "synthetic_full"];
+/// Plan frequencies (R9.1).
+pub const FREQUENCIES: [&str; 4] = ["hourly", "daily", "weekly", "monthly"];
+/// Backup types (R9.1).
+pub const TYPES: [&str; 4] = ["full", "incremental", "differential", "synthetic_full"];
 
 /// Sets the backup plan of a service (R9.1, R9.7, R10.2).
 pub async fn set_plan(

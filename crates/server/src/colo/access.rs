@@ -11,7 +11,8 @@
 //!   indexed) and hands it to [`Operations::check_access`]; the answer
 //!   lists every rule checked, the refusals and the ID reminder.
 //! - A companion is checked by name within its client (`org_id` + `name`):
-//!   companions are announced in an approved request at MLB.
+//!   companions are announced in an approved request at MLB, and with a
+//!   visit ([`announce_visit`]) at the badge sites, before it starts.
 
 use super::{
     Notice, denials_text, ops_now, require_operator, require_reader, rule, stored, transition,
@@ -22,11 +23,11 @@ use crate::state::AppState;
 use ciel_domain::Id;
 use ciel_mail::ColocationMail;
 use ciel_operations::access::{
-    AccessFacts, AccessRequest, Badge, BadgeEvent, BadgeEventKind, PlanStatus, PreventionPlan,
-    RequestStatus,
+    AccessFacts, AccessRequest, Badge, BadgeEvent, BadgeEventKind, CompanionNotice, PlanStatus,
+    PreventionPlan, RequestStatus,
 };
 use ciel_operations::{Decision, Operations};
-use ciel_store::colo_access::{self as store, BadgeRow, PersonRow, PlanRow, RequestRow};
+use ciel_store::colo_access::{self as store, BadgeRow, PersonRow, PlanRow, RequestRow, VisitRow};
 use ciel_store::{Page, Scope, StoreError};
 use ciel_terms::DatacenterAccess;
 use jiff::Timestamp;
@@ -492,10 +493,12 @@ pub async fn list_badges(
 // ---- prevention plans -------------------------------------------------------
 
 /// A plan with its validity now (R11.2).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanView {
     #[serde(flatten)]
     pub row: PlanRow,
+    /// `to_sign`, or valid/expired with its dates (R11.2).
+    #[schema(value_type = Object)]
     pub status: PlanStatus,
 }
 
@@ -569,6 +572,142 @@ pub async fn list_plans(
     })
 }
 
+// ---- visits with companions at badge sites -----------------------------------
+
+/// A visit to announce at a badge site (R11.1).
+#[derive(Debug, Clone, Default)]
+pub struct VisitInput {
+    pub site: String,
+    /// The declared person (badge holder) the companions come with.
+    pub host_person_id: String,
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    pub purpose: String,
+    pub companions: Vec<String>,
+}
+
+/// Companions' names, trimmed, each once (`companions[i]` at fault).
+fn companion_names(names: &[String]) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for (i, c) in names.iter().enumerate() {
+        let c = text(&format!("companions[{i}]"), c, 200)?;
+        if out.contains(&c) {
+            return Err(Problem::invalid(&format!("companions[{i}]"), "named twice"));
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// The client (or staff from its message, back-dated with
+/// `Ciel-Occurred-At`) announces the companions of a visit at a badge site
+/// (R11.1: "les accompagnants doivent être annoncés au préalable"):
+/// refused at a temporary-access site (companions go in the access
+/// request there), without companions, for a host not declared by the
+/// client, or when the window has already started.
+pub async fn announce_visit(
+    state: &AppState,
+    p: &Principal,
+    org_id: &str,
+    input: VisitInput,
+) -> ApiResult<VisitRow> {
+    let now = state.now();
+    let ops = ops_now(state, now)?;
+    site_of(&ops, &input.site)?;
+    if !is_badge_site(&ops, &input.site) {
+        return Err(rule(
+            "site",
+            format!(
+                "R11.1 (CS 2.3.3): {} grants temporary access only; announce companions in the access request",
+                input.site
+            ),
+        ));
+    }
+    let purpose = text("purpose", &input.purpose, 2000)?;
+    if input.companions.is_empty() {
+        return Err(Problem::invalid(
+            "companions",
+            "R11.1: name at least one companion",
+        ));
+    }
+    if input.companions.len() > 50 {
+        return Err(Problem::invalid(
+            "companions",
+            "at most 50 companions a visit",
+        ));
+    }
+    let companions = companion_names(&input.companions)?;
+    if input.window_end <= input.window_start {
+        return Err(Problem::invalid(
+            "window_end",
+            "the visit ends after it starts",
+        ));
+    }
+    let notified_at = p.actor(now).occurred_at;
+    if input.window_start < notified_at {
+        return Err(rule(
+            "window_start",
+            "R11.1 (CS 2.3.3): companions are announced before the visit starts",
+        ));
+    }
+    let mut tx = state.store().begin().await?;
+    let org = org_for(&mut tx, p, org_id).await?;
+    require_writer(p)?;
+    let host = store::persons_of(&mut *tx, &org, &[input.host_person_id.as_str()]).await?;
+    if !host
+        .values()
+        .any(|x| x.id.as_str() == input.host_person_id && x.declared_at(input.window_start))
+    {
+        return Err(rule(
+            "host_person_id",
+            "R11.1 (CS 2.3.3): companions come with a person the client declared",
+        ));
+    }
+    let row = store::create_visit(
+        &mut tx,
+        &p.actor(now),
+        store::NewVisit {
+            org_id: org,
+            site: input.site,
+            host_person_id: input.host_person_id,
+            window_start: input.window_start,
+            window_end: input.window_end,
+            purpose,
+            companions,
+            notified_at,
+            notified_by: p.user.email.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(row)
+}
+
+pub async fn list_visits(
+    state: &AppState,
+    p: &Principal,
+    org_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
+) -> ApiResult<Page<VisitRow>> {
+    let mut tx = state.store().begin().await?;
+    let org = org_for(&mut tx, p, org_id).await?;
+    require_reader(p)?;
+    Ok(store::list_visits(&mut tx, &p.scope, org.as_str(), cursor, limit).await?)
+}
+
+/// The reception desk: visits with companions meeting `[from, to)`.
+pub async fn desk_visits(
+    state: &AppState,
+    p: &Principal,
+    from: Timestamp,
+    to: Timestamp,
+) -> ApiResult<Vec<VisitRow>> {
+    require_operator(p)?;
+    let mut tx = state.store().begin().await?;
+    Ok(store::visits_between(&mut tx, from, to, 200).await?)
+}
+
 // ---- the access check -------------------------------------------------------
 
 /// Who is checked: a declared person, or a companion by name.
@@ -578,17 +717,38 @@ pub enum Visitor {
     Companion { org_id: String, name: String },
 }
 
+/// A companion announced for the visit being checked: with the host's
+/// visit at a badge site, or in the approved request at MLB.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnnouncedCompanion {
+    pub name: String,
+    /// The declared person it comes with (badge sites), if any.
+    pub host_person_id: Option<String>,
+    /// The visit or access request that announced it.
+    pub announced_in: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub window_start: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub window_end: Timestamp,
+}
+
 /// The desk's answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CheckAnswer {
     pub allowed: bool,
     pub site: String,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     pub org_id: String,
     pub person_id: Option<String>,
     pub name: String,
     pub company: Option<String>,
     pub id_kind: Option<String>,
+    /// Companions announced for this visit: those coming with the person
+    /// checked, or, for a companion, its own announcement.
+    pub companions: Vec<AnnouncedCompanion>,
+    /// Every rule checked with its outcome and reasons.
+    #[schema(value_type = Object)]
     pub decision: Decision,
 }
 
@@ -634,7 +794,7 @@ pub async fn check_as(
             (org.to_string(), None, text("name", name, 200)?)
         }
     };
-    let facts = store::desk_facts(
+    let mut facts = store::desk_facts(
         &mut tx,
         &org_id,
         person.as_ref().map(|x| x.id.as_str()),
@@ -642,6 +802,11 @@ pub async fn check_as(
         at,
     )
     .await?;
+    let visits = std::mem::take(&mut facts.visits);
+    // The desk reads the host's name in the reasons: one indexed read,
+    // only when a visit with companions is open.
+    let hosts: Vec<&str> = visits.iter().map(|v| v.host_person_id.as_str()).collect();
+    let host_names = store::persons_of(&mut *tx, &Id::from_raw(org_id.clone()), &hosts).await?;
     drop(tx);
     let key = person
         .as_ref()
@@ -661,7 +826,23 @@ pub async fn check_as(
             .map(engine_request)
             .collect(),
         badges: facts.badges.iter().map(engine_badge).collect(),
-        companion_notices: Vec::new(),
+        companion_notices: visits
+            .iter()
+            .flat_map(|v| {
+                let host = host_names
+                    .get(&v.host_person_id)
+                    .map(|h| h.name.clone())
+                    .unwrap_or_else(|| v.host_person_id.clone());
+                v.companions.iter().map(move |c| CompanionNotice {
+                    site: v.site.clone(),
+                    companion: c.clone(),
+                    host: host.clone(),
+                    window_start: v.window_start,
+                    window_end: v.window_end,
+                    notified_at: v.notified_at,
+                })
+            })
+            .collect(),
         prevention_plans: facts
             .plans
             .iter()
@@ -674,6 +855,7 @@ pub async fn check_as(
     let decision = ops
         .check_access(&key, site, at, &facts)
         .map_err(|e| Problem::invalid("site", e.to_string()))?;
+    let companions = announced(&visits, &facts.requests, person.as_ref(), &name);
     Ok(CheckAnswer {
         allowed: decision.allowed,
         site: site.to_owned(),
@@ -683,8 +865,60 @@ pub async fn check_as(
         name,
         company: person.as_ref().map(|x| x.company.clone()),
         id_kind: person.as_ref().map(|x| x.id_kind.clone()),
+        companions,
         decision,
     })
+}
+
+/// The companions the desk should expect with this visitor: for a person,
+/// those announced with its visits (badge sites) or in the approved
+/// requests naming it (MLB); for a companion, its own announcements.
+fn announced(
+    visits: &[VisitRow],
+    requests: &[AccessRequest],
+    person: Option<&PersonRow>,
+    name: &str,
+) -> Vec<AnnouncedCompanion> {
+    let from_visits = visits.iter().flat_map(|v| {
+        v.companions.iter().map(move |c| AnnouncedCompanion {
+            name: c.clone(),
+            host_person_id: Some(v.host_person_id.clone()),
+            announced_in: v.id.to_string(),
+            window_start: v.window_start,
+            window_end: v.window_end,
+        })
+    });
+    let from_requests = requests
+        .iter()
+        .filter(|r| r.status == RequestStatus::Approved)
+        .flat_map(|r| {
+            r.companions.iter().map(move |c| {
+                (
+                    r,
+                    AnnouncedCompanion {
+                        name: c.clone(),
+                        host_person_id: None,
+                        announced_in: r.id.clone(),
+                        window_start: r.window_start,
+                        window_end: r.window_end,
+                    },
+                )
+            })
+        });
+    match person {
+        Some(x) => from_visits
+            .filter(|c| c.host_person_id.as_deref() == Some(x.id.as_str()))
+            .chain(
+                from_requests
+                    .filter(|(r, _)| r.people.iter().any(|p| p == x.id.as_str()))
+                    .map(|(_, c)| c),
+            )
+            .collect(),
+        None => from_visits
+            .chain(from_requests.map(|(_, c)| c))
+            .filter(|c| c.name == name)
+            .collect(),
+    }
 }
 
 /// The datacenters of the terms in force with their access policies.

@@ -34,20 +34,34 @@ use serde::Serialize;
 /// Largest photo accepted (8 MiB).
 pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 
+/// The client space's upload form (multipart).
+pub const PHOTO_FORM_PATH: &str = "/espace-client/colocation/photo";
+
+/// Room for a multipart form's framing and text fields around the photo.
+pub const PHOTO_FORM_OVERHEAD: usize = 64 * 1024;
+
 /// Whether `path` is a decommissioning's photo upload, whose body may be up
-/// to [`MAX_PHOTO_BYTES`] (the server's default limit is smaller).
+/// to [`MAX_PHOTO_BYTES`] (the server's default limit is smaller), plus
+/// the framing of the client space's form.
 pub fn is_photo_path(path: &str) -> bool {
-    path.strip_prefix("/api/v1/services/")
-        .and_then(|rest| rest.strip_suffix("/decommissioning/photo"))
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    path == PHOTO_FORM_PATH
+        || path
+            .strip_prefix("/api/v1/services/")
+            .and_then(|rest| rest.strip_suffix("/decommissioning/photo"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// A decommissioning with its dates as the rules read them now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecommissionView {
     #[serde(flatten)]
     pub row: DecommissionRow,
+    /// The rules' state (notices sent, proof, formal notice).
+    #[schema(value_type = Object)]
     pub state: DecommissionState,
+    /// Removal deadline, end of regularisation, resumed billing,
+    /// destruction allowed (R11.6).
+    #[schema(value_type = Object)]
     pub timeline: Timeline,
     pub photo: Option<PhotoMeta>,
 }
@@ -329,6 +343,7 @@ pub async fn run(state: &AppState, now: Timestamp) -> ApiResult<DecommissionRepo
         let label = super::power::emplacement(&s)?
             .map(|(_, l)| l)
             .unwrap_or_else(|| s.label.clone());
+        let mut steps = 0;
         for d in &due {
             let at = ops
                 .apply_decommission_step(&mut st, d.step, now)
@@ -356,17 +371,17 @@ pub async fn run(state: &AppState, now: Timestamp) -> ApiResult<DecommissionRepo
             if d.step == DecommissionStep::DestructionAllowed {
                 super::notify_staff(state, &mut tx, &n).await?;
             }
-            report.steps += 1;
+            steps += 1;
         }
         let timeline = ops.decommission_timeline(&st);
         let (billed, settled) =
             bill_resumed(state, &mut tx, &actor, &ops, &s, &timeline, now).await?;
-        report.charges += billed;
+
         let cleared = st.proof.is_some_and(|p| p.uploaded_at <= now);
         let open = !(cleared && settled);
         if !due.is_empty() || open != row.open {
             let json = serde_json::to_string(&st).map_err(|e| corrupt("decommission", e))?;
-            store::save(
+            match store::save(
                 &mut tx,
                 &actor,
                 &row,
@@ -375,9 +390,18 @@ pub async fn run(state: &AppState, now: Timestamp) -> ApiResult<DecommissionRepo
                 open,
             )
             .await
-            .map_err(stored("decommissioning"))?;
+            {
+                Ok(_) => {}
+                // Another pass (the midnight job, another process) applied
+                // these steps first: this one's notices and charges roll
+                // back with its transaction, so each is sent once.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(stored("decommissioning")(e)),
+            }
         }
         tx.commit().await.map_err(StoreError::from)?;
+        report.steps += steps;
+        report.charges += billed;
     }
     Ok(report)
 }

@@ -217,10 +217,12 @@ pub async fn list_remote_hands(
 // ---- deadlines --------------------------------------------------------------
 
 /// A deadline with its state at the instant asked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeadlineView {
     #[serde(flatten)]
     pub row: DeadlineRow,
+    /// Owner, end, state (running, done in time, breached...) and reasons.
+    #[schema(value_type = Object)]
     pub status: DeadlineStatus,
 }
 

@@ -7,7 +7,7 @@
 //! reception desk's access check. Every action runs the API's workflow
 //! (`crate::colo`); tables are rows of text prepared here.
 
-use super::{Ctx, Form, Viewer, done, parse_instant};
+use super::{Ctx, Form, Viewer, done, json_code, parse_instant};
 use crate::auth::Principal;
 use crate::colo::{access, decommission, work};
 use crate::i18n::Tr;
@@ -52,6 +52,9 @@ struct ClientPage {
     persons: Vec<Choice>,
     services: Vec<Choice>,
     temporary_sites: Vec<Choice>,
+    badge_sites: Vec<Choice>,
+    /// Decommissionings still waiting for their photo proof (R11.6).
+    awaiting_proof: Vec<Choice>,
     error: Option<String>,
 }
 
@@ -85,13 +88,6 @@ fn lang(v: &Viewer) -> Lang {
 
 fn opt(v: &Viewer, t: Option<jiff::Timestamp>) -> String {
     t.map(|t| v.time(t)).unwrap_or_else(|| "—".into())
-}
-
-fn json_code<T: serde::Serialize>(x: &T) -> String {
-    serde_json::to_value(x)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 async fn client_page(
@@ -158,6 +154,22 @@ async fn client_page(
                 r.purpose.clone(),
                 t.t(&format!("colo.request.{}", r.status)).to_owned(),
             ]);
+        }
+        tables.push(tb);
+        let mut tb = Table::new(
+            t,
+            "colo.visits",
+            &[
+                "colo.site",
+                "colo.window",
+                "colo.host",
+                "colo.companions_col",
+                "colo.purpose",
+                "colo.notified_at",
+            ],
+        );
+        for x in access::list_visits(s, p, &org, None, 200).await?.items {
+            tb.rows.push(visit_cells(v, &x, &names));
         }
         tables.push(tb);
         let mut tb = Table::new(t, "colo.badges", &["colo.name", "colo.site", "colo.status"]);
@@ -263,7 +275,16 @@ async fn client_page(
                 "colo.proof",
             ],
         );
-        for d in decommission::list(s, p, &org).await? {
+        let decommissionings = decommission::list(s, p, &org).await?;
+        let awaiting_proof = decommissionings
+            .iter()
+            .filter(|d| d.photo.is_none())
+            .map(|d| Choice {
+                value: d.row.service_id.clone(),
+                label: d.row.service_id.clone(),
+            })
+            .collect();
+        for d in decommissionings {
             tb.rows.push(vec![
                 d.row.service_id.clone(),
                 d.row.effective_date.clone(),
@@ -291,14 +312,19 @@ async fn client_page(
                 label: x.label.clone(),
             })
             .collect();
-        let temporary_sites = access::datacenters(s)?
-            .into_iter()
-            .filter(|d| d.access == ciel_terms::DatacenterAccess::TemporaryOnly)
-            .map(|d| Choice {
-                value: d.code.clone(),
-                label: d.name.clone(),
-            })
-            .collect();
+        let datacenters = access::datacenters(s)?;
+        let sites_of = |access: ciel_terms::DatacenterAccess| -> Vec<Choice> {
+            datacenters
+                .iter()
+                .filter(|d| d.access == access)
+                .map(|d| Choice {
+                    value: d.code.clone(),
+                    label: d.name.clone(),
+                })
+                .collect()
+        };
+        let temporary_sites = sites_of(ciel_terms::DatacenterAccess::TemporaryOnly);
+        let badge_sites = sites_of(ciel_terms::DatacenterAccess::PermanentNominativeBadge);
         let _ = l;
         Ok(ClientPage {
             t: v.tr,
@@ -316,6 +342,8 @@ async fn client_page(
                 .collect(),
             services,
             temporary_sites,
+            badge_sites,
+            awaiting_proof,
             error,
         })
     }
@@ -327,6 +355,34 @@ async fn client_page(
     }
 }
 
+/// A visit's cells: site, window, host, companions, purpose, notice.
+fn visit_cells(
+    v: &Viewer,
+    x: &ciel_store::colo_access::VisitRow,
+    names: &HashMap<String, String>,
+) -> Vec<String> {
+    vec![
+        x.site.clone(),
+        format!("{} → {}", v.time(x.window_start), v.time(x.window_end)),
+        names
+            .get(&x.host_person_id)
+            .cloned()
+            .unwrap_or_else(|| x.host_person_id.clone()),
+        x.companions.join(", "),
+        x.purpose.clone(),
+        v.time(x.notified_at),
+    ]
+}
+
+/// Names separated by commas, as the forms take them.
+fn comma_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `/espace-client/colocation/{acces,travaux,decommissionnement}`: one page.
 pub async fn client(v: Viewer) -> Response {
     match v.require_service_viewer() {
@@ -335,8 +391,8 @@ pub async fn client(v: Viewer) -> Response {
     }
 }
 
-/// The client's forms: `persons`, `access-requests`, `remote-hands`,
-/// `change-requests`.
+/// The client's forms: `persons`, `access-requests`, `visits`,
+/// `remote-hands`, `change-requests`.
 pub async fn client_post(v: Viewer, Path(what): Path<String>, form: Form) -> Response {
     let p = match v.require_service_viewer() {
         Ok(p) => p.clone(),
@@ -378,13 +434,23 @@ pub async fn client_post(v: Viewer, Path(what): Path<String>, form: Form) -> Res
                         window_end: parse_instant(form.get("window_end"), "window_end")?,
                         purpose: form.get("purpose").to_owned(),
                         people,
-                        companions: form
-                            .get("companions")
-                            .split(',')
-                            .map(str::trim)
-                            .filter(|c| !c.is_empty())
-                            .map(str::to_owned)
-                            .collect(),
+                        companions: comma_list(form.get("companions")),
+                    },
+                )
+                .await?;
+            }
+            "visits" => {
+                access::announce_visit(
+                    s,
+                    &p,
+                    &org,
+                    access::VisitInput {
+                        site: form.get("site").trim().to_owned(),
+                        host_person_id: form.get("host_person_id").trim().to_owned(),
+                        window_start: parse_instant(form.get("window_start"), "window_start")?,
+                        window_end: parse_instant(form.get("window_end"), "window_end")?,
+                        purpose: form.get("purpose").to_owned(),
+                        companions: comma_list(form.get("companions")),
                     },
                 )
                 .await?;
@@ -418,6 +484,49 @@ pub async fn client_post(v: Viewer, Path(what): Path<String>, form: Form) -> Res
     match result {
         Ok(()) => done("/espace-client/colocation/operations", "colo.done"),
         Err(e) if e.status == 404 && e.field.is_none() => v.not_found(),
+        Err(e) => {
+            let text = v.problem_text(&e);
+            let status = if e.status == 404 {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                e.status_code()
+            };
+            client_page(&v, &p, Some(text), status).await
+        }
+    }
+}
+
+/// `POST /espace-client/colocation/photo` (multipart): the timestamped
+/// photo of the emptied space, through the API's workflow (type checked by
+/// its first bytes, at most 8 MiB, R11.6).
+pub async fn client_photo(v: Viewer, m: super::multipart::Multipart) -> Response {
+    let p = match v.require_service_viewer() {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = v.check_csrf(&m.form) {
+        return r;
+    }
+    let service = m.form.get("service_id").trim().to_owned();
+    let result = async {
+        let taken_at = parse_instant(m.form.get("taken_at"), "taken_at")?;
+        let file = m
+            .file("photo")
+            .filter(|f| !f.data.is_empty())
+            .ok_or_else(|| Problem::invalid("photo", "R11.6: choose the photo to send"))?;
+        decommission::upload_photo(
+            &v.state,
+            &p,
+            &service,
+            &file.content_type,
+            Some(taken_at),
+            &file.data,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(_) => done("/espace-client/colocation/operations", "colo.done"),
         Err(e) => {
             let text = v.problem_text(&e);
             let status = if e.status == 404 {
@@ -508,6 +617,34 @@ async fn staff_page(
             ]);
         }
         tables.push(tb);
+        // The desk's day: visits with companions announced for today
+        // (Paris), at every badge site.
+        let ops = crate::colo::ops_now(s, s.now())?;
+        let today = s.now().to_zoned(ops.tz().clone()).date();
+        let mut tb = Table::new(
+            t,
+            "colo.visits_today",
+            &[
+                "colo.site",
+                "colo.window",
+                "colo.host",
+                "colo.companions_col",
+                "colo.purpose",
+                "colo.notified_at",
+            ],
+        );
+        for x in access::desk_visits(s, p, ops.start_of(today), ops.end_of(today)).await? {
+            let host =
+                ciel_store::colo_access::get_person(s.store().db(), &p.scope, &x.host_person_id)
+                    .await?;
+            let org = ciel_store::orgs::get(s.store().db(), &p.scope, x.org_id.as_str()).await?;
+            let names = HashMap::from([(
+                x.host_person_id.clone(),
+                format!("{} ({}, {})", host.name, org.name, x.host_person_id),
+            )]);
+            tb.rows.push(visit_cells(v, &x, &names));
+        }
+        tables.insert(0, tb);
         let sites = access::datacenters(s)?
             .into_iter()
             .map(|d| Choice {
@@ -555,6 +692,19 @@ async fn staff_page(
             );
             allowed = Some(a.allowed);
             check = Some(tb);
+            let mut tb = Table::new(
+                t,
+                "colo.expected_companions",
+                &["colo.name", "colo.window", "colo.announced_in"],
+            );
+            for c in &a.companions {
+                tb.rows.push(vec![
+                    c.name.clone(),
+                    format!("{} → {}", v.time(c.window_start), v.time(c.window_end)),
+                    c.announced_in.clone(),
+                ]);
+            }
+            tables.insert(0, tb);
         }
         Ok(StaffPage {
             t: v.tr,

@@ -14,6 +14,7 @@ mod episodes;
 mod hour_books;
 mod maintenance;
 mod members;
+mod multipart;
 mod order_form;
 mod orders;
 mod payments;
@@ -217,6 +218,10 @@ pub fn router() -> Router<AppState> {
             get(colocation_ops::client),
         )
         .route(
+            "/espace-client/colocation/photo",
+            post(colocation_ops::client_photo),
+        )
+        .route(
             "/espace-client/colocation/{what}",
             post(colocation_ops::client_post),
         )
@@ -273,6 +278,10 @@ pub fn router() -> Router<AppState> {
             "/espace-client/sauvegardes/{id}/restauration",
             post(backup_ops::client_restore),
         )
+        .route(
+            "/espace-client/sauvegardes/{id}/plan",
+            post(backup_ops::client_plan),
+        )
         .route("/back-office/sauvegardes", get(backup_ops::staff_desk))
         .route(
             "/back-office/restore-requests/{id}/answer",
@@ -280,8 +289,21 @@ pub fn router() -> Router<AppState> {
         )
         .route("/espace-client/pra", get(backup_ops::client_pra))
         .route(
+            "/espace-client/pra/designations/{id}/revoke",
+            post(backup_ops::client_pra_revoke),
+        )
+        .route("/back-office/pra", get(backup_ops::staff_pra))
+        .route(
+            "/back-office/pra/activations/{id}/{what}",
+            post(backup_ops::staff_pra_action),
+        )
+        .route(
             "/espace-client/pra/bascule",
             post(backup_ops::client_failover),
+        )
+        .route(
+            "/espace-client/pra/{what}",
+            post(backup_ops::client_pra_post),
         )
         .route("/espace-client/pra-activations", get(pra::client_list))
         .route(
@@ -479,6 +501,24 @@ pub fn parse_instant(s: &str, field: &str) -> Result<Timestamp, Problem> {
                 "expected a date and time such as 2026-06-08T10:00 (Paris) or 2026-06-08T10:00:00+02:00",
             )
         })
+}
+
+/// The code an enum serializes to (`snake_case`), as forms and
+/// translation keys name it.
+pub fn json_code<T: serde::Serialize>(x: &T) -> String {
+    serde_json::to_value(x)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Whether the checkbox `<prefix>_<code>` of each value is ticked: the
+/// values ticked, in their order.
+pub fn ticked<T: serde::Serialize + Copy>(form: &Form, prefix: &str, all: &[T]) -> Vec<T> {
+    all.iter()
+        .copied()
+        .filter(|x| form.checked(&format!("{prefix}_{}", json_code(x))))
+        .collect()
 }
 
 /// The instant of an optional form field: None when left empty.

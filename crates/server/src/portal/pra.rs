@@ -4,7 +4,7 @@
 //! request, then each machine's restoration and the return to nominal.
 //! Every action runs the API's workflow (`crate::pra`).
 
-use super::{Ctx, Form, Viewer, done, optional_instant, parse_instant};
+use super::{Ctx, Form, Viewer, done, optional_instant};
 use crate::auth::Principal;
 use crate::i18n::Tr;
 use crate::pra::{self, ActivationDetail, ActivationInput};
@@ -324,7 +324,15 @@ pub async fn staff_record(v: Viewer, Path(org_id): Path<String>, form: Form) -> 
     }
 }
 
-async fn act(v: &Viewer, p: &Principal, id: &str, form: &Form, what: &str) -> Result<(), Problem> {
+/// A restoration (reachable again at the time given, else now) or the
+/// return to nominal; shared by the activation page and the follow-up.
+pub(super) async fn act(
+    v: &Viewer,
+    p: &Principal,
+    id: &str,
+    form: &Form,
+    what: &str,
+) -> Result<(), Problem> {
     match what {
         "restorations" => {
             pra::restore(
@@ -332,7 +340,7 @@ async fn act(v: &Viewer, p: &Principal, id: &str, form: &Form, what: &str) -> Re
                 p,
                 id,
                 form.get("service_id").trim(),
-                parse_instant(form.get("reachable_at"), "reachable_at")?,
+                optional_instant(form, "reachable_at")?.unwrap_or_else(|| v.state.now()),
                 optional_instant(form, "recovery_point_at")?,
             )
             .await?;

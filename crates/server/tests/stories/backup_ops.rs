@@ -494,3 +494,231 @@ pub async fn backups_are_planned_followed_restored_and_ended(b: Backend) {
     );
     app.stop().await;
 }
+
+/// The regularisation notices (R9.6) in the outbox for order `id`, by
+/// kind: (reminders, overdue notices).
+async fn regularisation_notices(staff: &Session, id: &str) -> (usize, usize) {
+    let (status, list) = staff.get_json("/api/v1/messages?limit=200").await;
+    assert_eq!(status, 200, "{list}");
+    let ours: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["template"] == "backup_regularisation")
+        .filter(|m| m["subject"].as_str().unwrap_or_default().contains(id))
+        .collect();
+    let overdue = ours
+        .iter()
+        .filter(|m| {
+            let s = m["subject"].as_str().unwrap_or_default();
+            s.contains("non signé") || s.contains("not signed")
+        })
+        .count();
+    (ours.len() - overdue, overdue)
+}
+
+async fn regularisation_pass(staff: &Session) -> Value {
+    let (status, r) = post(staff, "/api/v1/backup/regularisations/pass", None).await;
+    assert_eq!(status, 200, "{r}");
+    r
+}
+
+/// Moves the test clock to `to` (forward only).
+fn move_to(app: &TestApp, to: &str) {
+    let to: jiff::Timestamp = to.parse().unwrap();
+    let d = app.now().duration_until(to);
+    assert!(d >= SignedDuration::ZERO, "the clock moves forward only");
+    app.advance(d);
+}
+
+/// The plan form of the client space (R9.1, R9.7, set only by a user
+/// designated for policies, R10.2) and the daily regularisation pass
+/// (R9.6): an unsigned order is reminded once, 7 days (terms key
+/// `backup.regularisation_reminder_days`) before its 30 days end, and
+/// flagged overdue once after, however many times the pass runs.
+pub async fn plan_form_and_regularisation_reminders(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let user = app.login(USER_A, DEMO_PASSWORD).await;
+    let org = org_of(&admin).await;
+    let ids = backups(
+        &staff,
+        &admin,
+        &org,
+        json!([
+            {"kind": "external_backup", "storage_gb": 500},
+            {"kind": "m365_backup", "provisioned_storage_gb": 100},
+        ]),
+    )
+    .await;
+    let (ext, m365) = (&ids[0], &ids[1]);
+    let view = |s: &str| format!("/api/v1/services/{s}/backup");
+    let form = |s: &str| format!("/espace-client/sauvegardes/{s}/plan");
+
+    // The form offers the scopes the service may cover (R9.7).
+    let page = admin
+        .get(&format!("/espace-client/sauvegardes/{m365}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("scope_exchange") && !page.contains("scope_virtual_machine"),
+        "{page}"
+    );
+    let m365_plan = [
+        ("frequency", "daily"),
+        ("backup_type", "incremental"),
+        ("retention_days", "90"),
+        ("scope_exchange", "1"),
+        ("scope_teams", "1"),
+    ];
+    // R10.2: Paul is not designated to change backup policies.
+    let r = user.form(&form(m365), &m365_plan).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("R10.2"));
+    let (_, v) = admin.get_json(&view(m365)).await;
+    assert!(v["plan"].is_null(), "{v}");
+    crate::pra::designate(&admin, &org, ADMIN_A, &["change_policies"]).await;
+    let r = admin.form(&form(m365), &m365_plan).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, v) = admin.get_json(&view(m365)).await;
+    assert_eq!(v["plan"]["retention_days"], 90, "{v}");
+    assert_eq!(v["plan"]["scopes_json"], r#"["exchange","teams"]"#, "{v}");
+    // R9.7: a machine backup without a Veeam licence names its scope and
+    // writes nothing; a retention that is no number names its field.
+    let vm = |licence: &'static str, retention: &'static str| {
+        [
+            ("frequency", "daily"),
+            ("backup_type", "full"),
+            ("retention_days", retention),
+            ("scope_virtual_machine", "1"),
+            ("veeam_licence", licence),
+        ]
+    };
+    let r = admin.form(&form(ext), &vm("none", "30")).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R9.7"));
+    let r = admin.form(&form(ext), &vm("from_provider", "x")).await;
+    assert_eq!(r.status(), 422);
+    let (_, v) = admin.get_json(&view(ext)).await;
+    assert!(v["plan"].is_null(), "{v}");
+    let r = admin.form(&form(ext), &vm("from_provider", "30")).await;
+    assert_eq!(r.status(), 303);
+    let (_, v) = admin.get_json(&view(ext)).await;
+    assert_eq!(v["plan"]["veeam_licence"], "from_provider", "{v}");
+
+    // R9.6: two orders sent on 7 May; the first is signed at once. The
+    // second must be signed by 6 June 22:00 UTC (7 June 00:00 Paris); its
+    // reminder is due 7 days before, from 30 May 22:00 UTC (31 May 00:00
+    // Paris).
+    let regs = format!("/api/v1/services/{ext}/regularisations");
+    let (status, g1) = post(&staff, &regs, Some(json!({"reason": "first"}))).await;
+    assert_eq!(status, 201, "{g1}");
+    let g1_id = g1["row"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        &admin,
+        &format!("/api/v1/regularisations/{g1_id}/signature"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, g2) = post(
+        &staff,
+        &regs,
+        Some(json!({"reason": "500 GB do not hold 620 GB of VMs"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{g2}");
+    let g2_id = g2["row"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(g2["status"]["ends_at"], "2026-06-06T22:00:00Z", "{g2}");
+    assert_eq!(g2["status"]["remind_from"], "2026-05-30T22:00:00Z", "{g2}");
+    let (status, _) = post(&admin, "/api/v1/backup/regularisations/pass", None).await;
+    assert_eq!(status, 403, "staff only");
+    assert_eq!(regularisation_pass(&staff).await["reminded"], 0);
+
+    move_to(&app, "2026-05-30T21:59:00Z");
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    assert_eq!(regularisation_pass(&staff).await["reminded"], 0);
+    assert_eq!(regularisation_notices(&staff, &g2_id).await, (0, 0));
+    move_to(&app, "2026-05-30T22:00:00Z");
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    // The midnight job may have sent it first: either way, once.
+    regularisation_pass(&staff).await;
+    let again = regularisation_pass(&staff).await;
+    assert_eq!(
+        (again["reminded"].as_u64(), again["mails"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let mail = mail_with(&app, ADMIN_A, &g2_id).await;
+    assert!(
+        mail.contains("07/06/2026 à 00:00") && mail.contains("R9.6"),
+        "{mail}"
+    );
+    let (reminders, overdue) = regularisation_notices(&staff, &g2_id).await;
+    assert!(reminders >= 1 && overdue == 0, "{reminders} {overdue}");
+    assert_eq!(
+        regularisation_notices(&staff, &g1_id).await,
+        (0, 0),
+        "signed: never reminded"
+    );
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let (_, list) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/regularisations"))
+        .await;
+    let row = |list: &Value, id: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["row"]["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        row(&list, &g2_id)["row"]["reminded_at"],
+        "2026-05-30T22:00:00Z"
+    );
+    assert!(row(&list, &g1_id)["row"]["reminded_at"].is_null());
+
+    // 7 June 00:00 Paris: still unsigned, flagged overdue once.
+    move_to(&app, "2026-06-06T22:00:00Z");
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    regularisation_pass(&staff).await;
+    let again = regularisation_pass(&staff).await;
+    assert_eq!(
+        (again["overdue"].as_u64(), again["mails"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let (reminders_after, overdue) = regularisation_notices(&staff, &g2_id).await;
+    assert_eq!(
+        (reminders_after, overdue),
+        (reminders, reminders),
+        "one overdue notice per Administrator"
+    );
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let (_, list) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/regularisations"))
+        .await;
+    let g2 = row(&list, &g2_id);
+    assert_eq!(
+        (
+            g2["row"]["overdue_at"].as_str(),
+            g2["status"]["state"].as_str()
+        ),
+        (Some("2026-06-06T22:00:00Z"), Some("cancellable")),
+        "{g2}"
+    );
+    let page = staff
+        .get("/back-office/sauvegardes")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("07/06/2026") || page.contains("2026-06-07"),
+        "{page}"
+    );
+    app.stop().await;
+}

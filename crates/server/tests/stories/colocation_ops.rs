@@ -985,6 +985,10 @@ pub fn example_body(path: &str) -> Option<Value> {
             "site": "MLB", "window_start": "2030-01-01T07:00:00Z",
             "window_end": "2030-01-01T09:00:00Z", "purpose": "x", "people": []
         })),
+        "/api/v1/organizations/{org_id}/colocation/visits" => Some(json!({
+            "site": "PA3", "host_person_id": "cpn_x", "window_start": "2030-01-01T07:00:00Z",
+            "window_end": "2030-01-01T09:00:00Z", "purpose": "x", "companions": ["Intrus"]
+        })),
         "/api/v1/colocation/access-requests/{request_id}/decision" => {
             Some(json!({"decision": "approved"}))
         }
@@ -1017,4 +1021,313 @@ pub fn example_body(path: &str) -> Option<Value> {
         }
         p => panic!("no example body for POST {p}: add one to colocation_ops.rs"),
     }
+}
+
+/// A `multipart/form-data` body as a browser sends it: text fields, then
+/// one file.
+fn multipart(fields: &[(&str, &str)], file: (&str, &str, &str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "----cielStoryBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (name, filename, ct, data) = file;
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {ct}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Companions announced with a visit at a badge site (R11.1), seen by the
+/// reception desk's check and page; the decommissioning photo sent from
+/// the client space's multipart form (R11.6). Bad input names its field
+/// and rule and writes nothing.
+pub async fn companions_at_badge_sites_and_the_photo_form(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (staff, admin) = logins(&app).await;
+    let org = org_of(&admin).await;
+    let (colo, _) = colocation(&staff, &admin, &org, "PA3").await;
+    let alice = declare(&admin, &org, "Alice Martin", "passport", "Atelier").await;
+    let (status, badge) = post(
+        &staff,
+        &format!("/api/v1/organizations/{org}/colocation/badges"),
+        Some(json!({"person_id": alice, "site": "PA3"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{badge}");
+    let visits = format!("/api/v1/organizations/{org}/colocation/visits");
+    let visit = |site: &str, start: &str, companions: Value, host: &str| {
+        json!({"site": site, "host_person_id": host, "window_start": start,
+            "window_end": "2026-05-08T12:00:00Z", "purpose": "Remplacement d'un disque",
+            "companions": companions})
+    };
+    let marc_lea = json!(["Marc Petit", "Léa Roux"]);
+    for (body, field) in [
+        // MLB announces companions in its access request.
+        (
+            visit("MLB", "2026-05-08T09:00:00Z", marc_lea.clone(), &alice),
+            "site",
+        ),
+        (
+            visit("PA3", "2026-05-08T09:00:00Z", json!([]), &alice),
+            "companions",
+        ),
+        (
+            visit(
+                "PA3",
+                "2026-05-08T09:00:00Z",
+                json!(["Marc Petit", "Marc Petit"]),
+                &alice,
+            ),
+            "companions[1]",
+        ),
+        // Beforehand: a visit that already started is refused.
+        (
+            visit("PA3", "2026-05-07T09:00:00Z", marc_lea.clone(), &alice),
+            "window_start",
+        ),
+        (
+            visit(
+                "PA3",
+                "2026-05-08T09:00:00Z",
+                marc_lea.clone(),
+                "cpn_unknown",
+            ),
+            "host_person_id",
+        ),
+    ] {
+        let (status, p) = post(&admin, &visits, Some(body)).await;
+        assert_eq!(
+            (status, p["field"].as_str()),
+            (422, Some(field)),
+            "{field}: {p}"
+        );
+    }
+    let (_, l) = admin.get_json(&visits).await;
+    assert_eq!(
+        l["items"].as_array().unwrap().len(),
+        0,
+        "nothing written: {l}"
+    );
+    let (status, v) = post(
+        &admin,
+        &visits,
+        Some(visit(
+            "PA3",
+            "2026-05-08T09:00:00Z",
+            marc_lea.clone(),
+            &alice,
+        )),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["notified_at"], START, "{v}");
+    let visit_id = v["id"].as_str().unwrap().to_owned();
+    // Another client does not see them.
+    let other = app.login(ADMIN_B, DEMO_PASSWORD).await;
+    let (status, _) = other.get_json(&visits).await;
+    assert_eq!(status, 404);
+
+    // The same from the client space's form (Paris times); a form without
+    // companions is refused next to the form.
+    let r = admin
+        .form(
+            "/espace-client/colocation/visits",
+            &[
+                ("site", "PA3"),
+                ("host_person_id", alice.as_str()),
+                ("window_start", "2026-05-09T14:00"),
+                ("window_end", "2026-05-09T16:00"),
+                ("companions", "Hugo Blanc"),
+                ("purpose", "Câblage"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let r = admin
+        .form(
+            "/espace-client/colocation/visits",
+            &[
+                ("site", "PA3"),
+                ("host_person_id", alice.as_str()),
+                ("window_start", "2026-05-09T14:00"),
+                ("window_end", "2026-05-09T16:00"),
+                ("companions", " , "),
+                ("purpose", "Câblage"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let (_, l) = admin.get_json(&visits).await;
+    assert_eq!(l["items"].as_array().unwrap().len(), 2, "{l}");
+    let page = admin
+        .get("/espace-client/colocation/operations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Hugo Blanc") && page.contains("Léa Roux"),
+        "{page}"
+    );
+
+    // The desk on 8 May at 10:00 UTC: Alice enters with her badge and the
+    // answer lists her announced companions; Marc enters as an announced
+    // companion; an unannounced one, or Marc after the window, does not.
+    let a = check(
+        &staff,
+        json!({"site": "PA3", "person_id": alice, "at": "2026-05-08T10:00:00Z"}),
+    )
+    .await;
+    assert_eq!(a["allowed"], true, "{a}");
+    let names: Vec<&str> = a["companions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Marc Petit", "Léa Roux"], "{a}");
+    assert_eq!(a["companions"][0]["announced_in"], visit_id.as_str());
+    let marc = check(
+        &staff,
+        json!({"site": "PA3", "org_id": org, "name": "Marc Petit", "at": "2026-05-08T10:00:00Z"}),
+    )
+    .await;
+    assert_eq!(marc["allowed"], true, "{marc}");
+    assert!(
+        marc.to_string().contains("allow:announced_companion"),
+        "{marc}"
+    );
+    // The reasons name the host as the desk knows them.
+    assert!(
+        marc["explanation_en"]
+            .as_str()
+            .unwrap()
+            .contains("companion of Alice Martin"),
+        "{marc}"
+    );
+    assert_eq!(marc["companions"][0]["host_person_id"], alice.as_str());
+    let stranger = check(
+        &staff,
+        json!({"site": "PA3", "org_id": org, "name": "Inconnu", "at": "2026-05-08T10:00:00Z"}),
+    )
+    .await;
+    assert_eq!(stranger["allowed"], false, "{stranger}");
+    let late = check(
+        &staff,
+        json!({"site": "PA3", "org_id": org, "name": "Marc Petit", "at": "2026-05-08T12:00:00Z"}),
+    )
+    .await;
+    assert_eq!(late["allowed"], false, "window_end excluded: {late}");
+
+    // The reception page on 8 May lists the day's visits with their
+    // companions, and the check shows who is expected with Alice.
+    move_to(&app, "2026-05-08T06:00:00Z");
+    let (staff, admin) = logins(&app).await;
+    let page = staff
+        .get("/back-office/colocation/accueil")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Marc Petit")
+            && page.contains("Alice Martin")
+            && !page.contains("Hugo Blanc"),
+        "{page}"
+    );
+    let page = staff
+        .get(&format!(
+            "/back-office/colocation/accueil?site=PA3&person_id={alice}&at=2026-05-08T12%3A00"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Léa Roux") && page.contains(&visit_id),
+        "{page}"
+    );
+
+    // R11.6: the photo proof from the client space's multipart form.
+    let (status, t) = post(
+        &staff,
+        &format!("/api/v1/services/{colo}/terminate-early"),
+        Some(json!({"last_day": "2026-05-31"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    let dec = format!("/api/v1/services/{colo}/decommissioning");
+    let (status, d) = post(&staff, &dec, None).await;
+    assert_eq!(status, 200, "{d}");
+    let page = admin
+        .get("/espace-client/colocation/operations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("multipart/form-data"), "{page}");
+    let png: Vec<u8> = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]
+        .into_iter()
+        .chain(std::iter::repeat_n(7u8, 200 * 1024))
+        .collect();
+    let send = |fields: Vec<(&'static str, String)>, file: (&'static str, Vec<u8>)| {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (ct, body) = multipart(&refs, ("photo", "baie.png", file.0, &file.1));
+        let req = admin
+            .client
+            .post(admin.url("/espace-client/colocation/photo"))
+            .header("content-type", ct)
+            .body(body);
+        async move { req.send().await.unwrap() }
+    };
+    let fields = |csrf: &str, taken: &str| {
+        vec![
+            ("_csrf", csrf.to_owned()),
+            ("service_id", colo.clone()),
+            ("taken_at", taken.to_owned()),
+        ]
+    };
+    // Without the session's CSRF token: refused, nothing stored.
+    let r = send(
+        fields("forged", "2026-05-08T07:30"),
+        ("image/png", png.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    // Not an image: its first bytes decide.
+    let r = send(
+        fields(&admin.csrf, "2026-05-08T07:30"),
+        ("image/png", b"<svg onload=alert(1)>".to_vec()),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let (_, d) = admin.get_json(&dec).await;
+    assert!(d["photo"].is_null(), "{d}");
+    let r = send(
+        fields(&admin.csrf, "2026-05-08T07:30"),
+        ("image/png", png.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, d) = admin.get_json(&dec).await;
+    assert_eq!(
+        (
+            d["photo"]["content_type"].as_str(),
+            d["photo"]["size_bytes"].as_u64()
+        ),
+        (Some("image/png"), Some(png.len() as u64)),
+        "{d}"
+    );
+    // 07:30 Paris is 05:30 UTC.
+    assert_eq!(d["photo"]["taken_at"], "2026-05-08T05:30:00Z", "{d}");
+    app.stop().await;
 }

@@ -496,6 +496,7 @@ fn example_body(method: &str, path: &str) -> Option<Value> {
             Some(json!({"decision": "accepted", "answer": "intrus"}))
         }
         ("post", "/api/v1/dunning/run") => None,
+        ("post", "/api/v1/backup/regularisations/pass") => None,
         ("post", p)
             if p.contains("colocation")
                 || p.contains("remote-hands")
@@ -760,6 +761,26 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
             vec![],
         ),
         (
+            format!("/back-office/pra/activations/{}/close", other.activation),
+            vec![],
+        ),
+        (
+            format!(
+                "/espace-client/pra/designations/{}/revoke",
+                other.designation
+            ),
+            vec![],
+        ),
+        (
+            format!("/espace-client/sauvegardes/{}/plan", other.service),
+            vec![
+                ("frequency", "daily"),
+                ("backup_type", "full"),
+                ("retention_days", "30"),
+                ("scope_files", "1"),
+            ],
+        ),
+        (
             format!("/back-office/organizations/{}/pra-activations", other.org),
             vec![("order_id", other.order.as_str()), ("requester", "x")],
         ),
@@ -821,6 +842,9 @@ pub async fn no_page_leaks_another_organisation(b: Backend) {
         "/espace-client/tickets",
         "/espace-client/colocation",
         "/espace-client/pra-activations",
+        "/espace-client/pra",
+        "/espace-client/colocation/operations",
+        "/espace-client/sauvegardes",
         "/espace-client/factures",
         "/account",
     ] {

@@ -405,10 +405,10 @@ pub async fn concurrent_workers_claim_each_job_once(b: Backend) {
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(all.len(), unique.len(), "a job was claimed twice");
     // Plus the housekeeping job, today's services pass, this month's SLA
-    // statement run and usage close, and the dunning and colocation passes
-    // enqueued at start (tomorrow's passes and next month's runs are not
-    // due).
-    assert_eq!(unique.len(), 206);
+    // statement run and usage close, and the dunning, colocation and
+    // regularisation passes enqueued at start (tomorrow's passes and next
+    // month's runs are not due).
+    assert_eq!(unique.len(), 207);
     // A lease that expires (a worker that died) makes the job claimable again.
     jobs::enqueue(
         store.writer(),
@@ -505,13 +505,13 @@ pub async fn two_servers_send_each_notice_once(b: Backend) {
         );
     }
     let store = app.state().store();
-    // Only tomorrow's services, dunning and colocation passes and next
-    // month's SLA statement run and usage close wait (one each, though both
-    // processes scheduled them at start: their dedup keys are their
-    // instants).
+    // Only tomorrow's services, dunning, colocation and regularisation
+    // passes and next month's SLA statement run and usage close wait (one
+    // each, though both processes scheduled them at start: their dedup
+    // keys are their instants).
     assert_eq!(
         jobs::count_by_status(store.db(), "queued").await.unwrap(),
-        5
+        6
     );
     assert_eq!(
         jobs::count_by_status(store.db(), "running").await.unwrap(),

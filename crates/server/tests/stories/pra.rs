@@ -810,3 +810,267 @@ pub async fn designated_users_tests_and_refused_criticality(b: Backend) {
     }
     app.stop().await;
 }
+
+/// A simple test notified from the client space's form.
+async fn notify_test_form(s: &Session, order: &str, starts_at: &str) -> reqwest::Response {
+    s.form(
+        "/espace-client/pra/tests",
+        &[
+            ("order_id", order),
+            ("kind", "simple"),
+            ("starts_at", starts_at),
+            ("own_order", ""),
+        ],
+    )
+    .await
+}
+
+/// The user's identifier in `org`.
+async fn user_id(admin: &Session, org: &str, email: &str) -> String {
+    let (_, users) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/users?limit=200"))
+        .await;
+    users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .and_then(|u| u["id"].as_str())
+        .unwrap_or_else(|| panic!("no {email} in {users}"))
+        .to_owned()
+}
+
+/// The client space's forms (R10.2 designations, R10.3 test notices, the
+/// failover) and the back office's follow-up `/back-office/pra`: every
+/// client's machines, tests (late ones billed) and the running failover,
+/// machine by machine until each is reachable, closed by the return to
+/// nominal. Refusals cite their rule and write nothing.
+pub async fn the_back_office_follows_a_failover_and_clients_use_forms(b: Backend) {
+    let app = TestApp::start(b).await;
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    let admin = app.login(ADMIN_A, DEMO_PASSWORD).await;
+    let user = app.login(USER_A, DEMO_PASSWORD).await;
+    let other = app.login(ADMIN_B, DEMO_PASSWORD).await;
+    let org = org_of(&admin).await;
+    let (order, m) =
+        protected_machines(&staff, &admin, &org, &[("web1", "c1"), ("db1", "c2")]).await;
+    let (web1, db1) = (id_of(&m, "web1").to_owned(), id_of(&m, "db1").to_owned());
+    let paul = user_id(&admin, &org, USER_A).await;
+    let jeanne = user_id(&admin, &org, ADMIN_A).await;
+    let designations = format!("/api/v1/organizations/{org}/pra-designations");
+    let count = |v: &Value| v["items"].as_array().map(Vec::len).unwrap_or(0);
+
+    // R10.2: Paul is no Administrator, his designation form is refused
+    // citing the rule; a form with no action ticked names its field.
+    let r = user
+        .form(
+            "/espace-client/pra/designations",
+            &[("user_id", paul.as_str()), ("action_trigger_failover", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("R10.2"));
+    let r = admin
+        .form("/espace-client/pra/designations", &[("user_id", &paul)])
+        .await;
+    assert_eq!(r.status(), 422);
+    let (_, l) = admin.get_json(&designations).await;
+    assert_eq!(count(&l), 0, "{l}");
+
+    // Not yet designated, Paul's failover is refused (R10.2): nothing runs.
+    let confirm = [
+        ("order_id", order.as_str()),
+        ("confirmation", order.as_str()),
+    ];
+    let r = user.form("/espace-client/pra/bascule", &confirm).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("R10.2"));
+    let (_, f) = staff.get_json("/api/v1/pra/follow-up").await;
+    assert_eq!(f["running"].as_array().unwrap().len(), 0, "{f}");
+
+    // Jeanne designates Paul for failovers and herself for policies.
+    for (who, action) in [
+        (&paul, "action_trigger_failover"),
+        (&jeanne, "action_change_policies"),
+    ] {
+        let r = admin
+            .form(
+                "/espace-client/pra/designations",
+                &[("user_id", who.as_str()), (action, "1")],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    }
+    let (_, l) = admin.get_json(&designations).await;
+    assert_eq!(count(&l), 2, "{l}");
+    // Another client's designation is not found from A's form.
+    let b_org = org_of(&other).await;
+    let (_, b_users) = other
+        .get_json(&format!("/api/v1/organizations/{b_org}/users?limit=1"))
+        .await;
+    let (status, bd) = post(
+        &other,
+        &format!("/api/v1/organizations/{b_org}/pra-designations"),
+        Some(json!({"user_id": b_users["items"][0]["id"], "actions": ["change_policies"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{bd}");
+    let r = admin
+        .form(
+            &format!(
+                "/espace-client/pra/designations/{}/revoke",
+                bd["id"].as_str().unwrap()
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+
+    // R10.3, notified on 7 May: a simple test on 20 May 10:00 Paris is 13
+    // days ahead, fewer than 15. Paul (failovers only) may not notify it;
+    // Jeanne's notice is accepted and shown billed; a test without its
+    // date names the field.
+    let r = notify_test_form(&user, &order, "2026-05-20T10:00").await;
+    assert_eq!(r.status(), 403);
+    let r = notify_test_form(&admin, &order, "").await;
+    assert_eq!(r.status(), 422);
+    let r = notify_test_form(&admin, &order, "2026-05-20T10:00").await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, tests) = admin
+        .get_json(&format!("/api/v1/organizations/{org}/pra-tests"))
+        .await;
+    assert_eq!(count(&tests), 1, "{tests}");
+    let t = &tests["items"][0]["row"];
+    assert_eq!(
+        (
+            t["starts_at"].as_str(),
+            t["notice_days"].as_i64(),
+            t["billed"].as_bool()
+        ),
+        (Some("2026-05-20T08:00:00Z"), Some(13), Some(true)),
+        "{t}"
+    );
+    let page = admin.get("/espace-client/pra").await.text().await.unwrap();
+    assert!(
+        page.contains("facturé") || page.contains("billed"),
+        "{page}"
+    );
+
+    // Paul, designated, triggers the failover from the form.
+    let r = user.form("/espace-client/pra/bascule", &confirm).await;
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let id = location
+        .trim_start_matches("/espace-client/pra-activations/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(!id.is_empty() && !id.contains('/'), "{location}");
+
+    // The follow-up is the provider's: a client does not find it.
+    assert_eq!(admin.get("/back-office/pra").await.status(), 404);
+    let (status, _) = admin.get_json("/api/v1/pra/follow-up").await;
+    assert_eq!(status, 403);
+    let page = staff.get("/back-office/pra").await.text().await.unwrap();
+    for needle in [
+        "web1",
+        "db1",
+        "Atelier",
+        id.as_str(),
+        &format!("/back-office/pra/activations/{id}/restorations"),
+        &format!("/back-office/pra/activations/{id}/close"),
+    ] {
+        assert!(page.contains(needle), "{needle} not in {page}");
+    }
+    let (_, f) = staff.get_json("/api/v1/pra/follow-up").await;
+    let running = f["running"].as_array().unwrap();
+    assert_eq!(running.len(), 1, "{f}");
+    assert_eq!(running[0]["id"], id.as_str());
+    assert!(
+        f["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["row"]["billed"] == true),
+        "{f}"
+    );
+    assert!(
+        f["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["service_id"] == web1.as_str()),
+        "{f}"
+    );
+
+    // 40 minutes later web1 is reachable again ("now": the field left
+    // empty); a time before the request is refused with R6.2.
+    app.advance(SignedDuration::from_mins(40));
+    let staff = app.login(STAFF_ADMIN, DEMO_PASSWORD).await;
+    let act = |what: &str| format!("/back-office/pra/activations/{id}/{what}");
+    let r = staff
+        .form(
+            &act("restorations"),
+            &[
+                ("service_id", web1.as_str()),
+                ("reachable_at", "2026-05-07T10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("R6.2"));
+    let r = staff
+        .form(
+            &act("restorations"),
+            &[("service_id", web1.as_str()), ("reachable_at", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/back-office/pra")
+    );
+    // db1 at 18:00 Paris (16:00 UTC), 30 minutes after the request.
+    let r = staff
+        .form(
+            &act("restorations"),
+            &[
+                ("service_id", db1.as_str()),
+                ("reachable_at", "2026-05-07T18:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, a) = staff
+        .get_json(&format!("/api/v1/pra-activations/{id}"))
+        .await;
+    let rto = |s: &str| {
+        a["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["service_id"] == s)
+            .and_then(|x| x["rto_seconds"].as_i64())
+    };
+    assert_eq!(
+        (rto(&web1), rto(&db1)),
+        (Some(40 * 60), Some(30 * 60)),
+        "{a}"
+    );
+
+    // The return to nominal closes it: nothing runs any more.
+    let r = staff.form(&act("close"), &[("closed_at", "")]).await;
+    assert_eq!(r.status(), 303);
+    let (_, f) = staff.get_json("/api/v1/pra/follow-up").await;
+    assert_eq!(f["running"].as_array().unwrap().len(), 0, "{f}");
+    let (_, a) = staff
+        .get_json(&format!("/api/v1/pra-activations/{id}"))
+        .await;
+    assert!(a["closed_at"].is_string(), "{a}");
+    let r = staff.form(&act("close"), &[]).await;
+    assert_eq!(r.status(), 409);
+    app.stop().await;
+}
